@@ -1,0 +1,58 @@
+{# Date arithmetic that always returns a date (dbt.dateadd may return a timestamp). #}
+{% macro add_days(date_expression, days) -%}
+    cast({{ dbt.dateadd('day', days, date_expression) }} as date)
+{%- endmacro %}
+
+{% macro add_months(date_expression, months) -%}
+    cast({{ dbt.dateadd('month', months, date_expression) }} as date)
+{%- endmacro %}
+
+
+{# Start of the Monday week / calendar month holding a date, as a date. #}
+{% macro week_start(date_expression) -%}
+    cast({{ dbt.date_trunc('week', date_expression) }} as date)
+{%- endmacro %}
+
+{% macro month_start(date_expression) -%}
+    cast({{ dbt.date_trunc('month', date_expression) }} as date)
+{%- endmacro %}
+
+
+{# Whole calendar months from one month start to another. #}
+{% macro months_between(start_month, end_month) -%}
+    (
+        (extract(year from {{ end_month }}) - extract(year from {{ start_month }})) * 12
+        + extract(month from {{ end_month }}) - extract(month from {{ start_month }})
+    )
+{%- endmacro %}
+
+
+{# Fractional days between two timestamps. #}
+{% macro days_between(start_timestamp, end_timestamp) -%}
+    ({{ dbt.datediff(start_timestamp, end_timestamp, 'second') }} / 86400.0)
+{%- endmacro %}
+
+
+{#
+    The integers 0 .. 99999 as a subquery with column `n`: a portable number spine for days,
+    weeks and months (273 years of days), built from ten digits with no table scan.
+#}
+{% macro integer_series() -%}
+    (
+        select
+            d1.digit + 10 * d2.digit + 100 * d3.digit + 1000 * d4.digit + 10000 * d5.digit as n
+        from {{ product_metrics.digits() }} as d1
+        cross join {{ product_metrics.digits() }} as d2
+        cross join {{ product_metrics.digits() }} as d3
+        cross join {{ product_metrics.digits() }} as d4
+        cross join {{ product_metrics.digits() }} as d5
+    )
+{%- endmacro %}
+
+{% macro digits() -%}
+    (
+        {% for digit in range(10) -%}
+        select {{ digit }} as digit{% if not loop.last %} union all {% endif %}
+        {%- endfor %}
+    )
+{%- endmacro %}

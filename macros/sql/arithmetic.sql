@@ -1,0 +1,44 @@
+{#
+    A ratio whose denominator is zero is null, never 0 and never an error (METRICS_SPEC section 2).
+    Both sides are cast to double so the result does not depend on the engine's decimal rules.
+#}
+{% macro safe_divide(numerator, denominator) -%}
+    (cast({{ numerator }} as {{ product_metrics.type_double() }}) / nullif(cast({{ denominator }} as {{ product_metrics.type_double() }}), 0))
+{%- endmacro %}
+
+
+{# dbt.type_float() is a 4-byte REAL on some engines; metrics need double precision everywhere. #}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'product_metrics')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    double precision
+{%- endmacro %}
+
+{% macro spark__type_double() -%}
+    double
+{%- endmacro %}
+
+
+{# The usual median: the middle value, or the mean of the middle two. #}
+{% macro median(expression) -%}
+    {{ return(adapter.dispatch('median', 'product_metrics')(expression)) }}
+{%- endmacro %}
+
+{% macro default__median(expression) -%}
+    percentile_cont(0.5) within group (order by {{ expression }})
+{%- endmacro %}
+
+{% macro spark__median(expression) -%}
+    percentile({{ expression }}, 0.5)
+{%- endmacro %}
+
+
+{#
+    Ids are text. So that "the larger id" means what people expect for numeric-looking ids
+    ('10' after '9'), ids order by length first, then by text (natural order).
+#}
+{% macro natural_id_order(column, direction='asc') -%}
+    length({{ column }}) {{ direction }}, {{ column }} {{ direction }}
+{%- endmacro %}

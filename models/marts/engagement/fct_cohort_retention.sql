@@ -1,0 +1,119 @@
+-- Cohort retention by signup week and month. A user is retained in period k when active on
+-- any date of [cohort_start + k periods, cohort_start + k+1 periods). Period 0 is measured.
+with
+
+users as (
+    select * from {{ ref('int_users_cohorted') }}
+),
+
+user_days as (
+    select * from {{ ref('int_events_rolled_up_to_user_days') }}
+),
+
+cutoff as (
+    select * from {{ ref('int_reporting_cutoff') }}
+),
+
+cohort_members as (
+    select 'week' as cohort_granularity, user_id, cohort_week as cohort_start from users
+    union all
+    select 'month' as cohort_granularity, user_id, cohort_month as cohort_start from users
+),
+
+cohort_sizes as (
+    select cohort_granularity, cohort_start, count(*) as cohort_size
+    from cohort_members
+    group by cohort_granularity, cohort_start
+),
+
+-- Each user's active periods: one row per (user, period) however many days they were active.
+active_periods as (
+    select distinct
+        cohort_members.cohort_granularity,
+        cohort_members.cohort_start,
+        cohort_members.user_id,
+        case cohort_members.cohort_granularity
+            when 'week' then cast(floor({{ dbt.datediff('cohort_members.cohort_start', 'user_days.activity_date', 'day') }} / 7.0) as {{ dbt.type_int() }})
+            else cast({{ months_between('cohort_members.cohort_start', month_start('user_days.activity_date')) }} as {{ dbt.type_int() }})
+        end as period_number
+    from cohort_members
+    inner join user_days on cohort_members.user_id = user_days.user_id
+),
+
+retained as (
+    select cohort_granularity, cohort_start, period_number, count(*) as retained_users
+    from active_periods
+    group by cohort_granularity, cohort_start, period_number
+),
+
+-- A user is "retained or after" in every period up to their last active one.
+last_active_periods as (
+    select cohort_granularity, cohort_start, user_id, max(period_number) as last_period_number
+    from active_periods
+    group by cohort_granularity, cohort_start, user_id
+),
+
+users_by_last_period as (
+    select cohort_granularity, cohort_start, last_period_number as period_number, count(*) as users_last_active
+    from last_active_periods
+    group by cohort_granularity, cohort_start, last_period_number
+),
+
+-- Every period that starts before the cutoff, active or not.
+cohort_periods as (
+    select
+        cohort_sizes.cohort_granularity,
+        cohort_sizes.cohort_start,
+        cohort_sizes.cohort_size,
+        numbers.n as period_number,
+        case cohort_sizes.cohort_granularity
+            when 'week' then {{ add_days('cohort_sizes.cohort_start', '7 * numbers.n') }}
+            else {{ add_months('cohort_sizes.cohort_start', 'numbers.n') }}
+        end as period_start,
+        case cohort_sizes.cohort_granularity
+            when 'week' then {{ add_days('cohort_sizes.cohort_start', '7 * (numbers.n + 1)') }}
+            else {{ add_months('cohort_sizes.cohort_start', 'numbers.n + 1') }}
+        end as period_end,
+        cutoff.cutoff_date
+    from cohort_sizes
+    cross join cutoff
+    inner join {{ integer_series() }} as numbers
+        on numbers.n <= {{ dbt.datediff('cohort_sizes.cohort_start', 'cutoff.cutoff_date', 'day') }} / 7 + 1
+),
+
+measured as (
+    select
+        cohort_periods.cohort_granularity,
+        cohort_periods.cohort_start,
+        cohort_periods.period_number,
+        cohort_periods.cohort_size,
+        coalesce(retained.retained_users, 0) as retained_users,
+        sum(coalesce(users_by_last_period.users_last_active, 0)) over (
+            partition by cohort_periods.cohort_granularity, cohort_periods.cohort_start
+            order by cohort_periods.period_number
+            rows between current row and unbounded following
+        ) as retained_or_after_users,
+        cohort_periods.period_end <= cohort_periods.cutoff_date as is_complete
+    from cohort_periods
+    left join retained
+        on cohort_periods.cohort_granularity = retained.cohort_granularity
+        and cohort_periods.cohort_start = retained.cohort_start
+        and cohort_periods.period_number = retained.period_number
+    left join users_by_last_period
+        on cohort_periods.cohort_granularity = users_by_last_period.cohort_granularity
+        and cohort_periods.cohort_start = users_by_last_period.cohort_start
+        and cohort_periods.period_number = users_by_last_period.period_number
+    where cohort_periods.period_start < cohort_periods.cutoff_date
+)
+
+select
+    cohort_granularity,
+    cohort_start,
+    period_number,
+    cohort_size,
+    retained_users,
+    {{ safe_divide('retained_users', 'cohort_size') }} as retention_rate,
+    retained_or_after_users,
+    {{ safe_divide('retained_or_after_users', 'cohort_size') }} as unbounded_retention_rate,
+    is_complete
+from measured

@@ -1,0 +1,78 @@
+-- Every raw ai_suggestions row, typed, with the reason it is rejected (null = accepted).
+with
+
+source as (
+    select * from {{ product_metrics.raw_table('ai_suggestions') }}
+),
+
+users as (
+    select user_id from {{ ref('stg_raw__users') }}
+),
+
+as_text as (
+    select
+        coalesce(cast(suggestion_id as {{ dbt.type_string() }}), '') as source_key,
+        {{ raw_text('suggestion_id') }} as suggestion_id,
+        {{ raw_text('user_id') }} as user_id,
+        {{ raw_text('created_at') }} as created_at_text,
+        {{ raw_text('model_version') }} as model_version,
+        {{ raw_text('feature') }} as feature,
+        {{ raw_text('latency_ms') }} as latency_ms_text,
+        {{ raw_text('cost_usd') }} as cost_usd_text,
+        lower({{ raw_text('outcome') }}) as outcome,
+        {{ raw_text('escalated_to_human') }} as escalated_to_human_text,
+        {{ raw_record(['suggestion_id', 'user_id', 'created_at', 'model_version', 'feature', 'latency_ms', 'cost_usd', 'outcome', 'escalated_to_human']) }} as raw_record
+    from source
+),
+
+typed as (
+    select
+        *,
+        {{ try_cast_utc_timestamp('created_at_text') }} as created_at,
+        {{ product_metrics.try_cast('latency_ms_text', dbt.type_numeric()) }} as latency_ms,
+        {{ product_metrics.try_cast('cost_usd_text', dbt.type_numeric()) }} as cost_usd,
+        {{ product_metrics.try_cast('escalated_to_human_text', dbt.type_boolean()) }} as escalated_to_human
+    from as_text
+),
+
+ranked as (
+    select
+        *,
+        {{ copy_number('suggestion_id', 'created_at', 'raw_record') }} as copy_number
+    from typed
+),
+
+checked as (
+    select
+        ranked.*,
+        case
+            when ranked.suggestion_id is null then 'missing_key'
+            when ranked.copy_number > 1 then 'duplicate'
+            when {{ failed_cast('ranked.created_at_text', 'ranked.created_at') }}
+                or {{ failed_cast('ranked.latency_ms_text', 'ranked.latency_ms') }}
+                or {{ failed_cast('ranked.cost_usd_text', 'ranked.cost_usd') }}
+                or {{ failed_cast('ranked.escalated_to_human_text', 'ranked.escalated_to_human') }} then 'invalid_value'
+            when ranked.created_at is null then 'missing_timestamp'
+            when users.user_id is null then 'unknown_user'
+            when ranked.outcome is null
+                or ranked.outcome not in ('accepted', 'edited', 'rejected', 'ignored') then 'invalid_outcome'
+        end as rejection_reason
+    from ranked
+    left join users on ranked.user_id = users.user_id
+)
+
+select
+    suggestion_id,
+    user_id,
+    created_at,
+    {{ local_date('created_at') }} as created_date,
+    model_version,
+    feature,
+    latency_ms,
+    cost_usd,
+    outcome,
+    escalated_to_human,
+    source_key,
+    rejection_reason,
+    case when rejection_reason is not null then raw_record end as raw_record
+from checked

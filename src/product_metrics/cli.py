@@ -1,0 +1,135 @@
+"""The `product-metrics` command line. Heavy libraries are imported inside the commands so
+that `product-metrics --help` answers at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(
+    help="Canonical product metrics (retention, stickiness, CAC, LTV/CAC, NPS, K-factor) built by dbt.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+DatabaseOption = Annotated[
+    Optional[Path],
+    typer.Option("--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH "
+                                    "or warehouse/product_metrics.duckdb)."),
+]
+
+
+def _console():
+    from rich.console import Console
+
+    return Console()
+
+
+@app.command("demo-data")
+def demo_data(
+    users: Annotated[int, typer.Option(min=1, help="Number of users to generate.")] = 5000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 42,
+    days: Annotated[int, typer.Option(min=28, help="Days of history.")] = 365,
+    end_date: Annotated[
+        dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="Last day with data.")
+    ] = dt.datetime(2026, 6, 30),
+    dirty: Annotated[bool, typer.Option(help="Also plant every kind of bad row of the spec.")] = False,
+    schema: Annotated[str, typer.Option(help="Schema to write the raw tables into.")] = "raw",
+    database: DatabaseOption = None,
+) -> None:
+    """Write deterministic, realistic raw data for all eight raw tables into the warehouse."""
+    from product_metrics.demo_data import generate_demo_data
+    from product_metrics.project import Project
+
+    project = Project.locate(database)
+    console = _console()
+    with console.status(f"Generating {users:,} users of demo data…"):
+        result = generate_demo_data(project.duckdb_path, users=users, seed=seed, days=days,
+                                    end_date=end_date.date(), dirty=dirty, schema=schema)
+    console.print(f"Wrote raw data ({result.start_date} … {result.end_date}) to "
+                  f"{project.duckdb_path} schema [bold]{schema}[/]:")
+    for table, count in result.row_counts.items():
+        console.print(f"  {table:<18} {count:>12,} rows")
+    if dirty:
+        console.print(f"  planted {len(result.planted):,} bad rows")
+
+
+@app.command()
+def demo(
+    users: Annotated[int, typer.Option(min=1, help="Number of users to generate.")] = 5000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    dirty: Annotated[bool, typer.Option(help="Plant bad rows too (they end in rejected_rows).")] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Generate the demo data, run `dbt build`, and print the headline numbers."""
+    from product_metrics.demo_data import generate_demo_data
+    from product_metrics.project import Project
+
+    project = Project.locate(database)
+    console = _console()
+    with console.status(f"Generating {users:,} users of demo data…"):
+        data = generate_demo_data(project.duckdb_path, users=users, seed=seed, dirty=dirty)
+    console.print(f"[green]✓[/] demo data: {sum(data.row_counts.values()):,} raw rows "
+                  f"({data.row_counts.get('events', 0):,} events) in {project.duckdb_path}")
+    run = _build(project, console, vars={"product_metrics__use_sample_data": False})
+    if not run.success:
+        raise typer.Exit(1)
+    _print_headline(project, console)
+
+
+@app.command()
+def headline(database: DatabaseOption = None) -> None:
+    """Print the headline numbers of an already built warehouse."""
+    from product_metrics.project import Project
+
+    _print_headline(Project.locate(database), _console())
+
+
+def _build(project, console, vars: dict[str, object] | None = None):
+    """`dbt build` with a progress bar; prints what failed and how to see more."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from product_metrics.dbt import run_dbt
+
+    with Progress(TextColumn("[bold]dbt build"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=console, transient=True) as progress:
+        task = progress.add_task("starting", total=None)
+
+        def advance(event):
+            progress.update(task, total=event.total, completed=event.index,
+                            description=event.message[:60])
+
+        run = run_dbt(project, ["build"], vars=vars, on_progress=advance)
+    if run.success:
+        console.print(f"[green]✓[/] dbt build: {len(run.results)} models, seeds and tests passed "
+                      f"in {run.elapsed_s:.1f}s")
+    else:
+        console.print(f"[red]✗ dbt build failed[/] ({len(run.failed_nodes())} failed nodes):")
+        for node in run.failed_nodes()[:20]:
+            console.print(f"  [red]{node.status}[/] {node.unique_id}: {node.message}")
+        for line in run.error_lines[-10:]:
+            console.print(f"  {line}")
+        console.print(f"  Full logs: {project.root / 'logs' / 'dbt.log'}; artifacts: {run.target_path}")
+    return run
+
+
+def _print_headline(project, console) -> None:
+    from rich.table import Table
+
+    from product_metrics.report.headline import format_value, read_headline
+
+    for section in read_headline(project.duckdb_path):
+        table = Table(title=section.title, title_justify="left", caption=section.note or None,
+                      caption_justify="left")
+        for column in section.columns:
+            table.add_column(column, justify="left" if column in {"channel", "cohort_granularity"} else "right")
+        for row in section.rows:
+            table.add_row(*(format_value(v) for v in row))
+        console.print(table)
+
+
+if __name__ == "__main__":
+    app()

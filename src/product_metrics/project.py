@@ -1,0 +1,59 @@
+"""Where the dbt project and the warehouse live, resolved once for every command."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR_ENV = "PRODUCT_METRICS_PROJECT_DIR"
+DUCKDB_PATH_ENV = "PRODUCT_METRICS_DUCKDB_PATH"
+DEFAULT_DUCKDB_PATH = Path("warehouse") / "product_metrics.duckdb"
+
+
+class ProjectNotFound(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Project:
+    """The dbt project directory (holding dbt_project.yml and profiles.yml) and its warehouse."""
+
+    root: Path
+    duckdb_path: Path
+
+    @classmethod
+    def locate(cls, duckdb_path: str | os.PathLike[str] | None = None) -> Project:
+        root = _find_root()
+        path = Path(duckdb_path or os.environ.get(DUCKDB_PATH_ENV) or root / DEFAULT_DUCKDB_PATH)
+        if not path.is_absolute():
+            path = Path.cwd() / path
+        return cls(root=root, duckdb_path=path)
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment for a dbt subprocess: this project's profile and warehouse."""
+        env = dict(os.environ)
+        env["DBT_PROFILES_DIR"] = str(self.root)
+        env[DUCKDB_PATH_ENV] = str(self.duckdb_path)
+        env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+        return env
+
+
+def _is_project(directory: Path) -> bool:
+    manifest = directory / "dbt_project.yml"
+    return manifest.is_file() and "name: product_metrics" in manifest.read_text()
+
+
+def _find_root() -> Path:
+    """The env var, else the nearest parent of the working directory, else the source checkout."""
+    if explicit := os.environ.get(PROJECT_DIR_ENV):
+        root = Path(explicit).resolve()
+        if not _is_project(root):
+            raise ProjectNotFound(f"{PROJECT_DIR_ENV}={explicit} does not hold the product_metrics dbt_project.yml")
+        return root
+    for directory in [Path.cwd(), *Path.cwd().parents, *Path(__file__).resolve().parents]:
+        if _is_project(directory):
+            return directory
+    raise ProjectNotFound(
+        f"No product_metrics dbt project found: run from its directory or set {PROJECT_DIR_ENV}."
+    )

@@ -1,0 +1,101 @@
+"""The headline numbers a product team looks at first, read from the metric tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    columns: list[str]
+    rows: list[tuple]
+    note: str = ""
+
+
+# Each query reads only the BI-facing tables in schema `metrics`.
+_SECTIONS: list[tuple[str, str, str]] = [
+    (
+        "Retention (latest complete cohort per period)",
+        """
+        select cohort_granularity, period_number, cohort_start, cohort_size, retained_users, retention_rate
+        from (
+            select *, row_number() over (
+                partition by cohort_granularity, period_number order by cohort_start desc) as recency
+            from metrics.fct_cohort_retention
+            where is_complete and (
+                (cohort_granularity = 'week' and period_number in (1, 4))
+                or (cohort_granularity = 'month' and period_number in (1, 3)))
+        ) where recency = 1
+        order by cohort_granularity desc, period_number
+        """,
+        "retention_rate = retained users / cohort size",
+    ),
+    (
+        "Stickiness (latest day)",
+        """
+        select activity_date, dau, wau, mau, dau_mau_ratio, wau_mau_ratio
+        from metrics.fct_stickiness_daily
+        order by activity_date desc limit 1
+        """,
+        "",
+    ),
+    (
+        "CAC by channel (latest month with spend or new customers)",
+        """
+        select month_start, channel, spend_usd, new_customers, cac_usd
+        from metrics.fct_cac_by_channel
+        where month_start = (select max(month_start) from metrics.fct_cac_by_channel)
+        order by is_paid_channel desc, channel
+        """,
+        "cac_usd = spend / new customers (null when no new customers)",
+    ),
+    (
+        "LTV/CAC by channel (latest month, trailing window)",
+        """
+        select month_start, channel, arpa_usd, churn_rate, ltv_usd, cac_usd, ltv_cac_ratio, payback_months
+        from metrics.fct_ltv_cac_by_channel
+        where month_start = (select max(month_start) from metrics.fct_ltv_cac_by_channel)
+        order by ltv_cac_ratio desc nulls last
+        """,
+        "ltv = arpa x gross margin / churn rate; payback = cac / (arpa x margin)",
+    ),
+    (
+        "NPS (latest months)",
+        """
+        select month_start, responses, nps, nps_margin_of_error_95
+        from metrics.fct_nps_monthly
+        order by month_start desc limit 3
+        """,
+        "nps ± its 95% margin of error",
+    ),
+    (
+        "K-factor (latest signup cohorts)",
+        """
+        select cohort_month, cohort_users, invites_sent, invites_converted, k_factor, is_complete
+        from metrics.fct_k_factor_monthly
+        order by cohort_month desc limit 3
+        """,
+        "k_factor = converted invites / cohort users",
+    ),
+]
+
+
+def read_headline(duckdb_path: Path) -> list[Section]:
+    import duckdb
+
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        sections = []
+        for title, sql, note in _SECTIONS:
+            relation = con.sql(sql)
+            sections.append(Section(title, list(relation.columns), relation.fetchall(), note))
+    return sections
+
+
+def format_value(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    return str(value)

@@ -1,0 +1,29 @@
+"""Shared fixtures: warehouses built once per test session (dbt is the slow part)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from product_metrics.dbt import DbtRun, run_dbt
+from product_metrics.project import Project
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def build_warehouse(path: Path, vars: dict[str, object] | None = None, args: tuple[str, ...] = ()) -> DbtRun:
+    project = Project(root=REPO_ROOT, duckdb_path=path)
+    run = run_dbt(project, ["build", *args], vars=vars)
+    if not run.success:
+        failed = "\n".join(f"{n.unique_id}: {n.message}" for n in run.failed_nodes())
+        pytest.fail(f"dbt build failed:\n{failed}\n" + "\n".join(run.error_lines[-20:]))
+    return run
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(tmp_path_factory) -> Path:
+    """A fresh clone's `dbt build`: no raw data, so the sample seeds stand in."""
+    path = tmp_path_factory.mktemp("sample") / "warehouse.duckdb"
+    build_warehouse(path)
+    return path
