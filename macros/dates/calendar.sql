@@ -18,12 +18,19 @@
 {%- endmacro %}
 
 
-{# Whole calendar months from one month start to another. #}
+{# Whole calendar months from one month start to another, as an integer. #}
 {% macro months_between(start_month, end_month) -%}
-    (
+    cast(
         (extract(year from {{ end_month }}) - extract(year from {{ start_month }})) * 12
         + extract(month from {{ end_month }}) - extract(month from {{ start_month }})
+        as {{ dbt.type_int() }}
     )
+{%- endmacro %}
+
+
+{# Whole weeks (7-day periods, rounded down) from one date to a later one, as an integer. #}
+{% macro weeks_between(start_date, end_date) -%}
+    cast(floor({{ dbt.datediff(start_date, end_date, 'day') }} / 7.0) as {{ dbt.type_int() }})
 {%- endmacro %}
 
 

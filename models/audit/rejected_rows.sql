@@ -1,6 +1,8 @@
 -- Every raw row that did not pass staging, with the one reason it was rejected.
 -- With the staging models this accounts for every raw row: raw = accepted + rejected.
-{% set sources = ['users', 'events', 'orders', 'marketing_spend', 'nps_responses', 'invites', 'ai_suggestions', 'model_predictions'] %}
+{% set sources = [
+    'users', 'events', 'orders', 'marketing_spend', 'nps_responses', 'invites', 'ai_suggestions', 'model_predictions',
+] %}
 
 with
 

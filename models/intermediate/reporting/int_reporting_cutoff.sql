@@ -15,7 +15,7 @@ latest_event as (
 
 cutoff as (
     select
-        {% if as_of_date %}
+            {% if as_of_date %}
         cast('{{ as_of_date }}' as date) as cutoff_date
         {% else %}
         {{ add_days('latest_event_date', 1) }} as cutoff_date

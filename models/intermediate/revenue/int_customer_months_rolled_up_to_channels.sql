@@ -2,8 +2,11 @@
 -- last month with data (no gaps, so trailing windows can count rows): the monthly inputs of LTV/CAC.
 with
 
+-- A user is a customer only from their acquisition month on: an order (a refund) before it is not
+-- a customer's order, so it neither starts the channel's rows nor counts in its revenue.
 customer_months as (
     select * from {{ ref('int_orders_rolled_up_to_customer_months') }}
+    where month_start >= acquisition_month
 ),
 
 customers as (
@@ -19,13 +22,24 @@ cutoff as (
 ),
 
 channel_first_months as (
-    select channel, min(month_start) as first_month_start
+    select
+        channel,
+        min(month_start) as first_month_start
     from (
-        select channel, month_start from customer_months
+        select
+            channel,
+            month_start
+        from customer_months
         union all
-        select channel, acquisition_month as month_start from customers
+        select
+            channel,
+            acquisition_month as month_start
+        from customers
         union all
-        select channel, month_start from spend
+        select
+            channel,
+            month_start
+        from spend
     ) as channel_months
     group by channel
 ),
@@ -73,7 +87,10 @@ activity as (
 ),
 
 new_customers as (
-    select channel, acquisition_month as month_start, count(*) as new_customers
+    select
+        channel,
+        acquisition_month as month_start,
+        count(*) as new_customers
     from customers
     group by channel, acquisition_month
 ),
@@ -90,16 +107,16 @@ combined as (
     from channel_month_spine
     left join activity
         on channel_month_spine.channel = activity.channel
-        and channel_month_spine.month_start = activity.month_start
+            and channel_month_spine.month_start = activity.month_start
     left join churns
         on channel_month_spine.channel = churns.channel
-        and channel_month_spine.month_start = churns.month_start
+            and channel_month_spine.month_start = churns.month_start
     left join new_customers
         on channel_month_spine.channel = new_customers.channel
-        and channel_month_spine.month_start = new_customers.month_start
+            and channel_month_spine.month_start = new_customers.month_start
     left join spend
         on channel_month_spine.channel = spend.channel
-        and channel_month_spine.month_start = spend.month_start
+            and channel_month_spine.month_start = spend.month_start
 )
 
 select

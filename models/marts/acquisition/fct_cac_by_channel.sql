@@ -11,7 +11,10 @@ customers as (
 ),
 
 new_customers as (
-    select acquisition_month as month_start, channel, count(*) as new_customers
+    select
+        acquisition_month as month_start,
+        channel,
+        count(*) as new_customers
     from customers
     group by acquisition_month, channel
 ),
@@ -21,9 +24,19 @@ paid_channels as (
 ),
 
 channel_months as (
-    select month_start, channel, spend_usd, 0 as new_customers from spend
+    select
+        month_start,
+        channel,
+        spend_usd,
+        0 as new_customers
+    from spend
     union all
-    select month_start, channel, 0 as spend_usd, new_customers from new_customers
+    select
+        month_start,
+        channel,
+        0 as spend_usd,
+        new_customers
+    from new_customers
 ),
 
 combined as (

@@ -15,13 +15,24 @@ cutoff as (
 ),
 
 cohort_members as (
-    select 'week' as cohort_granularity, user_id, cohort_week as cohort_start from users
+    select
+        'week' as cohort_granularity,
+        user_id,
+        cohort_week as cohort_start
+    from users
     union all
-    select 'month' as cohort_granularity, user_id, cohort_month as cohort_start from users
+    select
+        'month' as cohort_granularity,
+        user_id,
+        cohort_month as cohort_start
+    from users
 ),
 
 cohort_sizes as (
-    select cohort_granularity, cohort_start, count(*) as cohort_size
+    select
+        cohort_granularity,
+        cohort_start,
+        count(*) as cohort_size
     from cohort_members
     group by cohort_granularity, cohort_start
 ),
@@ -33,28 +44,40 @@ active_periods as (
         cohort_members.cohort_start,
         cohort_members.user_id,
         case cohort_members.cohort_granularity
-            when 'week' then cast(floor({{ dbt.datediff('cohort_members.cohort_start', 'user_days.activity_date', 'day') }} / 7.0) as {{ dbt.type_int() }})
-            else cast({{ months_between('cohort_members.cohort_start', month_start('user_days.activity_date')) }} as {{ dbt.type_int() }})
+            when 'week' then {{ weeks_between('cohort_members.cohort_start', 'user_days.activity_date') }}
+            else {{ months_between('cohort_members.cohort_start', month_start('user_days.activity_date')) }}
         end as period_number
     from cohort_members
     inner join user_days on cohort_members.user_id = user_days.user_id
 ),
 
 retained as (
-    select cohort_granularity, cohort_start, period_number, count(*) as retained_users
+    select
+        cohort_granularity,
+        cohort_start,
+        period_number,
+        count(*) as retained_users
     from active_periods
     group by cohort_granularity, cohort_start, period_number
 ),
 
 -- A user is "retained or after" in every period up to their last active one.
 last_active_periods as (
-    select cohort_granularity, cohort_start, user_id, max(period_number) as last_period_number
+    select
+        cohort_granularity,
+        cohort_start,
+        user_id,
+        max(period_number) as last_period_number
     from active_periods
     group by cohort_granularity, cohort_start, user_id
 ),
 
 users_by_last_period as (
-    select cohort_granularity, cohort_start, last_period_number as period_number, count(*) as users_last_active
+    select
+        cohort_granularity,
+        cohort_start,
+        last_period_number as period_number,
+        count(*) as users_last_active
     from last_active_periods
     group by cohort_granularity, cohort_start, last_period_number
 ),
@@ -78,7 +101,8 @@ cohort_periods as (
     from cohort_sizes
     cross join cutoff
     inner join {{ integer_series() }} as numbers
-        on numbers.n <= {{ dbt.datediff('cohort_sizes.cohort_start', 'cutoff.cutoff_date', 'day') }} / 7 + 1
+        -- Enough periods for the longest granularity; the period_start filter below trims them.
+        on numbers.n <= {{ weeks_between('cohort_sizes.cohort_start', 'cutoff.cutoff_date') }} + 1
 ),
 
 measured as (
@@ -97,12 +121,12 @@ measured as (
     from cohort_periods
     left join retained
         on cohort_periods.cohort_granularity = retained.cohort_granularity
-        and cohort_periods.cohort_start = retained.cohort_start
-        and cohort_periods.period_number = retained.period_number
+            and cohort_periods.cohort_start = retained.cohort_start
+            and cohort_periods.period_number = retained.period_number
     left join users_by_last_period
         on cohort_periods.cohort_granularity = users_by_last_period.cohort_granularity
-        and cohort_periods.cohort_start = users_by_last_period.cohort_start
-        and cohort_periods.period_number = users_by_last_period.period_number
+            and cohort_periods.cohort_start = users_by_last_period.cohort_start
+            and cohort_periods.period_number = users_by_last_period.period_number
     where cohort_periods.period_start < cohort_periods.cutoff_date
 )
 

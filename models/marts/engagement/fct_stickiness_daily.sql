@@ -35,13 +35,33 @@ intervals as (
 ),
 
 changes as (
-    select activity_date as change_date, 1 as dau_change, 1 as wau_change, 1 as mau_change from intervals
+    select
+        activity_date as change_date,
+        1 as dau_change,
+        1 as wau_change,
+        1 as mau_change
+    from intervals
     union all
-    select {{ add_days('activity_date', 1) }}, -1, 0, 0 from intervals
+    select
+        {{ add_days('activity_date', 1) }} as change_date,
+        -1 as dau_change,
+        0 as wau_change,
+        0 as mau_change
+    from intervals
     union all
-    select {{ add_days('wau_end_date', 1) }}, 0, -1, 0 from intervals
+    select
+        {{ add_days('wau_end_date', 1) }} as change_date,
+        0 as dau_change,
+        -1 as wau_change,
+        0 as mau_change
+    from intervals
     union all
-    select {{ add_days('mau_end_date', 1) }}, 0, 0, -1 from intervals
+    select
+        {{ add_days('mau_end_date', 1) }} as change_date,
+        0 as dau_change,
+        0 as wau_change,
+        -1 as mau_change
+    from intervals
 ),
 
 daily_changes as (

@@ -15,7 +15,10 @@ cutoff as (
 ),
 
 cohorts as (
-    select acquisition_month, channel, count(*) as customers
+    select
+        acquisition_month,
+        channel,
+        count(*) as customers
     from customers
     group by acquisition_month, channel
 ),
@@ -24,7 +27,7 @@ cohort_revenue as (
     select
         acquisition_month,
         channel,
-        cast({{ months_between('acquisition_month', 'month_start') }} as {{ dbt.type_int() }}) as months_since_acquisition,
+        {{ months_between('acquisition_month', 'month_start') }} as months_since_acquisition,
         sum(revenue_usd) as revenue_usd
     from customer_months
     where month_start >= acquisition_month
@@ -59,8 +62,8 @@ cumulated as (
     from cohort_months
     left join cohort_revenue
         on cohort_months.acquisition_month = cohort_revenue.acquisition_month
-        and cohort_months.channel = cohort_revenue.channel
-        and cohort_months.months_since_acquisition = cohort_revenue.months_since_acquisition
+            and cohort_months.channel = cohort_revenue.channel
+            and cohort_months.months_since_acquisition = cohort_revenue.months_since_acquisition
 )
 
 select

@@ -54,13 +54,17 @@ conversion_candidates as (
 ),
 
 conversions as (
-    select cohort_month, cycle_time_days
+    select
+        cohort_month,
+        cycle_time_days
     from conversion_candidates
     where conversion_rank = 1
 ),
 
 cohorts as (
-    select cohort_month, count(*) as cohort_users
+    select
+        cohort_month,
+        count(*) as cohort_users
     from users
     group by cohort_month
 ),

@@ -21,7 +21,10 @@ as_text as (
         {{ raw_text('cost_usd') }} as cost_usd_text,
         lower({{ raw_text('outcome') }}) as outcome,
         {{ raw_text('escalated_to_human') }} as escalated_to_human_text,
-        {{ raw_record(['suggestion_id', 'user_id', 'created_at', 'model_version', 'feature', 'latency_ms', 'cost_usd', 'outcome', 'escalated_to_human']) }} as raw_record
+        {{ raw_record([
+            'suggestion_id', 'user_id', 'created_at', 'model_version', 'feature',
+            'latency_ms', 'cost_usd', 'outcome', 'escalated_to_human',
+        ]) }} as raw_record
     from source
 ),
 

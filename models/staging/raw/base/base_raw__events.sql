@@ -6,7 +6,10 @@ source as (
 ),
 
 users as (
-    select user_id, signup_date from {{ ref('stg_raw__users') }}
+    select
+        user_id,
+        signup_date
+    from {{ ref('stg_raw__users') }}
 ),
 
 as_text as (

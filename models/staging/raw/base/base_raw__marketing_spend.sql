@@ -25,14 +25,16 @@ typed as (
         *,
         -- Spend is booked per calendar day: the date is taken as is, not shifted to the reporting zone.
         cast({{ product_metrics.try_cast('spend_date_text', dbt.type_timestamp()) }} as date) as spend_date,
-        {{ product_metrics.try_cast('spend_usd_text', dbt.type_numeric()) }} as spend_usd
+        {{ product_metrics.try_cast('spend_usd_text', dbt.type_numeric()) }} as spend_usd,
+        -- The dedup key: the normalised grain, so ' Paid_Search ' re-loads match 'paid_search'.
+        coalesce(spend_date_text, '') || '|' || coalesce(channel, '') || '|' || coalesce(campaign, '') as spend_key
     from as_text
 ),
 
 ranked as (
     select
         *,
-        {{ copy_number("coalesce(spend_date_text, '') || '|' || coalesce(channel, '') || '|' || coalesce(campaign, '')", 'spend_date', 'raw_record') }} as copy_number
+        {{ copy_number('spend_key', 'spend_date', 'raw_record') }} as copy_number
     from typed
 ),
 

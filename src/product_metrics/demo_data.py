@@ -1,0 +1,1358 @@
+"""Deterministic, vectorised generator of realistic raw product data, written straight into DuckDB.
+
+The generator fabricates a year (by default) in the life of a growing product: users who sign up
+through paid and organic channels, their app events, subscription orders and refunds, the marketing
+spend that bought the paid users, NPS survey answers, referral invites, AI-assistant suggestions and
+offline model evaluations.  Every table is built as numpy arrays (one random draw per column for all
+rows at once, never a Python loop over rows) and handed to DuckDB through a registered pandas
+DataFrame, so ~10M events are written in seconds.
+
+Determinism: all randomness comes from ``numpy.random.default_rng(seed)`` and its spawned children,
+one child per table, so the same arguments always give byte-identical tables and the planted bad
+rows (``dirty=True``) never perturb the clean rows.  The wall clock is never consulted.
+
+Dirty mode turns every column into VARCHAR (a CSV-like landing zone) and appends rows that the
+staging layer must reject, each with exactly one rejection reason (see ``REJECTION_REASONS``).  The
+clean rows are the very same rows as with ``dirty=False``, only rendered as text:
+
+* ids and integers: plain integers (``"123"``), booleans ``"true"``/``"false"``;
+* timestamps ``YYYY-MM-DD HH:MM:SS`` (naive UTC), dates ``YYYY-MM-DD``;
+* money (amount_usd, spend_usd) with exactly two decimals (``"19.99"``, ``"-19.99"``);
+* cost_usd with exactly six decimals (``"0.000812"``);
+* SQL NULL for nulls.
+
+Money is generated as whole cents and cost as whole micro-dollars, and the clean DOUBLE is
+``cents / 100`` (``micros / 1e6``): that is the double nearest to the decimal text, so casting the
+text back to DOUBLE reproduces the clean value bit for bit.
+
+numpy / pandas / duckdb are imported inside the functions so that importing this module (e.g. from
+the CLI) stays cheap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for annotations; the runtime imports live inside the functions
+    import duckdb
+    import numpy as np
+    import pandas as pd
+
+__all__ = [
+    "CHANNELS",
+    "EVENT_NAMES",
+    "ORGANIC_CHANNELS",
+    "PAID_CAMPAIGNS",
+    "PAID_CHANNELS",
+    "RAW_TABLES",
+    "REJECTION_REASONS",
+    "TABLE_COLUMNS",
+    "DemoDataResult",
+    "PlantedRejection",
+    "generate_demo_data",
+]
+
+# ----------------------------------------------------------------------------------------------
+# Vocabulary and table layout (shared with tests and the dbt sources)
+# ----------------------------------------------------------------------------------------------
+
+PAID_CHANNELS: tuple[str, ...] = ("paid_search", "paid_social", "display")
+ORGANIC_CHANNELS: tuple[str, ...] = ("organic_search", "direct", "referral")
+CHANNELS: tuple[str, ...] = PAID_CHANNELS + ORGANIC_CHANNELS
+# Campaigns per paid channel; marketing_spend has one row per (day, channel, campaign).
+PAID_CAMPAIGNS: dict[str, tuple[str, ...]] = {
+    "paid_search": ("brand", "generic", "competitor"),
+    "paid_social": ("prospecting", "retargeting", "lookalike"),
+    "display": ("prospecting", "retargeting"),
+}
+COUNTRIES: tuple[str, ...] = ("US", "GB", "DE", "IN", "BR", "FR")
+PLATFORMS: tuple[str, ...] = ("ios", "android", "web")
+EVENT_NAMES: tuple[str, ...] = ("app_open", "page_view", "feature_used", "core_action", "share")
+MODEL_VERSIONS: tuple[str, ...] = ("v1", "v2")
+AI_FEATURES: tuple[str, ...] = ("autocomplete", "summarize", "reply_draft")
+AI_OUTCOMES: tuple[str, ...] = ("accepted", "edited", "rejected", "ignored")
+
+RAW_TABLES: tuple[str, ...] = (
+    "users",
+    "events",
+    "orders",
+    "marketing_spend",
+    "nps_responses",
+    "invites",
+    "ai_suggestions",
+    "model_predictions",
+)
+
+# Column name -> logical kind.  The kind decides both the clean SQL type and the dirty text format.
+TABLE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "users": (
+        ("user_id", "id"),
+        ("signed_up_at", "timestamp"),
+        ("acquisition_channel", "text"),
+        ("country", "text"),
+        ("platform", "text"),
+    ),
+    "events": (
+        ("event_id", "id"),
+        ("user_id", "id"),
+        ("occurred_at", "timestamp"),
+        ("event_name", "text"),
+    ),
+    "orders": (
+        ("order_id", "id"),
+        ("user_id", "id"),
+        ("ordered_at", "timestamp"),
+        ("amount_usd", "money"),
+    ),
+    "marketing_spend": (
+        ("spend_date", "date"),
+        ("channel", "text"),
+        ("campaign", "text"),
+        ("spend_usd", "money"),
+    ),
+    "nps_responses": (
+        ("response_id", "id"),
+        ("user_id", "id"),
+        ("responded_at", "timestamp"),
+        ("score", "integer"),
+    ),
+    "invites": (
+        ("invite_id", "id"),
+        ("inviter_user_id", "id"),
+        ("invitee_user_id", "id"),
+        ("sent_at", "timestamp"),
+    ),
+    "ai_suggestions": (
+        ("suggestion_id", "id"),
+        ("user_id", "id"),
+        ("created_at", "timestamp"),
+        ("model_version", "text"),
+        ("feature", "text"),
+        ("latency_ms", "integer"),
+        ("cost_usd", "cost"),
+        ("outcome", "text"),
+        ("escalated_to_human", "boolean"),
+    ),
+    "model_predictions": (
+        ("prediction_id", "id"),
+        ("model_version", "text"),
+        ("evaluated_at", "timestamp"),
+        ("predicted_label", "boolean"),
+        ("actual_label", "boolean"),
+    ),
+}
+
+SQL_TYPES: dict[str, str] = {
+    "id": "BIGINT",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+    "money": "DOUBLE",
+    "cost": "DOUBLE",
+    "integer": "INTEGER",
+    "boolean": "BOOLEAN",
+    "text": "VARCHAR",
+}
+
+# The id column (None: marketing_spend is keyed by (spend_date, channel, campaign)) and the
+# timestamp column that decides dedup order / missing_timestamp, per table.
+ID_COLUMN: dict[str, str | None] = {
+    "users": "user_id",
+    "events": "event_id",
+    "orders": "order_id",
+    "marketing_spend": None,
+    "nps_responses": "response_id",
+    "invites": "invite_id",
+    "ai_suggestions": "suggestion_id",
+    "model_predictions": "prediction_id",
+}
+TIMESTAMP_COLUMN: dict[str, str] = {
+    "users": "signed_up_at",
+    "events": "occurred_at",
+    "orders": "ordered_at",
+    "marketing_spend": "spend_date",
+    "nps_responses": "responded_at",
+    "invites": "sent_at",
+    "ai_suggestions": "created_at",
+    "model_predictions": "evaluated_at",
+}
+
+# In the order the staging layer applies them: a row's reason is the first one that applies.
+REJECTION_REASONS: tuple[str, ...] = (
+    "missing_key",
+    "duplicate",
+    "invalid_value",
+    "missing_timestamp",
+    "unknown_user",
+    "before_signup",
+    "missing_channel",
+    "invalid_amount",
+    "score_out_of_range",
+    "self_invite",
+    "invalid_outcome",
+)
+
+# ----------------------------------------------------------------------------------------------
+# Model parameters (tuned so 200k users over 365 days give ~10M events and plausible metrics)
+# ----------------------------------------------------------------------------------------------
+
+_DAY = 86_400
+_HOUR = 3_600
+
+SIGNUP_GROWTH = 1.45  # log of (last-day / first-day signup rate): ~4x growth over the window
+WEEKEND_SIGNUP_FACTOR = 0.85
+
+COUNTRY_P = (0.34, 0.10, 0.09, 0.22, 0.15, 0.10)
+UTC_OFFSET_HOURS = (-5.0, 0.0, 1.0, 5.5, -3.0, 1.0)  # representative local time per country
+# P(platform | country), rows follow COUNTRIES, columns PLATFORMS.
+PLATFORM_P_BY_COUNTRY = (
+    (0.45, 0.30, 0.25),
+    (0.45, 0.30, 0.25),
+    (0.35, 0.40, 0.25),
+    (0.12, 0.68, 0.20),
+    (0.20, 0.60, 0.20),
+    (0.38, 0.37, 0.25),
+)
+# Channel mix drifts linearly from the first to the last day (paid social and referrals grow).
+CHANNEL_P_START = (0.24, 0.16, 0.08, 0.22, 0.18, 0.12)
+CHANNEL_P_END = (0.22, 0.22, 0.07, 0.20, 0.14, 0.15)
+NULL_CHANNEL_SHARE = 0.02  # acquisition_channel NULL (staging maps it to 'unknown')
+MESSY_CHANNEL_SHARE = 0.025  # acquisition_channel with stray case / whitespace (staging normalises)
+
+# Engagement multipliers: organic and referral users retain better than display / social users,
+# native apps better than web.
+CHANNEL_ENGAGEMENT = (1.0, 0.8, 0.7, 1.1, 1.2, 1.25)
+PLATFORM_ENGAGEMENT = (1.1, 0.95, 0.85)
+ENGAGEMENT_SIGMA = 0.7  # per-user log-normal spread of engagement
+
+# Probability of being active k >= 1 days after signup:
+#   engagement * (FAST_RATE * exp(-(k-1)/TAU_FAST) + SLOW_RATE * exp(-(k-1)/TAU_SLOW))
+# i.e. a steep early drop-off plus a slowly decaying loyal core.
+FAST_RATE, TAU_FAST = 0.42, 6.0
+SLOW_RATE, TAU_SLOW = 0.10, 150.0
+WEEKEND_SKIP = 0.25  # share of weekend active days that do not happen
+EVENTS_PER_ACTIVE_DAY = 3.8  # mean extra events after the app_open that starts an active day
+SIGNUP_DAY_EXTRA_EVENTS = 5.0  # onboarding day is busier
+OTHER_EVENT_P = (0.04, 0.42, 0.28, 0.22, 0.04)  # names of events after the day's first app_open
+
+CHANNEL_CONVERSION = (0.12, 0.07, 0.05, 0.10, 0.14, 0.15)  # P(ever becomes a customer)
+MONTHLY_CHURN = 0.14
+PRICE_CENTS = (999, 1999, 2999, 4999, 9900, 19900)
+PRICE_P = (0.30, 0.27, 0.15, 0.14, 0.09, 0.05)
+REFUND_SHARE = 0.055
+
+CAC_USD = (45.0, 65.0, 95.0)  # target cost per acquired user, per paid channel
+CAMPAIGN_WEIGHTS: dict[str, tuple[float, ...]] = {
+    "paid_search": (0.2, 0.6, 0.2),
+    "paid_social": (0.5, 0.3, 0.2),
+    "display": (0.6, 0.4),
+}
+
+NPS_RESPONSE_RATE = 0.20  # of users shown the in-app survey
+NPS_SAME_MONTH_REPEAT = 0.15
+NPS_QUARTERLY_REPEAT = 0.20
+NPS_ANONYMOUS_SHARE = 0.10
+
+INVITER_SHARE = 0.22
+INVITE_LATE_CONVERSION = 0.03  # converted invites whose invitee joins 15-45 days later
+INVITE_DOUBLE_INVITED = 0.06  # converted invitees who also got a second invite
+
+V2_LAUNCH_FRACTION = 0.55  # v2 launches 55% into the window, then ramps up
+AI_DAY_SHARE = 0.35  # share of active user-days with AI suggestions
+AI_EXTRA_PER_DAY = 1.0
+LATENCY_MEDIAN_MS = (300.0, 550.0)
+FEATURE_P = (0.5, 0.25, 0.25)
+FEATURE_LATENCY = (0.8, 1.35, 1.1)
+COST_BASE_USD = (0.0009, 0.0019)
+FEATURE_COST = (0.6, 1.7, 1.3)
+OUTCOME_P = ((0.30, 0.15, 0.20, 0.35), (0.42, 0.18, 0.12, 0.28))  # per model version
+
+PREDICTIONS_PER_DAY = 300
+PREDICTION_PREVALENCE = 0.3
+PREDICTION_RECALL = (0.70, 0.78)
+PREDICTION_FPR = (0.15, 0.07)
+
+
+# ----------------------------------------------------------------------------------------------
+# Public API
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlantedRejection:
+    """One deliberately bad raw row and the reason staging must reject it with."""
+
+    source_table: str  # raw table name, e.g. "events"
+    source_key: str  # raw id text ('' for a NULL id); marketing_spend: "date|channel|campaign"
+    reason: str  # one of REJECTION_REASONS
+
+
+@dataclass
+class DemoDataResult:
+    """What generate_demo_data wrote."""
+
+    row_counts: dict[str, int]  # raw table -> rows written (including planted bad rows)
+    planted: list[PlantedRejection]  # every planted bad row (empty unless dirty)
+    start_date: dt.date
+    end_date: dt.date  # last date that has data (inclusive)
+
+
+def generate_demo_data(
+    database: str | pathlib.Path,
+    *,
+    users: int = 5000,
+    seed: int = 42,
+    days: int = 365,
+    end_date: dt.date = dt.date(2026, 6, 30),
+    dirty: bool = False,
+    schema: str = "raw",
+) -> DemoDataResult:
+    """(Re)create the eight raw tables in ``schema`` of the DuckDB file ``database``.
+
+    ``users`` users sign up during the ``days`` days ending at ``end_date`` (inclusive).  With
+    ``dirty=True`` every column is VARCHAR and rejectable rows are appended (listed in
+    ``result.planted``).  Same arguments -> identical tables.
+    """
+    import duckdb
+    import numpy as np
+
+    if users < 20:
+        raise ValueError("users must be at least 20")
+    if days < 14:
+        raise ValueError("days must be at least 14")
+    win = _Window.build(end_date, days)
+
+    # One independent stream per table (and one for planting) so tables do not depend on each
+    # other's draw counts and dirty mode leaves the clean rows untouched.
+    streams = dict(
+        zip(
+            ("users", "activity", "events", "orders", "spend", "nps", "invites", "ai", "pred", "plant"),
+            np.random.default_rng(seed).spawn(10),
+        )
+    )
+
+    con = duckdb.connect(str(database))
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(schema)}")
+        writer = _Writer(con, schema, dirty)
+
+        u = _generate_users(streams["users"], users, win)
+        writer.write("users", u.frame(), u.signup_ts)
+
+        activity = _generate_activity(streams["activity"], u, win)
+        writer.write("events", *_generate_events(streams["events"], u, activity, win))
+        writer.write("ai_suggestions", *_generate_ai_suggestions(streams["ai"], u, activity, win))
+        writer.write("nps_responses", *_generate_nps(streams["nps"], u, activity, win))
+        del activity  # the largest intermediate; free it before the remaining tables
+        writer.write("orders", *_generate_orders(streams["orders"], u, win))
+        writer.write("marketing_spend", *_generate_marketing_spend(streams["spend"], u, win))
+        writer.write("invites", *_generate_invites(streams["invites"], u, win))
+        writer.write("model_predictions", *_generate_model_predictions(streams["pred"], win))
+
+        planted: list[PlantedRejection] = []
+        if dirty:
+            empty = [table for table, rows in writer.row_counts.items() if rows == 0]
+            if empty:  # a planted duplicate needs a clean row to copy
+                raise ValueError(
+                    f"too little data for dirty mode ({', '.join(empty)} empty): raise users/days"
+                )
+            planted = _plant_bad_rows(con, schema, writer, u, win, streams["plant"])
+        row_counts = {table: writer.row_counts[table] for table in RAW_TABLES}
+    finally:
+        con.close()
+    return DemoDataResult(
+        row_counts=row_counts, planted=planted, start_date=win.start_date, end_date=win.end_date
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Time window and small vectorised helpers
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Window:
+    start_date: dt.date
+    end_date: dt.date
+    days: int
+    w0: int  # epoch seconds of start_date 00:00 UTC
+    w_end: int  # epoch seconds of (end_date + 1) 00:00 UTC, exclusive
+    start_weekday: int  # Monday = 0
+
+    @classmethod
+    def build(cls, end_date: dt.date, days: int) -> _Window:
+        start = end_date - dt.timedelta(days=days - 1)
+        w0 = (start - dt.date(1970, 1, 1)).days * _DAY
+        return cls(start, end_date, days, w0, w0 + days * _DAY, start.weekday())
+
+    def v2_launch_day(self) -> int:
+        return int(self.days * V2_LAUNCH_FRACTION)
+
+
+def _draw_rows(rng: np.random.Generator, cum: np.ndarray) -> np.ndarray:
+    """One category per row from per-row cumulative probabilities ``cum`` (n x k)."""
+    import numpy as np
+
+    u = rng.random(cum.shape[0])
+    # Category = number of inner boundaries <= u; the last category absorbs rounding slack.
+    return (u[:, None] >= cum[:, :-1]).sum(axis=1).astype(np.int8)
+
+
+def _time_of_day(rng: np.random.Generator, utc_offset_hours: np.ndarray) -> np.ndarray:
+    """UTC second-of-day of activity for people living at ``utc_offset_hours``.
+
+    Local activity peaks early afternoon with a second evening peak; converting to UTC puts the
+    US / Brazil evenings just after UTC midnight and India's morning just before it, so the
+    reporting time zone visibly shifts daily counts.
+    """
+    import numpy as np
+
+    n = utc_offset_hours.shape[0]
+    evening = rng.random(n) < 0.35
+    local_hours = np.where(evening, rng.normal(20.5, 1.8, n), rng.normal(13.0, 3.2, n))
+    seconds = np.floor((local_hours - utc_offset_hours) * _HOUR).astype(np.int64)
+    return np.mod(seconds, _DAY)
+
+
+def _within_day(start: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """start + offset, wrapped into [start, 86399] so the activity never leaves its UTC day."""
+    import numpy as np
+
+    span = _DAY - start
+    return start + np.where(offset < span, offset, offset % span)
+
+
+def _sorted_ids(*sort_keys: np.ndarray) -> np.ndarray:
+    """Permutation that orders rows by the given keys (last key is primary; stable)."""
+    import numpy as np
+
+    return np.lexsort(sort_keys) if len(sort_keys) > 1 else np.argsort(sort_keys[0], kind="stable")
+
+
+def _categorical(codes: np.ndarray, categories: tuple[str, ...] | list[str]) -> pd.Categorical:
+    """Text column as codes + categories: DuckDB reads it as an ENUM, cast to VARCHAR on write."""
+    import pandas as pd
+
+    return pd.Categorical.from_codes(codes, categories=list(categories))
+
+
+# ----------------------------------------------------------------------------------------------
+# Users
+# ----------------------------------------------------------------------------------------------
+
+
+def _messy_channel_variants() -> list[str]:
+    """Three dirty spellings per channel, e.g. ' Paid_Search ', 'PAID_SEARCH', 'paid_search '."""
+    return [v for c in CHANNELS for v in (f" {c.title()} ", c.upper(), f"{c} ")]
+
+
+@dataclass
+class _Users:
+    """User attributes, index i <-> user_id i + 1 (ids follow signup order)."""
+
+    day: np.ndarray  # signup day index within the window
+    tod: np.ndarray  # signup second of (UTC) day
+    signup_ts: np.ndarray  # epoch seconds
+    country: np.ndarray
+    platform: np.ndarray
+    channel: np.ndarray  # true acquisition channel index into CHANNELS
+    channel_text: np.ndarray  # code into CHANNELS + messy variants, -1 = NULL
+    engagement: np.ndarray  # per-user activity multiplier (mean ~1)
+    p_day: np.ndarray  # expected share of signups per window day (drives marketing spend)
+    channel_p_by_day: np.ndarray  # days x channels channel mix (drives marketing spend)
+
+    @property
+    def n(self) -> int:
+        return int(self.day.shape[0])
+
+    def utc_offset(self, idx: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        return np.asarray(UTC_OFFSET_HOURS)[self.country[idx]]
+
+    def frame(self) -> pd.DataFrame:
+        import numpy as np
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "user_id": np.arange(1, self.n + 1, dtype=np.int64),
+                "signed_up_at": self.signup_ts,
+                "acquisition_channel": _categorical(
+                    self.channel_text, list(CHANNELS) + _messy_channel_variants()
+                ),
+                "country": _categorical(self.country, COUNTRIES),
+                "platform": _categorical(self.platform, PLATFORMS),
+            }
+        )
+
+
+def _generate_users(rng: np.random.Generator, n: int, win: _Window) -> _Users:
+    import numpy as np
+
+    d = np.arange(win.days)
+    frac = d / max(win.days - 1, 1)
+    weekend = (win.start_weekday + d) % 7 >= 5
+    # Exponential-ish growth with a weekend dip.
+    weight = np.exp(SIGNUP_GROWTH * frac) * np.where(weekend, WEEKEND_SIGNUP_FACTOR, 1.0)
+    p_day = weight / weight.sum()
+    channel_p = np.asarray(CHANNEL_P_START) + frac[:, None] * (
+        np.asarray(CHANNEL_P_END) - np.asarray(CHANNEL_P_START)
+    )
+
+    day = np.sort(rng.choice(win.days, size=n, p=p_day))
+    country = rng.choice(len(COUNTRIES), size=n, p=COUNTRY_P).astype(np.int8)
+    platform = _draw_rows(rng, np.cumsum(np.asarray(PLATFORM_P_BY_COUNTRY), axis=1)[country])
+    channel = _draw_rows(rng, np.cumsum(channel_p, axis=1)[day])
+    tod = _time_of_day(rng, np.asarray(UTC_OFFSET_HOURS)[country])
+
+    # user_id follows signup time, like an auto-increment key would.
+    order = np.argsort(day.astype(np.int64) * _DAY + tod, kind="stable")
+    day, country, platform, channel, tod = (a[order] for a in (day, country, platform, channel, tod))
+    signup_ts = win.w0 + day.astype(np.int64) * _DAY + tod
+
+    sigma = ENGAGEMENT_SIGMA
+    engagement = (
+        rng.lognormal(-0.5 * sigma**2, sigma, n)
+        * np.asarray(CHANNEL_ENGAGEMENT)[channel]
+        * np.asarray(PLATFORM_ENGAGEMENT)[platform]
+    )
+
+    # A few users carry a NULL or badly formatted channel, as real tracking data does.
+    r = rng.random(n)
+    variant = rng.integers(0, 3, n)
+    channel_text = np.where(
+        r < NULL_CHANNEL_SHARE,
+        -1,
+        np.where(
+            r < NULL_CHANNEL_SHARE + MESSY_CHANNEL_SHARE, len(CHANNELS) + channel * 3 + variant, channel
+        ),
+    ).astype(np.int16)
+
+    return _Users(
+        day=day.astype(np.int32),
+        tod=tod,
+        signup_ts=signup_ts,
+        country=country,
+        platform=platform,
+        channel=channel,
+        channel_text=channel_text,
+        engagement=engagement,
+        p_day=p_day,
+        channel_p_by_day=channel_p,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Activity (active user-days), events and AI suggestions
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Activity:
+    """One row per active user-day ("group"); events and AI suggestions hang off these."""
+
+    user: np.ndarray  # user index
+    day: np.ndarray  # window day index
+    start: np.ndarray  # UTC second of day of the first activity (>= signup time on signup day)
+    signup_day: np.ndarray  # bool: the day the user signed up
+
+
+def _generate_activity(rng: np.random.Generator, users: _Users, win: _Window) -> _Activity:
+    import numpy as np
+
+    n = users.n
+    horizon = (win.days - 1 - users.day).astype(np.int64)  # last possible day offset per user
+    a = users.engagement
+
+    # Expected active days = engagement x integral of the two-component retention curve over the
+    # days the user has had so far; draw the count, then the day offsets from that same curve.
+    mass_fast = FAST_RATE * TAU_FAST * -np.expm1(-horizon / TAU_FAST)
+    mass_slow = SLOW_RATE * TAU_SLOW * -np.expm1(-horizon / TAU_SLOW)
+    count = np.minimum(rng.poisson(a * (mass_fast + mass_slow)), horizon)
+    uid = np.repeat(np.arange(n, dtype=np.int64), count)
+    h = horizon[uid]
+    slow_share = mass_slow / np.maximum(mass_fast + mass_slow, 1e-12)
+    tau = np.where(rng.random(uid.size) < slow_share[uid], TAU_SLOW, TAU_FAST)
+    # Inverse CDF of an exponential truncated to [0, h): offsets concentrate right after signup.
+    x = -tau * np.log1p(rng.random(uid.size) * np.expm1(-h / tau))
+    k = np.minimum(1 + np.floor(x).astype(np.int64), h)
+
+    # Fewer weekend sessions, then collapse repeated (user, day) draws: heavy users saturate.
+    abs_day = users.day[uid] + k
+    weekend = (win.start_weekday + abs_day) % 7 >= 5
+    keep = ~(weekend & (rng.random(uid.size) < WEEKEND_SKIP))
+    key = np.unique(uid[keep] * (win.days + 1) + k[keep])
+    uid, k = key // (win.days + 1), key % (win.days + 1)
+
+    # The signup day is always active and starts right at signup.
+    first_start = np.minimum(users.tod + rng.integers(0, 90, n), _DAY - 1)
+    later_start = _time_of_day(rng, users.utc_offset(uid))
+    return _Activity(
+        user=np.concatenate([np.arange(n, dtype=np.int64), uid]).astype(np.int32),
+        day=np.concatenate([users.day, (users.day[uid] + k)]).astype(np.int32),
+        start=np.concatenate([first_start, later_start]).astype(np.int64),
+        signup_day=np.concatenate([np.ones(n, dtype=bool), np.zeros(uid.size, dtype=bool)]),
+    )
+
+
+def _scatter_in_day(
+    rng: np.random.Generator, act: _Activity, per_group: np.ndarray, first_at_start: bool, mean_gap: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Expand groups into rows: (group index per row, epoch seconds, is-first-of-group mask).
+
+    Rows cluster minutes after the group's start, a quarter of them in a second session hours
+    later, all inside the group's UTC day (so nothing precedes signup or passes end_date).
+    """
+    import numpy as np
+
+    grp = np.repeat(np.arange(per_group.shape[0], dtype=np.int32), per_group)
+    first = np.zeros(grp.shape[0], dtype=bool)
+    first[np.cumsum(per_group)[per_group > 0] - per_group[per_group > 0]] = True
+    m = grp.shape[0]
+    start = act.start[grp]
+    offset = rng.exponential(mean_gap, m).astype(np.int64)
+    # A quarter of the rows belong to a later session, when one still fits into the day (wrapping
+    # it would pile activity up just before midnight).
+    jump = rng.integers(2 * _HOUR, 9 * _HOUR, m)
+    offset += np.where((rng.random(m) < 0.25) & (start + jump < _DAY - _HOUR), jump, 0)
+    if first_at_start:
+        offset[first] = 0
+    ts = act.day[grp].astype(np.int64) * _DAY + _within_day(start, offset)
+    return grp, ts, first
+
+
+def _generate_events(
+    rng: np.random.Generator, users: _Users, act: _Activity, win: _Window
+) -> tuple[pd.DataFrame, np.ndarray]:
+    import numpy as np
+    import pandas as pd
+
+    lam = np.where(
+        act.signup_day, SIGNUP_DAY_EXTRA_EVENTS, EVENTS_PER_ACTIVE_DAY * users.engagement[act.user] ** 0.3
+    )
+    per_group = 1 + rng.poisson(lam)
+    grp, rel_ts, first = _scatter_in_day(rng, act, per_group, first_at_start=True, mean_gap=600.0)
+    # Each active day opens with app_open; the rest is browsing, feature use and core actions.
+    name = rng.choice(len(EVENT_NAMES), size=grp.shape[0], p=OTHER_EVENT_P).astype(np.int8)
+    name[first] = 0
+    user = act.user[grp]
+    del grp, first
+
+    order = np.argsort(rel_ts, kind="stable")  # event_id follows time
+    ts = win.w0 + rel_ts[order]
+    frame = pd.DataFrame(
+        {
+            "event_id": np.arange(1, ts.shape[0] + 1, dtype=np.int64),
+            "user_id": user[order].astype(np.int64) + 1,
+            "occurred_at": ts,
+            "event_name": _categorical(name[order], EVENT_NAMES),
+        }
+    )
+    return frame, ts
+
+
+def _v2_share(day: np.ndarray, win: _Window) -> np.ndarray:
+    """Share of traffic on model v2: zero before launch, then a ramp to 90%."""
+    import numpy as np
+
+    launch = win.v2_launch_day()
+    ramp = max(7.0, 0.25 * win.days)
+    since = day - launch
+    return np.where(since < 0, 0.0, np.minimum(0.9, 0.1 + 0.8 * since / ramp))
+
+
+def _generate_ai_suggestions(
+    rng: np.random.Generator, users: _Users, act: _Activity, win: _Window
+) -> tuple[pd.DataFrame, np.ndarray]:
+    import numpy as np
+    import pandas as pd
+
+    # Only some active days involve the assistant; engaged users use it more.
+    p_day = np.minimum(0.9, AI_DAY_SHARE * users.engagement[act.user] ** 0.3)
+    has = rng.random(act.user.shape[0]) < p_day
+    per_group = np.where(has, 1 + rng.poisson(AI_EXTRA_PER_DAY, has.shape[0]), 0)
+    grp, rel_ts, _ = _scatter_in_day(rng, act, per_group, first_at_start=False, mean_gap=900.0)
+    m = grp.shape[0]
+
+    version = (rng.random(m) < _v2_share(act.day[grp], win)).astype(np.int8)
+    feature = rng.choice(len(AI_FEATURES), size=m, p=FEATURE_P).astype(np.int8)
+    latency = np.rint(
+        np.asarray(LATENCY_MEDIAN_MS)[version]
+        * np.asarray(FEATURE_LATENCY)[feature]
+        * np.exp(rng.normal(0.0, 0.45, m))
+    )
+    latency = np.maximum(latency, 20).astype(np.int32)
+    cost = np.asarray(COST_BASE_USD)[version] * np.asarray(FEATURE_COST)[feature] * rng.lognormal(0, 0.25, m)
+    cost_micros = np.rint(np.clip(cost, 0.0004, 0.004) * 1e6).astype(np.int64)
+    outcome = _draw_rows(rng, np.cumsum(np.asarray(OUTCOME_P), axis=1)[version])
+    # Rejections are escalated to a human far more often than other outcomes.
+    escalated = rng.random(m) < np.where(outcome == AI_OUTCOMES.index("rejected"), 0.09, 0.015)
+    user = act.user[grp]
+    del grp
+
+    order = np.argsort(rel_ts, kind="stable")
+    ts = win.w0 + rel_ts[order]
+    frame = pd.DataFrame(
+        {
+            "suggestion_id": np.arange(1, m + 1, dtype=np.int64),
+            "user_id": user[order].astype(np.int64) + 1,
+            "created_at": ts,
+            "model_version": _categorical(version[order], MODEL_VERSIONS),
+            "feature": _categorical(feature[order], AI_FEATURES),
+            "latency_ms": latency[order],
+            "cost_usd": cost_micros[order],
+            "outcome": _categorical(outcome[order], AI_OUTCOMES),
+            "escalated_to_human": escalated[order],
+        }
+    )
+    return frame, ts
+
+
+# ----------------------------------------------------------------------------------------------
+# Orders
+# ----------------------------------------------------------------------------------------------
+
+
+def _generate_orders(
+    rng: np.random.Generator, users: _Users, win: _Window
+) -> tuple[pd.DataFrame, np.ndarray]:
+    import numpy as np
+    import pandas as pd
+
+    n = users.n
+    horizon = win.days - 1 - users.day
+    p_customer = np.clip(np.asarray(CHANNEL_CONVERSION)[users.channel] * users.engagement**0.5, 0, 0.6)
+    # First purchase: a quarter on the signup day, the rest after a geometric wait (mean ~12 days).
+    lag = np.where(rng.random(n) < 0.25, 0, rng.geometric(1 / 12, n))
+    is_customer = (rng.random(n) < p_customer) & (lag <= horizon)
+    cust = np.flatnonzero(is_customer)
+    first_day = users.day[cust] + lag[cust]
+    first_tod = np.where(
+        lag[cust] == 0,
+        _within_day(users.tod[cust], rng.integers(120, 3 * _HOUR, cust.size)),
+        _time_of_day(rng, users.utc_offset(cust)),
+    )
+
+    # Monthly renewals until churn; renewals beyond end_date have simply not happened yet.
+    n_orders = rng.geometric(MONTHLY_CHURN, cust.size)
+    owner = np.repeat(np.arange(cust.size), n_orders)
+    starts = np.cumsum(n_orders) - n_orders
+    gap = np.clip(np.rint(rng.normal(30, 3, owner.size)), 20, 40).astype(np.int64)
+    gap[starts] = 0
+    csum = np.cumsum(gap)
+    offset_days = csum - np.repeat(csum[starts], n_orders)
+    day = first_day[owner] + offset_days
+    renewal_tod = _time_of_day(rng, users.utc_offset(cust[owner]))
+    tod = np.where(offset_days == 0, first_tod[owner], renewal_tod)
+    # Each customer has a plan price; some orders are add-ons / plan changes at another price.
+    plan = rng.choice(len(PRICE_CENTS), size=cust.size, p=PRICE_P)
+    other = rng.choice(len(PRICE_CENTS), size=owner.size, p=PRICE_P)
+    cents = np.asarray(PRICE_CENTS, dtype=np.int64)[
+        np.where(rng.random(owner.size) < 0.88, plan[owner], other)
+    ]
+    keep = day <= win.days - 1
+    user = cust[owner][keep]
+    ts = win.w0 + day[keep] * _DAY + tod[keep]
+    cents = cents[keep]
+
+    # Refunds: a negative row some hours to days after an earlier positive order of the same user.
+    refunded = np.flatnonzero(rng.random(ts.size) < REFUND_SHARE)
+    refund_ts = ts[refunded] + rng.integers(_HOUR, 12 * _DAY, refunded.size)
+    partial = rng.random(refunded.size) < 0.2
+    refund_cents = -np.where(partial, cents[refunded] // 2, cents[refunded])
+    ok = refund_ts < win.w_end
+    user = np.concatenate([user, user[refunded][ok]])
+    ts = np.concatenate([ts, refund_ts[ok]])
+    cents = np.concatenate([cents, refund_cents[ok]])
+
+    order = np.argsort(ts, kind="stable")
+    ts = ts[order]
+    frame = pd.DataFrame(
+        {
+            "order_id": np.arange(1, ts.size + 1, dtype=np.int64),
+            "user_id": user[order].astype(np.int64) + 1,
+            "ordered_at": ts,
+            "amount_usd": cents[order],
+        }
+    )
+    return frame, ts
+
+
+# ----------------------------------------------------------------------------------------------
+# Marketing spend
+# ----------------------------------------------------------------------------------------------
+
+
+def _spend_campaigns() -> list[str]:
+    return sorted({c for cs in PAID_CAMPAIGNS.values() for c in cs})
+
+
+def _generate_marketing_spend(
+    rng: np.random.Generator, users: _Users, win: _Window
+) -> tuple[pd.DataFrame, np.ndarray]:
+    import numpy as np
+    import pandas as pd
+
+    d = np.arange(win.days)
+    frac = d / max(win.days - 1, 1)
+    campaigns = _spend_campaigns()
+    day_epoch = (win.w0 // _DAY) + d
+    cols: dict[str, list[np.ndarray]] = {"day": [], "channel": [], "campaign": [], "cents": []}
+    for c, channel in enumerate(PAID_CHANNELS):  # loop over 3 channels, not rows
+        # Spend buys the expected signups of the channel at a CAC that creeps up over the year.
+        expected_signups = users.n * users.p_day * users.channel_p_by_day[:, c]
+        channel_usd = expected_signups * CAC_USD[c] * (1 + 0.25 * frac) * rng.lognormal(0, 0.15, win.days)
+        weights = np.asarray(CAMPAIGN_WEIGHTS[channel])[None, :] * rng.lognormal(
+            0, 0.2, (win.days, len(PAID_CAMPAIGNS[channel]))
+        )
+        weights /= weights.sum(axis=1, keepdims=True)
+        for j, campaign in enumerate(PAID_CAMPAIGNS[channel]):
+            cols["day"].append(day_epoch)
+            cols["channel"].append(np.full(win.days, c, dtype=np.int8))
+            cols["campaign"].append(np.full(win.days, campaigns.index(campaign), dtype=np.int8))
+            cols["cents"].append(np.maximum(np.rint(channel_usd * weights[:, j] * 100), 1).astype(np.int64))
+    day, channel_code, campaign_code, cents = (np.concatenate(cols[k]) for k in cols)
+    order = _sorted_ids(campaign_code, channel_code, day)  # by date, then channel, then campaign
+    frame = pd.DataFrame(
+        {
+            "spend_date": day[order],
+            "channel": _categorical(channel_code[order], PAID_CHANNELS),
+            "campaign": _categorical(campaign_code[order], campaigns),
+            "spend_usd": cents[order],
+        }
+    )
+    return frame, day[order].astype(np.int64) * _DAY
+
+
+# ----------------------------------------------------------------------------------------------
+# NPS
+# ----------------------------------------------------------------------------------------------
+
+
+def _generate_nps(
+    rng: np.random.Generator, users: _Users, act: _Activity, win: _Window
+) -> tuple[pd.DataFrame, np.ndarray]:
+    import numpy as np
+    import pandas as pd
+
+    a = users.engagement
+    # The in-app survey pops up on the first visit at least two days after signup; a share of the
+    # users who see it answer (engaged users a little more often).  Activity groups after the
+    # signup-day block are sorted by (user, day), so np.unique's first index is the first visit.
+    later = np.flatnonzero(~act.signup_day & (act.day - users.day[act.user] >= 2))
+    shown_to, first = np.unique(act.user[later], return_index=True)
+    answers = rng.random(shown_to.size) < np.minimum(0.6, NPS_RESPONSE_RATE * a[shown_to] ** 0.3)
+    g, resp = later[first][answers], shown_to[answers].astype(np.int64)
+    ts = (
+        win.w0
+        + act.day[g].astype(np.int64) * _DAY
+        + _within_day(act.start[g], rng.integers(60, 1800, g.size))
+    )
+    # Engaged users are happier: mean score ~8 gives NPS around +25.
+    mean = 8.35 + 0.6 * np.clip(np.log(a[resp]), -1.5, 1.5)
+    score = np.clip(np.rint(rng.normal(mean, 2.0)), 0, 10).astype(np.int64)
+
+    # Some answer again within the same calendar month (the survey re-prompts) ...
+    again = rng.random(resp.size) < NPS_SAME_MONTH_REPEAT
+    ts2 = ts + rng.integers(_HOUR, 4 * _DAY, resp.size)
+    month = ts.astype("datetime64[s]").astype("datetime64[M]")
+    same_month = again & (ts2.astype("datetime64[s]").astype("datetime64[M]") == month) & (ts2 < win.w_end)
+    score2 = np.clip(score + rng.integers(-1, 2, resp.size), 0, 10)
+    # ... and some again a quarter later.
+    quarterly = rng.random(resp.size) < NPS_QUARTERLY_REPEAT
+    ts3 = ts + rng.integers(80, 100, resp.size) * _DAY
+    later = quarterly & (ts3 < win.w_end)
+    score3 = np.clip(np.rint(rng.normal(mean, 2.0)), 0, 10).astype(np.int64)
+
+    user = np.concatenate([resp, resp[same_month], resp[later]]).astype(np.int64) + 1
+    ts = np.concatenate([ts, ts2[same_month], ts3[later]])
+    score = np.concatenate([score, score2[same_month], score3[later]])
+    user[rng.random(user.size) < NPS_ANONYMOUS_SHARE] = 0  # 0 -> NULL: anonymous response
+
+    order = np.argsort(ts, kind="stable")
+    ts = ts[order]
+    frame = pd.DataFrame(
+        {
+            "response_id": np.arange(1, ts.size + 1, dtype=np.int64),
+            "user_id": user[order],
+            "responded_at": ts,
+            "score": score[order].astype(np.int32),
+        }
+    )
+    return frame, ts
+
+
+# ----------------------------------------------------------------------------------------------
+# Invites
+# ----------------------------------------------------------------------------------------------
+
+
+def _pick_inviters(
+    rng: np.random.Generator, users: _Users, sent: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A user who signed up before ``sent`` (mostly within 30 days of it), per invite.
+
+    Returns (inviter index or -1 when nobody had signed up yet, lo, hi) where [lo, hi) is the
+    candidate index range (users are sorted by signup time).
+    """
+    import numpy as np
+
+    hi = np.searchsorted(users.signup_ts, sent, side="left")  # users with signup_ts < sent
+    lo = np.searchsorted(users.signup_ts, sent - 30 * _DAY, side="left")
+    # Invites mostly go out in the inviter's first month; some come from long-time users.
+    lo = np.where((rng.random(sent.size) < 0.15) | (lo >= hi), 0, lo)
+    inviter = lo + np.floor(rng.random(sent.size) * (hi - lo)).astype(np.int64)
+    return np.where(hi > 0, inviter, -1), lo, hi
+
+
+def _generate_invites(
+    rng: np.random.Generator, users: _Users, win: _Window
+) -> tuple[pd.DataFrame, np.ndarray]:
+    import numpy as np
+    import pandas as pd
+
+    # Converted invites: each referral signup (with a recorded channel) was invited 0-14 days
+    # earlier, a few much earlier.
+    referral = np.flatnonzero((users.channel == CHANNELS.index("referral")) & (users.channel_text >= 0))
+    late = rng.random(referral.size) < INVITE_LATE_CONVERSION
+    lag = np.where(
+        late, rng.integers(15 * _DAY, 45 * _DAY, referral.size), rng.integers(0, 14 * _DAY, referral.size)
+    )
+    sent = users.signup_ts[referral] - lag
+    inviter, lo, hi = _pick_inviters(rng, users, sent)
+    ok = (sent >= win.w0) & (inviter >= 0)
+    invitee, sent, inviter, lo, hi = referral[ok], sent[ok], inviter[ok], lo[ok], hi[ok]
+
+    # Some invitees had already been invited by someone else a little earlier.
+    twice = rng.random(invitee.size) < INVITE_DOUBLE_INVITED
+    sent2 = sent - rng.integers(_HOUR, 5 * _DAY, invitee.size)
+    inviter2 = lo + np.floor(rng.random(invitee.size) * (hi - lo)).astype(np.int64)
+    # Force a different inviter: step to a neighbour inside the candidate range.
+    clash = inviter2 == inviter
+    inviter2 = np.where(clash & (inviter + 1 < hi), inviter + 1, np.where(clash, inviter - 1, inviter2))
+    twice &= (
+        (inviter2 >= lo) & (inviter2 != inviter) & (sent2 >= win.w0) & (users.signup_ts[inviter2] < sent2)
+    )
+
+    # Unconverted invites: a share of users invite a few friends, mostly in their first month.
+    n = users.n
+    senders = np.flatnonzero(rng.random(n) < np.minimum(0.8, INVITER_SHARE * users.engagement**0.5))
+    per_sender = 1 + rng.poisson(1.2, senders.size)
+    from_user = np.repeat(senders, per_sender)
+    horizon = (win.w_end - 1 - users.signup_ts[from_user]).astype(np.float64)
+    delay = np.where(
+        rng.random(from_user.size) < 0.85,
+        rng.exponential(6 * _DAY, from_user.size),
+        rng.random(from_user.size) * horizon,
+    ).astype(np.int64)
+    open_sent = users.signup_ts[from_user] + 60 + delay
+    still_open = open_sent < win.w_end
+
+    inviter_all = np.concatenate([inviter, inviter2[twice], from_user[still_open]])
+    invitee_all = np.concatenate(
+        [invitee + 1, invitee[twice] + 1, np.zeros(int(still_open.sum()), dtype=np.int64)]
+    )  # 0 -> NULL
+    sent_all = np.concatenate([sent, sent2[twice], open_sent[still_open]])
+    order = np.argsort(sent_all, kind="stable")
+    sent_all = sent_all[order]
+    frame = pd.DataFrame(
+        {
+            "invite_id": np.arange(1, sent_all.size + 1, dtype=np.int64),
+            "inviter_user_id": inviter_all[order].astype(np.int64) + 1,
+            "invitee_user_id": invitee_all[order].astype(np.int64),
+            "sent_at": sent_all,
+        }
+    )
+    return frame, sent_all
+
+
+# ----------------------------------------------------------------------------------------------
+# Model predictions
+# ----------------------------------------------------------------------------------------------
+
+
+def _generate_model_predictions(rng: np.random.Generator, win: _Window) -> tuple[pd.DataFrame, np.ndarray]:
+    import numpy as np
+    import pandas as pd
+
+    # v1 is evaluated every day; v2 from two weeks before its launch (shadow evaluation).
+    shadow = max(0, win.v2_launch_day() - 14)
+    slot_day = np.concatenate([np.arange(win.days), np.arange(shadow, win.days)])
+    slot_version = np.concatenate([np.zeros(win.days, np.int8), np.ones(win.days - shadow, np.int8)])
+    per_slot = rng.poisson(PREDICTIONS_PER_DAY, slot_day.size)
+    day = np.repeat(slot_day, per_slot)
+    version = np.repeat(slot_version, per_slot)
+    m = day.size
+    ts = win.w0 + day.astype(np.int64) * _DAY + rng.integers(0, _DAY, m)
+    actual = rng.random(m) < PREDICTION_PREVALENCE
+    # v2 catches more positives with fewer false alarms -> better precision and recall.
+    p_predicted = np.where(
+        actual, np.asarray(PREDICTION_RECALL)[version], np.asarray(PREDICTION_FPR)[version]
+    )
+    predicted = rng.random(m) < p_predicted
+
+    order = np.argsort(ts, kind="stable")
+    ts = ts[order]
+    frame = pd.DataFrame(
+        {
+            "prediction_id": np.arange(1, m + 1, dtype=np.int64),
+            "model_version": _categorical(version[order], MODEL_VERSIONS),
+            "evaluated_at": ts,
+            "predicted_label": predicted[order],
+            "actual_label": actual[order],
+        }
+    )
+    return frame, ts
+
+
+# ----------------------------------------------------------------------------------------------
+# Writing to DuckDB
+# ----------------------------------------------------------------------------------------------
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _typed_expr(column: str, kind: str) -> str:
+    """SQL turning the generator's raw representation into the clean typed value."""
+    c = _quote(column)
+    return {
+        "id": f"CAST(NULLIF({c}, 0) AS BIGINT)",  # id 0 encodes NULL
+        "timestamp": f"make_timestamp(CAST({c} AS BIGINT) * 1000000)",  # epoch seconds, naive UTC
+        "date": f"CAST(DATE '1970-01-01' + CAST({c} AS INTEGER) AS DATE)",  # epoch days
+        "money": f"CAST({c} AS DOUBLE) / 100.0",  # cents
+        "cost": f"CAST({c} AS DOUBLE) / 1000000.0",  # micro-dollars
+        "integer": f"CAST({c} AS INTEGER)",
+        "boolean": f"CAST({c} AS BOOLEAN)",
+        "text": f"CAST({c} AS VARCHAR)",  # ENUM from a pandas Categorical
+    }[kind]
+
+
+def _text_expr(column: str, kind: str) -> str:
+    """SQL rendering a clean typed value as the landing-zone text (see module docstring)."""
+    c = _quote(column)
+    return {
+        "timestamp": f"strftime({c}, '%Y-%m-%d %H:%M:%S')",
+        "date": f"strftime({c}, '%Y-%m-%d')",
+        "money": f"printf('%.2f', {c})",
+        "cost": f"printf('%.6f', {c})",
+    }.get(kind, f"CAST({c} AS VARCHAR)")
+
+
+class _Writer:
+    """Creates raw tables from DataFrames and remembers what the planting step needs."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, schema: str, dirty: bool) -> None:
+        self.con = con
+        self.schema = schema
+        self.dirty = dirty
+        self.row_counts: dict[str, int] = {}
+        # Per table, the epoch-second timestamp of each clean row in id order (row i <-> id i+1),
+        # plus the marketing_spend keys; used to pick rows to duplicate.
+        self.timestamps: dict[str, np.ndarray] = {}
+        self.spend_keys: list[tuple[str, str, str]] = []
+
+    def qualified(self, table: str) -> str:
+        return f"{_quote(self.schema)}.{_quote(table)}"
+
+    def write(self, table: str, frame: pd.DataFrame, timestamps: np.ndarray | None = None) -> None:
+        columns = TABLE_COLUMNS[table]
+        assert tuple(frame.columns) == tuple(name for name, _ in columns), table
+        typed = ", ".join(f"{_typed_expr(name, kind)} AS {_quote(name)}" for name, kind in columns)
+        select = f"SELECT {typed} FROM _demo_source"
+        if self.dirty:
+            text = ", ".join(f"{_text_expr(name, kind)} AS {_quote(name)}" for name, kind in columns)
+            select = f"SELECT {text} FROM ({select})"
+        self.con.register("_demo_source", frame)
+        try:
+            self.con.execute(f"CREATE OR REPLACE TABLE {self.qualified(table)} AS {select}")
+        finally:
+            self.con.unregister("_demo_source")
+        self.row_counts[table] = len(frame)
+        if timestamps is not None:
+            self.timestamps[table] = timestamps
+        if table == "marketing_spend":
+            self.spend_keys = list(
+                zip(
+                    (_fmt_date(int(d)) for d in frame["spend_date"]),
+                    frame["channel"].astype(str),
+                    frame["campaign"].astype(str),
+                )
+            )
+
+
+# ----------------------------------------------------------------------------------------------
+# Dirty mode: planted bad rows
+# ----------------------------------------------------------------------------------------------
+
+
+def _fmt_ts(epoch_seconds: int) -> str:
+    return (dt.datetime(1970, 1, 1) + dt.timedelta(seconds=int(epoch_seconds))).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _fmt_date(epoch_days: int) -> str:
+    return (dt.date(1970, 1, 1) + dt.timedelta(days=int(epoch_days))).isoformat()
+
+
+Row = dict[str, "str | None"]
+
+
+class _Planter:
+    """Collects the planted rows of one raw table as text and records their rejection reason."""
+
+    def __init__(self, table: str, first_new_id: int) -> None:
+        self.table = table
+        self.columns = [name for name, _ in TABLE_COLUMNS[table]]
+        self.id_column = ID_COLUMN[table]
+        self._next_id = first_new_id
+        self.rows: list[tuple[str | None, ...]] = []
+        self.planted: list[PlantedRejection] = []
+
+    def new_id(self) -> str:
+        """A fresh id that collides with no clean id (clean ids are 1..row count)."""
+        self._next_id += 1
+        return str(self._next_id - 1)
+
+    def add(self, reason: str, row: Row) -> None:
+        assert set(row) == set(self.columns), (self.table, row)
+        if self.id_column is not None:
+            key = row[self.id_column] or ""
+        else:
+            key = "|".join(row[c] or "" for c in ("spend_date", "channel", "campaign"))
+        self.rows.append(tuple(row[c] for c in self.columns))
+        self.planted.append(PlantedRejection(self.table, key, reason))
+
+    def add_variants(self, reason: str, base: Callable[[], Row], *overrides: Row) -> None:
+        """One planted row per override, each on a fresh otherwise-valid base row."""
+        for override in overrides:
+            self.add(reason, {**base(), **override})
+
+
+def _plant_bad_rows(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    writer: _Writer,
+    users: _Users,
+    win: _Window,
+    rng: np.random.Generator,
+) -> list[PlantedRejection]:
+    """Append rows that staging must reject, each with exactly one (the first applicable) reason."""
+    import numpy as np
+
+    n = users.n
+    # Users with room for an otherwise valid timestamp between signup + 1 h and end_date - 1 h.
+    roomy = np.flatnonzero(users.signup_ts < win.w_end - 2 * _DAY)
+    # Users who signed up at least 3 days into the window (for events before their signup).
+    late = np.flatnonzero(users.day >= 3)
+    unknown_ids = iter(str(n + 1_000_000 + k) for k in range(1000))  # never a user id
+
+    def user_and_ts() -> tuple[str, str]:
+        i = int(rng.choice(roomy))
+        ts = int(rng.integers(users.signup_ts[i] + _HOUR, win.w_end - _HOUR))
+        return str(i + 1), _fmt_ts(ts)
+
+    def window_ts() -> str:
+        return _fmt_ts(int(rng.integers(win.w0, win.w_end)))
+
+    def clean_row(table: str, with_later_timestamp: bool) -> Row:
+        """A clean row (as stored), optionally with its timestamp moved one hour later."""
+        planter_columns = [name for name, _ in TABLE_COLUMNS[table]]
+        ts_all = writer.timestamps[table]
+        candidates = np.flatnonzero(ts_all < win.w_end - 2 * _HOUR)
+        i = int(rng.choice(candidates))
+        if table == "marketing_spend":
+            date, channel, campaign = writer.spend_keys[i]
+            where, params = "spend_date = ? AND channel = ? AND campaign = ?", [date, channel, campaign]
+        else:
+            where, params = f"{_quote(ID_COLUMN[table] or '')} = ?", [str(i + 1)]
+        fetched = con.execute(f"SELECT * FROM {writer.qualified(table)} WHERE {where}", params).fetchall()
+        assert len(fetched) == 1, (table, params)
+        row = dict(zip(planter_columns, fetched[0]))
+        if with_later_timestamp:
+            ts_col = TIMESTAMP_COLUMN[table]
+            row[ts_col] = _fmt_ts(int(ts_all[i]) + _HOUR)
+        return row
+
+    planters: list[_Planter] = []
+
+    def planter(table: str) -> _Planter:
+        p = _Planter(table, writer.row_counts[table] + 1)
+        planters.append(p)
+        return p
+
+    def plant_common(p: _Planter, base: Callable[[], Row]) -> None:
+        """Reasons every id-keyed table can have: missing key, duplicate, bad / missing timestamp."""
+        id_col, ts_col = ID_COLUMN[p.table] or "", TIMESTAMP_COLUMN[p.table]
+        p.add_variants("missing_key", base, {id_col: None}, {id_col: "  "})
+        p.add("duplicate", clean_row(p.table, with_later_timestamp=False))  # exact copy
+        p.add("duplicate", clean_row(p.table, with_later_timestamp=True))  # later copy
+        p.add_variants("invalid_value", base, {ts_col: "not-a-date"}, {ts_col: "2024-13-45"})
+        p.add_variants("missing_timestamp", base, {ts_col: None}, {ts_col: ""})
+
+    # users -------------------------------------------------------------------------------
+    p_users = planter("users")
+
+    def user_base() -> Row:
+        return {
+            "user_id": p_users.new_id(),
+            "signed_up_at": window_ts(),
+            "acquisition_channel": "direct",
+            "country": "US",
+            "platform": "web",
+        }
+
+    plant_common(p_users, user_base)
+
+    # events ------------------------------------------------------------------------------
+    p_events = planter("events")
+
+    def event_base() -> Row:
+        uid, ts = user_and_ts()
+        return {"event_id": p_events.new_id(), "user_id": uid, "occurred_at": ts, "event_name": "page_view"}
+
+    plant_common(p_events, event_base)
+    p_events.add_variants("unknown_user", event_base, {"user_id": None}, {"user_id": next(unknown_ids)})
+    for _ in range(2):
+        # At least three UTC days before the user's signup date, still inside the window.
+        i = int(rng.choice(late))
+        day = int(rng.integers(0, users.day[i] - 2))
+        ts = win.w0 + day * _DAY + int(rng.integers(0, _DAY))
+        p_events.add("before_signup", {**event_base(), "user_id": str(i + 1), "occurred_at": _fmt_ts(ts)})
+
+    # orders ------------------------------------------------------------------------------
+    p_orders = planter("orders")
+
+    def order_base() -> Row:
+        uid, ts = user_and_ts()
+        return {"order_id": p_orders.new_id(), "user_id": uid, "ordered_at": ts, "amount_usd": "19.99"}
+
+    plant_common(p_orders, order_base)
+    p_orders.add_variants("invalid_value", order_base, {"amount_usd": "abc"})
+    p_orders.add_variants("unknown_user", order_base, {"user_id": None}, {"user_id": next(unknown_ids)})
+    p_orders.add_variants("invalid_amount", order_base, {"amount_usd": None}, {"amount_usd": None})
+
+    # marketing_spend ---------------------------------------------------------------------
+    p_spend = planter("marketing_spend")
+    planted_campaign = iter(f"planted_campaign_{k}" for k in range(1000))
+
+    def spend_base() -> Row:
+        # A campaign name no clean row uses keeps the (date, channel, campaign) key unique.
+        return {
+            "spend_date": _fmt_date(win.w0 // _DAY + int(rng.integers(0, win.days))),
+            "channel": PAID_CHANNELS[int(rng.integers(0, len(PAID_CHANNELS)))],
+            "campaign": next(planted_campaign),
+            "spend_usd": "250.00",
+        }
+
+    p_spend.add("duplicate", clean_row("marketing_spend", with_later_timestamp=False))
+    p_spend.add("duplicate", clean_row("marketing_spend", with_later_timestamp=False))
+    p_spend.add_variants(
+        "invalid_value",
+        spend_base,
+        {"spend_date": "not-a-date"},
+        {"spend_date": "2024-13-45"},
+        {"spend_usd": "abc"},
+    )
+    p_spend.add_variants("missing_timestamp", spend_base, {"spend_date": None}, {"spend_date": ""})
+    p_spend.add_variants("missing_channel", spend_base, {"channel": None}, {"channel": ""})
+    p_spend.add_variants("invalid_amount", spend_base, {"spend_usd": None}, {"spend_usd": "-50.00"})
+
+    # nps_responses -----------------------------------------------------------------------
+    p_nps = planter("nps_responses")
+
+    def nps_base() -> Row:
+        uid, ts = user_and_ts()
+        return {"response_id": p_nps.new_id(), "user_id": uid, "responded_at": ts, "score": "9"}
+
+    plant_common(p_nps, nps_base)
+    p_nps.add_variants("invalid_value", nps_base, {"score": "ten"})
+    p_nps.add_variants(
+        "unknown_user", nps_base, {"user_id": next(unknown_ids)}, {"user_id": next(unknown_ids)}
+    )
+    p_nps.add_variants(
+        "score_out_of_range", nps_base, {"score": "11"}, {"score": "-1"}, {"score": "7.5"}, {"score": None}
+    )
+
+    # invites -----------------------------------------------------------------------------
+    p_inv = planter("invites")
+
+    def invite_base() -> Row:
+        uid, ts = user_and_ts()
+        return {"invite_id": p_inv.new_id(), "inviter_user_id": uid, "invitee_user_id": None, "sent_at": ts}
+
+    plant_common(p_inv, invite_base)
+    p_inv.add_variants(
+        "unknown_user",
+        invite_base,
+        {"inviter_user_id": None},
+        {"inviter_user_id": next(unknown_ids)},
+        {"invitee_user_id": next(unknown_ids)},
+    )
+    for _ in range(2):
+        row = invite_base()
+        p_inv.add("self_invite", {**row, "invitee_user_id": row["inviter_user_id"]})
+
+    # ai_suggestions ----------------------------------------------------------------------
+    p_ai = planter("ai_suggestions")
+
+    def ai_base() -> Row:
+        uid, ts = user_and_ts()
+        return {
+            "suggestion_id": p_ai.new_id(),
+            "user_id": uid,
+            "created_at": ts,
+            "model_version": "v1",
+            "feature": "autocomplete",
+            "latency_ms": "250",
+            "cost_usd": "0.000800",
+            "outcome": "accepted",
+            "escalated_to_human": "false",
+        }
+
+    plant_common(p_ai, ai_base)
+    p_ai.add_variants(
+        "invalid_value",
+        ai_base,
+        {"latency_ms": "fast"},
+        {"cost_usd": "n/a"},
+        {"escalated_to_human": "maybe"},
+    )
+    p_ai.add_variants("unknown_user", ai_base, {"user_id": None}, {"user_id": next(unknown_ids)})
+    p_ai.add_variants("invalid_outcome", ai_base, {"outcome": "maybe"}, {"outcome": None})
+
+    # model_predictions -------------------------------------------------------------------
+    p_pred = planter("model_predictions")
+
+    def prediction_base() -> Row:
+        return {
+            "prediction_id": p_pred.new_id(),
+            "model_version": "v2",
+            "evaluated_at": window_ts(),
+            "predicted_label": "true",
+            "actual_label": "false",
+        }
+
+    plant_common(p_pred, prediction_base)
+    p_pred.add_variants(
+        "invalid_value",
+        prediction_base,
+        {"predicted_label": "maybe"},
+        {"actual_label": "maybe"},
+        {"predicted_label": None},
+        {"actual_label": None},
+    )
+
+    # Append everything (a few dozen rows, so plain parameterised inserts are fine).
+    planted: list[PlantedRejection] = []
+    for p in planters:
+        placeholders = ", ".join("?" for _ in p.columns)
+        con.executemany(f"INSERT INTO {writer.qualified(p.table)} VALUES ({placeholders})", p.rows)
+        writer.row_counts[p.table] += len(p.rows)
+        planted.extend(p.planted)
+    return planted

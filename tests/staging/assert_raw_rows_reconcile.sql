@@ -1,0 +1,20 @@
+-- Nothing is lost: for every source, raw rows = accepted rows + rejected rows.
+-- Returns the sources that do not reconcile.
+{% set sources = ['users', 'events', 'orders', 'marketing_spend', 'nps_responses', 'invites', 'ai_suggestions', 'model_predictions'] %}
+
+with
+
+counts as (
+    {% for source_table in sources %}
+    select
+        '{{ source_table }}' as source_table,
+        (select count(*) from {{ product_metrics.raw_table(source_table) }}) as raw_rows,
+        (select count(*) from {{ ref('stg_raw__' ~ source_table) }}) as accepted_rows,
+        (select count(*) from {{ ref('rejected_rows') }} where source_table = '{{ source_table }}') as rejected_rows
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+)
+
+select *
+from counts
+where raw_rows <> accepted_rows + rejected_rows
