@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,7 +16,7 @@ app = typer.Typer(
 )
 
 DatabaseOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH "
                                     "or warehouse/product_metrics.duckdb)."),
 ]
