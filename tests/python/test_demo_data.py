@@ -165,6 +165,24 @@ def test_deterministic_and_drop_and_replace(tmp_path: Path) -> None:
     assert all(snap_a[t] != snap_c[t] for t in TABLES)
 
 
+def test_custom_schema_and_window(tmp_path: Path) -> None:
+    path = tmp_path / "custom.duckdb"
+    result = generate_demo_data(path, users=200, days=30, end_date=dt.date(2025, 1, 31), schema="landing")
+    assert (result.start_date, result.end_date) == (dt.date(2025, 1, 2), dt.date(2025, 1, 31))
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = {
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'landing'"
+            ).fetchall()
+        }
+        assert tables == set(TABLES)
+        first, last = con.execute(
+            "select min(occurred_at)::date, max(occurred_at)::date from landing.events"
+        ).fetchone()
+        assert result.start_date <= first and last <= result.end_date
+
+
 def test_tables_columns_and_types(
     clean_con: duckdb.DuckDBPyConnection, dirty: tuple[Path, DemoDataResult]
 ) -> None:
