@@ -125,7 +125,7 @@ def _print_headline(project, console) -> None:
         table = Table(title=section.title, title_justify="left", caption=section.note or None,
                       caption_justify="left")
         for column in section.columns:
-            table.add_column(column, justify="left" if column in {"channel", "cohort_granularity"} else "right")
+            table.add_column(column, justify="left" if column in {"channel", "cohorts"} else "right")
         for row in section.rows:
             table.add_row(*(format_value(v) for v in row))
         console.print(table)

@@ -250,7 +250,7 @@ PRICE_CENTS = (999, 1999, 2999, 4999, 9900, 19900)
 PRICE_P = (0.30, 0.27, 0.15, 0.14, 0.09, 0.05)
 REFUND_SHARE = 0.055
 
-CAC_USD = (45.0, 65.0, 95.0)  # target cost per acquired user, per paid channel
+CAC_USD = (7.0, 11.0, 19.0)  # target cost per signed-up user, per paid channel (CAC per customer is ~10x)
 CAMPAIGN_WEIGHTS: dict[str, tuple[float, ...]] = {
     "paid_search": (0.2, 0.6, 0.2),
     "paid_social": (0.5, 0.3, 0.2),

@@ -27,3 +27,28 @@ def sample_warehouse(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("sample") / "warehouse.duckdb"
     build_warehouse(path)
     return path
+
+
+DEMO_SIZE = {"users": 1500, "days": 150, "seed": 7}
+
+
+def build_demo_warehouse(path: Path, *, dirty: bool):
+    """Generated raw data (clean or with every kind of bad row), then `dbt build` on it."""
+    from product_metrics.demo_data import generate_demo_data
+
+    result = generate_demo_data(path, dirty=dirty, **DEMO_SIZE)
+    build_warehouse(path, vars={"product_metrics__use_sample_data": False})
+    return result
+
+
+@pytest.fixture(scope="session")
+def clean_demo_warehouse(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo_clean") / "warehouse.duckdb"
+    build_demo_warehouse(path, dirty=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def dirty_demo(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo_dirty") / "warehouse.duckdb"
+    return path, build_demo_warehouse(path, dirty=True)

@@ -31,3 +31,40 @@ def test_headline_reads_a_built_warehouse(sample_warehouse):
     result = runner.invoke(app, ["headline", "--database", str(sample_warehouse)])
     assert result.exit_code == 0, result.output
     assert "NPS" in result.output and "K-factor" in result.output
+
+
+def test_demo_data_writes_the_raw_tables(tmp_path):
+    database = tmp_path / "wh.duckdb"
+    result = runner.invoke(app, ["demo-data", "--users", "200", "--days", "60", "--seed", "3", "--dirty",
+                                 "--database", str(database)])
+    assert result.exit_code == 0, result.output
+    assert "planted" in result.output
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        tables = {t for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
+    assert tables == {"users", "events", "orders", "marketing_spend", "nps_responses", "invites",
+                      "ai_suggestions", "model_predictions"}
+
+
+def test_demo_generates_builds_and_prints_the_headline(tmp_path):
+    result = runner.invoke(app, ["demo", "--users", "400", "--database", str(tmp_path / "wh.duckdb")])
+    assert result.exit_code == 0, result.output
+    assert "dbt build" in result.output and "passed" in result.output
+    for title in ("Retention", "Stickiness", "CAC by channel", "LTV/CAC", "NPS", "K-factor"):
+        assert title in result.output
+
+
+def test_demo_reports_a_failed_build_and_exits_non_zero(tmp_path, monkeypatch):
+    from product_metrics import cli
+    from product_metrics.dbt import DbtRun, NodeResult
+
+    def failing_build(project, args, vars=None, on_progress=None):
+        return DbtRun(args=list(args), returncode=1, target_path=tmp_path,
+                      results=[NodeResult("model.product_metrics.fct_x", "error", "boom", 0.1)])
+
+    monkeypatch.setattr("product_metrics.dbt.run_dbt", failing_build)
+    result = runner.invoke(cli.app, ["demo", "--users", "100", "--database", str(tmp_path / "wh.duckdb")])
+    assert result.exit_code == 1
+    assert "dbt build failed" in result.output and "fct_x" in result.output

@@ -19,7 +19,9 @@ _SECTIONS: list[tuple[str, str, str]] = [
     (
         "Retention (latest complete cohort per period)",
         """
-        select cohort_granularity, period_number, cohort_start, cohort_size, retained_users, retention_rate
+        select
+            cohort_granularity as cohorts, period_number as period, cohort_start, cohort_size as size,
+            retained_users as retained, retention_rate as rate
         from (
             select *, row_number() over (
                 partition by cohort_granularity, period_number order by cohort_start desc) as recency
@@ -28,14 +30,14 @@ _SECTIONS: list[tuple[str, str, str]] = [
                 (cohort_granularity = 'week' and period_number in (1, 4))
                 or (cohort_granularity = 'month' and period_number in (1, 3)))
         ) where recency = 1
-        order by cohort_granularity desc, period_number
+        order by cohorts desc, period
         """,
         "retention_rate = retained users / cohort size",
     ),
     (
         "Stickiness (latest day)",
         """
-        select activity_date, dau, wau, mau, dau_mau_ratio, wau_mau_ratio
+        select activity_date as date, dau, wau, mau, dau_mau_ratio as "dau/mau", wau_mau_ratio as "wau/mau"
         from metrics.fct_stickiness_daily
         order by activity_date desc limit 1
         """,
@@ -44,7 +46,7 @@ _SECTIONS: list[tuple[str, str, str]] = [
     (
         "CAC by channel (latest month with spend or new customers)",
         """
-        select month_start, channel, spend_usd, new_customers, cac_usd
+        select month_start as month, channel, spend_usd as spend, new_customers, cac_usd as cac
         from metrics.fct_cac_by_channel
         where month_start = (select max(month_start) from metrics.fct_cac_by_channel)
         order by is_paid_channel desc, channel
@@ -54,17 +56,19 @@ _SECTIONS: list[tuple[str, str, str]] = [
     (
         "LTV/CAC by channel (latest month, trailing window)",
         """
-        select month_start, channel, arpa_usd, churn_rate, ltv_usd, cac_usd, ltv_cac_ratio, payback_months
+        select
+            month_start as month, channel, arpa_usd as arpa, churn_rate as churn, ltv_usd as ltv, cac_usd as cac,
+            ltv_cac_ratio as "ltv/cac", payback_months as payback
         from metrics.fct_ltv_cac_by_channel
         where month_start = (select max(month_start) from metrics.fct_ltv_cac_by_channel)
-        order by ltv_cac_ratio desc nulls last
+        order by "ltv/cac" desc nulls last
         """,
         "ltv = arpa x gross margin / churn rate; payback = cac / (arpa x margin)",
     ),
     (
         "NPS (latest months)",
         """
-        select month_start, responses, nps, nps_margin_of_error_95
+        select month_start as month, responses, nps, nps_margin_of_error_95 as "± 95% margin"
         from metrics.fct_nps_monthly
         order by month_start desc limit 3
         """,
@@ -73,7 +77,9 @@ _SECTIONS: list[tuple[str, str, str]] = [
     (
         "K-factor (latest signup cohorts)",
         """
-        select cohort_month, cohort_users, invites_sent, invites_converted, k_factor, is_complete
+        select
+            cohort_month, cohort_users as users, invites_sent as invites, invites_converted as converted,
+            k_factor, is_complete as complete
         from metrics.fct_k_factor_monthly
         order by cohort_month desc limit 3
         """,
