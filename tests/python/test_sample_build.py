@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 
-CONTRACT_CHECKER = __import__("pathlib").Path(__file__).resolve().parents[3] / "shared" / "tools" / "check_contract.py"
+# The contract checker ships beside the repository, in ../shared/tools.
+CONTRACT_CHECKER = Path(__file__).resolve().parents[3] / "shared" / "tools" / "check_contract.py"
 
 SOURCES = ["users", "events", "orders", "marketing_spend", "nps_responses", "invites",
            "ai_suggestions", "model_predictions"]

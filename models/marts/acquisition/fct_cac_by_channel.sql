@@ -52,7 +52,8 @@ combined as (
 select
     combined.month_start,
     combined.channel,
-    cast(combined.spend_usd as {{ product_metrics.type_double() }}) as spend_usd,
+    -- Money stays decimal so that sums over channels are exact (double sums depend on order).
+    combined.spend_usd,
     cast(combined.new_customers as {{ dbt.type_bigint() }}) as new_customers,
     {{ safe_divide('combined.spend_usd', 'combined.new_customers') }} as cac_usd,
     paid_channels.channel is not null as is_paid_channel
