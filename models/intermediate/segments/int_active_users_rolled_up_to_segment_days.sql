@@ -1,0 +1,186 @@
+-- DAU, WAU and MAU of every user-dimension segment (a country, a platform, an acquisition channel,
+-- a signup cohort month), for every date from the segment's first activity date to the day before
+-- the cutoff. The overall counts are fct_stickiness_daily's; these split them.
+--
+-- The same formulation as fct_stickiness_daily, never a range join: each active day of a user opens
+-- an interval in which the user counts, cut short where their next active day opens the next one;
+-- the users counted on a date are a running sum of +1 at interval starts and -1 after interval ends,
+-- here partitioned by segment. A user is in exactly one segment of each dimension, so the changes are
+-- summed per date and combination of dimension values first, then rolled up to each dimension.
+{% set mau_days = var('product_metrics__mau_window_days', 30) | int %}
+{% set wau_days = 7 %}
+
+with
+
+user_days as (
+    select * from {{ ref('int_events_rolled_up_to_user_days') }}
+),
+
+users as (
+    select * from {{ ref('int_users_segmented') }}
+),
+
+cutoff as (
+    select * from {{ ref('int_reporting_cutoff') }}
+),
+
+user_days_with_next as (
+    select
+        user_id,
+        activity_date,
+        lead(activity_date) over (partition by user_id order by activity_date) as next_activity_date
+    from user_days
+),
+
+intervals as (
+    select
+        user_days_with_next.activity_date,
+        {{ window_interval_end('user_days_with_next.activity_date', 'user_days_with_next.next_activity_date', wau_days) }}
+            as wau_end_date,
+        {{ window_interval_end('user_days_with_next.activity_date', 'user_days_with_next.next_activity_date', mau_days) }}
+            as mau_end_date,
+        users.country,
+        users.platform,
+        users.acquisition_channel,
+        users.signup_cohort_month
+    from user_days_with_next
+    left join users on user_days_with_next.user_id = users.user_id
+),
+
+-- Users sharing an interval and all dimension values move together: count them once.
+interval_counts as (
+    select
+        activity_date,
+        wau_end_date,
+        mau_end_date,
+        country,
+        platform,
+        acquisition_channel,
+        signup_cohort_month,
+        count(*) as user_count
+    from intervals
+    group by activity_date, wau_end_date, mau_end_date, country, platform, acquisition_channel, signup_cohort_month
+),
+
+changes as (
+    select
+        activity_date as change_date,
+        country,
+        platform,
+        acquisition_channel,
+        signup_cohort_month,
+        user_count as dau_change,
+        user_count as wau_change,
+        user_count as mau_change
+    from interval_counts
+    union all
+    select
+        {{ add_days('activity_date', 1) }} as change_date,
+        country,
+        platform,
+        acquisition_channel,
+        signup_cohort_month,
+        -user_count as dau_change,
+        0 as wau_change,
+        0 as mau_change
+    from interval_counts
+    union all
+    select
+        {{ add_days('wau_end_date', 1) }} as change_date,
+        country,
+        platform,
+        acquisition_channel,
+        signup_cohort_month,
+        0 as dau_change,
+        -user_count as wau_change,
+        0 as mau_change
+    from interval_counts
+    union all
+    select
+        {{ add_days('mau_end_date', 1) }} as change_date,
+        country,
+        platform,
+        acquisition_channel,
+        signup_cohort_month,
+        0 as dau_change,
+        0 as wau_change,
+        -user_count as mau_change
+    from interval_counts
+),
+
+combination_changes as (
+    select
+        change_date,
+        country,
+        platform,
+        acquisition_channel,
+        signup_cohort_month,
+        sum(dau_change) as dau_change,
+        sum(wau_change) as wau_change,
+        sum(mau_change) as mau_change
+    from changes
+    group by change_date, country, platform, acquisition_channel, signup_cohort_month
+),
+
+segment_changes as (
+    {{ roll_up_to_segments(
+        'combination_changes',
+        keys=['change_date'],
+        measures=['dau_change', 'wau_change', 'mau_change'],
+        include_overall=false
+    ) }}
+),
+
+-- A segment's earliest change is the +1 of its first active day.
+segment_first_dates as (
+    select
+        dimension_name,
+        dimension_value,
+        min(change_date) as first_activity_date
+    from segment_changes
+    group by dimension_name, dimension_value
+),
+
+segment_dates as (
+    select
+        segment_first_dates.dimension_name,
+        segment_first_dates.dimension_value,
+        {{ add_days('segment_first_dates.first_activity_date', 'numbers.n') }} as activity_date
+    from segment_first_dates
+    cross join cutoff
+    inner join {{ integer_series() }} as numbers
+        on numbers.n < {{ dbt.datediff('segment_first_dates.first_activity_date', 'cutoff.cutoff_date', 'day') }}
+),
+
+counted as (
+    select
+        segment_dates.dimension_name,
+        segment_dates.dimension_value,
+        segment_dates.activity_date,
+        sum(coalesce(segment_changes.dau_change, 0)) over (
+            partition by segment_dates.dimension_name, segment_dates.dimension_value
+            order by segment_dates.activity_date rows unbounded preceding
+        ) as dau,
+        sum(coalesce(segment_changes.wau_change, 0)) over (
+            partition by segment_dates.dimension_name, segment_dates.dimension_value
+            order by segment_dates.activity_date rows unbounded preceding
+        ) as wau,
+        sum(coalesce(segment_changes.mau_change, 0)) over (
+            partition by segment_dates.dimension_name, segment_dates.dimension_value
+            order by segment_dates.activity_date rows unbounded preceding
+        ) as mau
+    from segment_dates
+    left join segment_changes
+        on segment_dates.dimension_name = segment_changes.dimension_name
+            and segment_dates.dimension_value = segment_changes.dimension_value
+            and segment_dates.activity_date = segment_changes.change_date
+)
+
+select
+    dimension_name,
+    dimension_value,
+    activity_date,
+    cast(dau as {{ dbt.type_bigint() }}) as dau,
+    cast(wau as {{ dbt.type_bigint() }}) as wau,
+    cast(mau as {{ dbt.type_bigint() }}) as mau
+from counted
