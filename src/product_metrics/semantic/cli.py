@@ -1,0 +1,58 @@
+"""The `product-metrics export` command. Registered in product_metrics.cli; only typer and the
+standard library are imported at module level, so `product-metrics --help` stays instant."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def export(
+    database: Annotated[
+        Path | None,
+        typer.Option("--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH "
+                                        "or warehouse/product_metrics.duckdb)."),
+    ] = None,
+    schema: Annotated[str, typer.Option(help="Schema the tables are written to.")] = "metrics",
+    saved_query: Annotated[
+        list[str] | None,
+        typer.Option("--saved-query", help="Export only this saved query (repeatable; default: all)."),
+    ] = None,
+    semantic_manifest: Annotated[
+        Path | None,
+        typer.Option("--semantic-manifest", exists=True, dir_okay=False,
+                     help="Use this semantic_manifest.json instead of running `dbt parse` first."),
+    ] = None,
+) -> None:
+    """Write each saved query of the semantic layer as a table <schema>.<saved query name>.
+
+    MetricFlow writes the SQL, the warehouse runs it (what dbt platform exports do): the data
+    never leaves the warehouse. Prints the rows written per table.
+    """
+    import duckdb
+    from rich.console import Console
+
+    from product_metrics.project import Project
+    from product_metrics.semantic.engine import SemanticLayer, SemanticLayerError
+    from product_metrics.semantic.export import export_saved_queries
+    from product_metrics.semantic.manifest import parse_semantic_manifest
+
+    console = Console()
+    project = Project.locate(database)
+    try:
+        if semantic_manifest is None:
+            with console.status("dbt parse (semantic manifest)…"):
+                semantic_manifest = parse_semantic_manifest(project)
+        with SemanticLayer.open(semantic_manifest, project.duckdb_path, read_only=False) as layer:
+            exported = export_saved_queries(layer, schema=schema, names=saved_query)
+    except (SemanticLayerError, FileNotFoundError, duckdb.Error) as error:
+        console.print(f"[red]✗ export failed:[/] {error}")
+        raise typer.Exit(1) from error
+
+    console.print(f"Saved queries exported to {project.duckdb_path} with MetricFlow's SQL:")
+    for item in exported:
+        console.print(f"  {item.relation:<52} {item.rows:>10,} rows")
+    tables = "table" if len(exported) == 1 else "tables"
+    console.print(f"[green]✓[/] {len(exported)} {tables}, {sum(item.rows for item in exported):,} rows")
