@@ -4,9 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: install demo test lint lock clean
+.PHONY: install demo test test-postgres demo-postgres lint lock clean
 
+# `product-metrics catalog` draws the metric tree with Graphviz's `dot` (Debian package graphviz).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 install: $(VENV)/.installed
+	@command -v dot >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends graphviz >/dev/null; }
 
 # pyproject.toml pins the direct dependencies; requirements.lock pins the whole tree.
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -17,8 +21,21 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 demo: install
 	$(BIN)/product-metrics demo
 
+# The PostgreSQL tests need a local server: scripts/start_postgres.sh installs (apt) and starts one.
+# The HTML catalog test opens the page in headless Chromium: scripts/install_test_browsers.sh installs it (apt).
 test: install
+	-bash scripts/start_postgres.sh  # a failure here makes the PostgreSQL tests fail (under CI=true), not vanish
+	-bash scripts/install_test_browsers.sh  # headless Chromium for the HTML catalog test (fails it under CI=true if missing)
 	$(BIN)/pytest
+
+# Only the PostgreSQL suite: parity with DuckDB on the demo data, unit tests, BI access (issue #7).
+test-postgres: install
+	bash scripts/start_postgres.sh
+	$(BIN)/pytest tests/python/test_postgres_identifiers.py tests/python/test_postgres_parity.py
+
+# The demo on PostgreSQL (local server, dbt role and database, demo data, dbt build); ARGS go to the loader.
+demo-postgres: install
+	BIN=$(BIN) bash scripts/postgres_demo.sh $(ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -10,7 +10,7 @@
 {% macro copy_number(key_column, timestamp_column, tie_breaker) -%}
     row_number() over (
         partition by {{ key_column }}
-        order by {{ timestamp_column }} asc nulls last, {{ tie_breaker }} asc
+        order by {{ timestamp_column }} asc nulls last, {{ product_metrics.text_sort_key(tie_breaker) }} asc
     )
 {%- endmacro %}
 

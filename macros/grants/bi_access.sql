@@ -1,0 +1,109 @@
+{#
+    Access for BI readers (issue #7). The role named by var product_metrics__bi_role (default
+    `bi_reader`) may read the metric tables and nothing else: no raw, staging, intermediate or
+    audit data (audit.rejected_rows holds raw records, possibly personal data).
+
+    - dbt's `grants` config on the marts folder (dbt_project.yml) grants SELECT on each metric
+      table every time it is built; dbt grants table privileges only.
+    - on-run-start: create_bi_role() creates the role when it is missing (NOLOGIN: people and BI
+      tools log in as their own users and are granted the role), on engines that have roles.
+    - on-run-end: grant_bi_schema_usage() grants USAGE on every schema holding a model whose
+      `grants` name the role (on the default layout: `metrics` only), so the role can reach them.
+    Engines without these statements (DuckDB, Spark sessions) run nothing.
+#}
+
+{# The role's name, validated: it is written into SQL unquoted (as dbt's own grants write it). #}
+{% macro bi_role() -%}
+    {%- set role = var('product_metrics__bi_role', none) -%}
+    {%- if role is none or role == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if not modules.re.match('^[a-z_][a-z0-9_]{0,62}$', role | string) -%}
+        {{ exceptions.raise_compiler_error(
+            "var product_metrics__bi_role must be a lower-case SQL identifier (letters, digits, _), got '"
+            ~ role ~ "'") }}
+    {%- endif -%}
+    {{ return(role) }}
+{%- endmacro %}
+
+
+{# on-run-start: objects the models need on this engine (PostgreSQL: the try_cast functions). #}
+{% macro create_engine_functions() -%}
+    {{ return(adapter.dispatch('create_engine_functions', 'product_metrics')()) }}
+{%- endmacro %}
+
+{% macro default__create_engine_functions() -%}
+{%- endmacro %}
+
+{% macro postgres__create_engine_functions() -%}
+    {{ product_metrics.postgres__create_cast_functions() }}
+{%- endmacro %}
+
+
+{# on-run-start: the BI role exists before dbt grants it SELECT on the metric tables. #}
+{% macro create_bi_role() -%}
+    {%- set role = product_metrics.bi_role() -%}
+    {%- if role is none or not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {{ return(adapter.dispatch('create_bi_role', 'product_metrics')(role)) }}
+{%- endmacro %}
+
+{% macro default__create_bi_role(role) -%}
+{%- endmacro %}
+
+{% macro postgres__create_bi_role(role) -%}
+    do $product_metrics$
+    begin
+        if not exists (select from pg_catalog.pg_roles where rolname = '{{ role }}') then
+            create role {{ role }} nologin;
+        end if;
+    exception
+        -- Another run created it at the same moment: fine.
+        when duplicate_object or unique_violation then null;
+        when insufficient_privilege then
+            raise exception 'product_metrics: the BI role "{{ role }}" does not exist and user % may not create it. Ask an administrator to run: create role {{ role }} nologin; (or set var product_metrics__bi_role)', current_user;
+    end
+    $product_metrics$;
+{%- endmacro %}
+
+
+{#
+    on-run-end: USAGE on the schemas of the models granted to the BI role (dbt grants table
+    privileges only). Schemas are taken from the models' `grants` config, so a new BI-facing
+    folder only needs `+grants` in dbt_project.yml. Schemas that do not exist (yet) are skipped.
+#}
+{% macro grant_bi_schema_usage() -%}
+    {%- set role = product_metrics.bi_role() -%}
+    {%- if role is none or not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set schemas = [] -%}
+    {%- for node in graph.nodes.values() if node.resource_type in ['model', 'seed', 'snapshot'] -%}
+        {%- set grantees = (node.config.grants or {}).get('select', []) -%}
+        {%- if grantees is string -%}{%- set grantees = [grantees] -%}{%- endif -%}
+        {%- if role in grantees and node.schema not in schemas -%}
+            {%- do schemas.append(node.schema) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(adapter.dispatch('grant_bi_schema_usage', 'product_metrics')(role, schemas | sort)) }}
+{%- endmacro %}
+
+{% macro default__grant_bi_schema_usage(role, schemas) -%}
+{%- endmacro %}
+
+{% macro postgres__grant_bi_schema_usage(role, schemas) -%}
+    {%- if schemas -%}
+    do $product_metrics$
+    declare
+        schema_name text;
+    begin
+        foreach schema_name in array array[{% for schema in schemas %}'{{ schema }}'{{ ', ' if not loop.last }}{% endfor %}]::text[] loop
+            if exists (select from pg_catalog.pg_namespace where nspname = schema_name) then
+                execute format('grant usage on schema %I to {{ role }}', schema_name);
+            end if;
+        end loop;
+    end
+    $product_metrics$;
+    {%- endif -%}
+{%- endmacro %}
