@@ -1,0 +1,99 @@
+"""Threshold alerts: each governed metric's latest complete value against its warn / alert
+thresholds, in its direction. Breaches are appended to `audit.metric_alerts` (next to
+`audit.dq_results`: both are the record of runs, not metrics BI reads as numbers).
+
+higher_is_better: value < alert → alert, else value < warn → warn (lower_is_better: >). A value
+equal to a threshold does not breach it. Deprecated metrics, metrics without thresholds or
+without lives_in are not evaluated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from product_metrics.governance.registry import Registry
+from product_metrics.governance.warehouse import LatestValue, Warehouse, read_latest_values
+
+ALERTS_TABLE = "metric_alerts"
+ALERTS_SCHEMA = "audit"
+FAIL_ON = ("alert", "warn", "never")
+ALERT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run_at", "timestamp"),
+    ("metric_name", "text"),
+    ("period", "date"),
+    ("value", "double precision"),
+    ("threshold", "double precision"),
+    ("level", "text"),
+    ("direction", "text"),
+    ("table", "text"),
+    ("column", "text"),
+)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    metric: str
+    direction: str
+    warn: float | None
+    alert: float | None
+    latest: LatestValue
+    level: str  # alert | warn | ok | no_value | error
+    threshold: float | None = None
+
+    @property
+    def is_breach(self) -> bool:
+        return self.level in ("alert", "warn")
+
+
+def breach_level(value: float, direction: str, warn: float | None, alert: float | None) -> tuple[str, float | None]:
+    """('alert' | 'warn' | 'ok', the threshold breached)."""
+    def worse(threshold: float) -> bool:
+        return value < threshold if direction == "higher_is_better" else value > threshold
+
+    if alert is not None and worse(alert):
+        return "alert", alert
+    if warn is not None and worse(warn):
+        return "warn", warn
+    return "ok", None
+
+
+def evaluate(registry: Registry, warehouse: Warehouse, *, before: dt.date | None = None) -> list[Evaluation]:
+    """Evaluate every live metric with thresholds and lives_in; `before`: the as-of date (only
+    periods before it count)."""
+    candidates = {m.name: m for m in registry.governed()
+                  if m.governance.status != "deprecated" and m.governance.thresholds
+                  and m.governance.lives_in and m.governance.direction}
+    values = read_latest_values(warehouse, registry, candidates, before=before)
+    evaluations = []
+    for name in sorted(candidates):
+        governance, latest = candidates[name].governance, values[name]
+        if latest.error:
+            level, threshold = "error", None
+        elif latest.value is None:
+            level, threshold = "no_value", None
+        else:
+            level, threshold = breach_level(latest.value, governance.direction, governance.warn, governance.alert)
+        evaluations.append(Evaluation(name, governance.direction, governance.warn, governance.alert, latest,
+                                      level, threshold))
+    return evaluations
+
+
+def record_breaches(warehouse: Warehouse, evaluations: list[Evaluation], *, run_at: dt.datetime,
+                    schema: str = ALERTS_SCHEMA) -> int:
+    """Append the breaches to `<schema>.metric_alerts` (created if missing); returns rows written."""
+    rows = [{"run_at": run_at, "metric_name": e.metric, "period": e.latest.period, "value": e.latest.value,
+             "threshold": e.threshold, "level": e.level, "direction": e.direction, "table": e.latest.table,
+             "column": e.latest.column} for e in evaluations if e.is_breach]
+    return warehouse.write(schema, ALERTS_TABLE, ALERT_COLUMNS, rows, replace=False)
+
+
+def exit_code(evaluations: list[Evaluation], fail_on: str) -> int:
+    """1 when a breach at or above `fail_on` happened; 2 when a metric could not be read (the gate
+    cannot vouch for it) unless fail_on is never; else 0."""
+    if fail_on == "never":
+        return 0
+    levels = {e.level for e in evaluations}
+    if "alert" in levels or (fail_on == "warn" and "warn" in levels):
+        return 1
+    return 2 if "error" in levels else 0

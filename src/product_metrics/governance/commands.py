@@ -1,0 +1,162 @@
+"""Bodies of `product-metrics governance check`, `catalog` and `alerts`: read the manifests, run
+the rules / build the catalog / evaluate thresholds, print with rich, return an exit code."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from product_metrics.governance.registry import ManifestError, Registry, load_registry, parse_project
+from product_metrics.governance.warehouse import Warehouse, WarehouseError
+
+EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+
+
+def _project():
+    from product_metrics.project import Project, ProjectNotFound
+
+    try:
+        return Project.locate()
+    except ProjectNotFound:
+        return None
+
+
+def load_current(manifest_dir: Path | None, console: Console) -> Registry:
+    """The registry of `manifest_dir`, or of a fresh `dbt parse` of the project."""
+    if manifest_dir is not None:
+        return load_registry(manifest_dir)
+    project = _project()
+    if project is None:
+        raise ManifestError("no product_metrics dbt project here: run from the project or pass --manifest-dir")
+    with console.status("dbt parse (manifest and semantic manifest)…"):
+        target = parse_project(project)
+    return load_registry(target)
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+# --- governance check ---------------------------------------------------------------------------
+
+def run_check(*, manifest_dir: Path | None, state: Path | None, today: dt.date, decisions: Path | None,
+              console: Console) -> int:
+    from product_metrics.governance.definitions import Decisions
+    from product_metrics.governance.rules import check
+
+    try:
+        registry = load_current(manifest_dir, console)
+        previous = load_registry(state) if state is not None else None
+    except ManifestError as error:
+        console.print(f"[red]✗ governance check could not read the manifests:[/] {error}")
+        return EXIT_ERROR
+    if decisions is None:
+        project = _project()
+        decisions = (project.root if project else Path.cwd()) / "DECISIONS.md"
+    result = check(registry, today=today, previous=previous, decisions=Decisions.read(decisions))
+    compared = f"; definitions compared with {result.compared_with}" if result.compared_with else ""
+    if result.ok:
+        console.print(f"[green]✓[/] {result.metrics} metrics, all rules pass "
+                      f"({result.tables} metric tables, {result.exposures} exposures checked{compared})")
+        return EXIT_OK
+    table = Table(title="Governance check", title_justify="left", show_lines=False, expand=False)
+    for column, style in (("metric", "bold"), ("field", "cyan"), ("problem", ""), ("what to do", "green"),
+                          ("rule", "dim")):
+        table.add_column(column, style=style or None, overflow="fold")
+    for violation in result.violations:
+        table.add_row(violation.subject, violation.field, violation.problem, violation.fix, violation.rule)
+    console.print(table)
+    subjects = len({v.subject for v in result.violations})
+    rules = sorted({v.rule for v in result.violations})
+    console.print(f"[red]✗[/] {len(result.violations)} problems in {subjects} of {result.metrics} metrics, tables "
+                  f"and exposures (rules: {', '.join(rules)}){compared}")
+    return EXIT_FAILED
+
+
+# --- catalog ------------------------------------------------------------------------------------
+
+def default_catalog_dir() -> Path:
+    project = _project()
+    return (project.root if project else Path.cwd()) / "target" / "metric_catalog"
+
+
+def run_catalog(*, database: Path | None, url: str | None, manifest_dir: Path | None, out: Path | None,
+                schema: str, write_table: bool, console: Console) -> int:
+    from product_metrics.governance.catalog import CATALOG_TABLE, catalog_entries, write_catalog_table
+    from product_metrics.governance.catalog_html import CATALOG_FILE, render_catalog_html, write_catalog_html
+    from product_metrics.governance.warehouse import read_latest_values
+
+    try:
+        registry = load_current(manifest_dir, console)
+    except ManifestError as error:
+        console.print(f"[red]✗ catalog could not read the manifests:[/] {error}")
+        return EXIT_ERROR
+    built_at = _utc_now()
+    try:
+        with Warehouse.open(database, url) as warehouse:
+            latest = read_latest_values(warehouse, registry)
+            entries = catalog_entries(registry, latest)
+            if write_table:
+                rows = write_catalog_table(warehouse, entries, built_at=built_at, schema=schema)
+                console.print(f"[green]✓[/] {schema}.{CATALOG_TABLE}: {rows} metrics written to {warehouse.label}")
+    except WarehouseError as error:
+        console.print(f"[red]✗ catalog could not use the warehouse:[/] {error}")
+        return EXIT_ERROR
+    path = write_catalog_html((out or default_catalog_dir()) / CATALOG_FILE,
+                              render_catalog_html(registry, entries, built_at=built_at))
+    unread = [value for value in latest.values() if value.error]
+    console.print(f"[green]✓[/] HTML catalog: {path} ({len(entries)} metrics)")
+    if unread:
+        console.print(f"[yellow]![/] {len(unread)} metrics have no latest value (is the warehouse built?): "
+                      + "; ".join(f"{v.metric}: {v.error}" for v in unread[:5]))
+    return EXIT_OK
+
+
+# --- alerts -------------------------------------------------------------------------------------
+
+_LEVEL_STYLE = {"alert": "bold red", "warn": "yellow", "ok": "green", "no_value": "dim", "error": "red"}
+
+
+def run_alerts(*, database: Path | None, url: str | None, manifest_dir: Path | None, fail_on: str,
+               today: dt.date | None, schema: str, console: Console) -> int:
+    from product_metrics.governance.alerts import ALERTS_TABLE, evaluate, exit_code, record_breaches
+    from product_metrics.governance.catalog_html import format_value
+
+    try:
+        registry = load_current(manifest_dir, console)
+    except ManifestError as error:
+        console.print(f"[red]✗ alerts could not read the manifests:[/] {error}")
+        return EXIT_ERROR
+    try:
+        with Warehouse.open(database, url) as warehouse:
+            evaluations = evaluate(registry, warehouse, before=today)
+            written = record_breaches(warehouse, evaluations, run_at=_utc_now(), schema=schema)
+    except WarehouseError as error:
+        console.print(f"[red]✗ alerts could not use the warehouse:[/] {error}")
+        return EXIT_ERROR
+    if not evaluations:
+        console.print("No live metric has thresholds and lives_in: nothing to evaluate.")
+        return EXIT_OK
+    units = {m.name: m.governance.unit for m in registry.governed()}
+    table = Table(title="Metric thresholds" + (f" as of {today}" if today else ""), title_justify="left")
+    for column in ("metric", "period", "value", "warn", "alert", "direction", "level", "note"):
+        table.add_column(column, justify="right" if column in {"value", "warn", "alert"} else "left",
+                         overflow="fold")
+    for e in evaluations:
+        unit = units.get(e.metric)
+        table.add_row(e.metric, str(e.latest.period or "—"), format_value(e.latest.value, unit),
+                      format_value(e.warn, unit), format_value(e.alert, unit), e.direction.replace("_", " "),
+                      f"[{_LEVEL_STYLE[e.level]}]{e.level}[/]", e.latest.error or e.latest.note or "")
+    console.print(table)
+    counts = {level: sum(1 for e in evaluations if e.level == level) for level in _LEVEL_STYLE}
+    console.print(f"{counts['alert']} alert, {counts['warn']} warn, {counts['ok']} ok, {counts['no_value']} without "
+                  f"a value, {counts['error']} unreadable; {written} breaches recorded in {schema}.{ALERTS_TABLE}")
+    code = exit_code(evaluations, fail_on)
+    if code == EXIT_FAILED:
+        console.print(f"[red]✗[/] threshold breached at or above --fail-on {fail_on}")
+    elif code == EXIT_ERROR:
+        console.print("[red]✗[/] some metrics could not be read; build the warehouse or fix lives_in")
+    return code

@@ -1,0 +1,269 @@
+"""The governance rules `product-metrics governance check` enforces. Each returns `Violation`s that
+say which metric (or table, exposure), which field, what is wrong and what to do about it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from product_metrics.governance.contract import ROLES_NEEDING_GUARDRAILS
+from product_metrics.governance.definitions import (
+    Decisions,
+    changed_parts,
+    definition_parts,
+    upstream_metrics,
+)
+from product_metrics.governance.registry import Metric, Model, Registry
+
+# Rule ids, in the order a report lists them, with what each enforces.
+RULES: dict[str, str] = {
+    "missing_field": "every metric carries every governance field",
+    "invalid_field": "every governance field has an allowed value",
+    "north_star_count": "exactly one certified north star",
+    "missing_guardrail": "every north star and KPI names at least one guardrail",
+    "unknown_guardrail": "guardrails name metrics that exist",
+    "deprecated_guardrail": "guardrails of a live metric are not deprecated",
+    "review_overdue": "last_reviewed + review_cadence is not before today",
+    "deprecated_dependency": "no certified metric or exposure depends on a deprecated metric",
+    "unknown_table_metric": "metric tables list only metrics that exist",
+    "lives_in": "lives_in names a model and columns that exist, and that table lists the metric",
+    "unversioned_change": "a changed definition has a higher version",
+    "missing_decision": "a new version has its DECISIONS.md entry",
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    subject: str  # a metric name, `table <model>`, `exposure <name>` or `project`
+    field: str
+    problem: str
+    fix: str
+
+
+@dataclass
+class CheckResult:
+    metrics: int
+    violations: list[Violation] = field(default_factory=list)
+    tables: int = 0
+    exposures: int = 0
+    compared_with: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def by_rule(self, rule: str) -> list[Violation]:
+        return [v for v in self.violations if v.rule == rule]
+
+
+def _status(metric: Metric | None) -> str | None:
+    return metric.governance.status if metric and metric.governance else None
+
+
+def field_rules(registry: Registry, today: dt.date) -> list[Violation]:
+    violations = []
+    for metric in sorted(registry.metrics.values(), key=lambda m: m.name):
+        governance = metric.governance
+        if governance is None:
+            violations.append(Violation(
+                "missing_field", metric.name, "governance", "the metric has no governance meta",
+                f"add config: meta: governance: {{owner, description, formula, …}} to the metric in {metric.path}"))
+            continue
+        for problem in governance.problems:
+            violations.append(Violation("missing_field" if problem.missing else "invalid_field", metric.name,
+                                        problem.field, problem.problem, problem.fix))
+        if governance.last_reviewed and governance.last_reviewed > today:
+            violations.append(Violation(
+                "invalid_field", metric.name, "last_reviewed",
+                f"last_reviewed {governance.last_reviewed} is after today ({today})",
+                "set last_reviewed to the date the definition was last reviewed"))
+    return violations
+
+
+def north_star_rules(registry: Registry) -> list[Violation]:
+    stars = sorted(m.name for m in registry.governed()
+                   if m.governance.role == "north_star" and m.governance.status == "certified")
+    if not stars:
+        return [Violation("north_star_count", "project", "role", "no metric is a certified north star",
+                          "certify exactly one metric with role: north_star and status: certified")]
+    if len(stars) > 1:
+        return [Violation("north_star_count", "project", "role",
+                          f"{len(stars)} certified north stars: {', '.join(stars)}",
+                          "keep one certified north star; make the others draft, deprecated or kpi")]
+    return []
+
+
+def guardrail_rules(registry: Registry) -> list[Violation]:
+    violations = []
+    for metric in sorted(registry.governed(), key=lambda m: m.name):
+        governance = metric.governance
+        if governance.guardrails is None or governance.status == "deprecated":
+            continue
+        if not governance.guardrails and governance.role in ROLES_NEEDING_GUARDRAILS:
+            violations.append(Violation(
+                "missing_guardrail", metric.name, "guardrails",
+                f"a {governance.role.replace('_', ' ')} without a guardrail can be optimised at any cost",
+                "name at least one counter-metric in guardrails (e.g. nps, a churn or quality metric)"))
+        for name in governance.guardrails:
+            guardrail = registry.metrics.get(name)
+            if guardrail is None:
+                violations.append(Violation(
+                    "unknown_guardrail", metric.name, "guardrails", f"guardrail {name!r} is not a metric",
+                    "name an existing metric (`dbt ls --resource-type metric`) or remove it"))
+            elif _status(guardrail) == "deprecated":
+                violations.append(Violation(
+                    "deprecated_guardrail", metric.name, "guardrails", f"guardrail {name!r} is deprecated",
+                    f"replace {name} with the metric that superseded it"))
+    return violations
+
+
+def review_rules(registry: Registry, today: dt.date) -> list[Violation]:
+    violations = []
+    for metric in sorted(registry.governed(), key=lambda m: m.name):
+        due = metric.governance.next_review_due()
+        if due is not None and due < today and metric.governance.status != "deprecated":
+            violations.append(Violation(
+                "review_overdue", metric.name, "last_reviewed",
+                f"review was due {due} (last reviewed {metric.governance.last_reviewed}, "
+                f"{metric.governance.review_cadence})",
+                f"review the definition with {metric.governance.owner.name if metric.governance.owner else 'the owner'}"
+                " and set last_reviewed to the review date"))
+    return violations
+
+
+def deprecation_rules(registry: Registry) -> list[Violation]:
+    violations = []
+    for metric in sorted(registry.governed(), key=lambda m: m.name):
+        if metric.governance.status != "certified":
+            continue
+        for name, path in sorted(upstream_metrics(registry, metric.name).items()):
+            if _status(registry.metrics.get(name)) == "deprecated":
+                violations.append(Violation(
+                    "deprecated_dependency", metric.name, "status",
+                    f"certified metric depends on deprecated {name} ({' → '.join(path)})",
+                    f"rebuild {metric.name} on the metric that replaced {name}, or un-certify it"))
+    for exposure in sorted(registry.exposures.values(), key=lambda e: e.name):
+        for unique_id in exposure.depends_on:
+            metric = registry.metric_by_id(unique_id)
+            if metric is not None and _status(metric) == "deprecated":
+                violations.append(Violation(
+                    "deprecated_dependency", f"exposure {exposure.name}", "depends_on",
+                    f"reads deprecated metric {metric.name}",
+                    f"point the {exposure.type or 'exposure'} at the metric that replaced {metric.name}"))
+            model = registry.models.get(unique_id)
+            for name in (model.listed_metrics if model else ()):
+                if _status(registry.metrics.get(name)) == "deprecated":
+                    violations.append(Violation(
+                        "deprecated_dependency", f"exposure {exposure.name}", "depends_on",
+                        f"reads table {model.name}, which holds deprecated metric {name}",
+                        f"move the {exposure.type or 'exposure'} off {name} (and drop {name} from "
+                        f"{model.name}'s governance.metrics once nothing reads it)"))
+    return violations
+
+
+def table_rules(registry: Registry) -> list[Violation]:
+    violations = []
+    for model in sorted(registry.models.values(), key=lambda m: m.name):
+        governance = model.governance
+        if governance is None:
+            continue
+        subject = f"table {model.name}"
+        if not isinstance(governance, Mapping) or not isinstance(governance.get("metrics"), list) \
+                or not all(isinstance(name, str) for name in governance["metrics"]):
+            violations.append(Violation(
+                "invalid_field", subject, "governance.metrics",
+                f"governance is {governance!r}, not {{metrics: [metric names]}}",
+                "write config: meta: governance: {metrics: [<metric name>, ...]} on the model"))
+            continue
+        extra = sorted(set(governance) - {"metrics"})
+        if extra:
+            violations.append(Violation(
+                "invalid_field", subject, "governance", f"unknown keys {extra} in a table's governance",
+                "a table lists only its metrics; the fields belong on the metric"))
+        for name in governance["metrics"]:
+            if name not in registry.metrics:
+                violations.append(Violation(
+                    "unknown_table_metric", subject, "governance.metrics", f"lists {name!r}, which is not a metric",
+                    "fix the name, or remove it (`dbt ls --resource-type metric` lists the metrics)"))
+    return violations
+
+
+def _check_columns(metric: Metric, table: Model) -> list[Violation]:
+    lives_in = metric.governance.lives_in
+    if not table.columns:  # undocumented columns: nothing to compare with
+        return []
+    wanted = {"column": lives_in.column, "time_column": lives_in.time_column,
+              "complete_column": lives_in.complete_column}
+    return [Violation("lives_in", metric.name, f"lives_in.{key}", f"{table.name} has no column {column!r}",
+                      f"name a column of {table.name} ({', '.join(table.columns)})")
+            for key, column in wanted.items() if column and column not in table.columns]
+
+
+def lives_in_rules(registry: Registry) -> list[Violation]:
+    violations = []
+    for metric in sorted(registry.governed(), key=lambda m: m.name):
+        lives_in = metric.governance.lives_in
+        if lives_in is None:
+            continue
+        table = registry.model_named(lives_in.table)
+        if table is None:
+            violations.append(Violation(
+                "lives_in", metric.name, "lives_in.table", f"{lives_in.table!r} is not a dbt model",
+                "name the metric table (a model under models/marts/) that holds the metric's values"))
+            continue
+        violations += _check_columns(metric, table)
+        if metric.name not in table.listed_metrics:
+            violations.append(Violation(
+                "lives_in", metric.name, "lives_in.table", f"{table.name} does not list {metric.name}",
+                f"add {metric.name} to config: meta: governance: metrics: of {table.name}"))
+    return violations
+
+
+def version_rules(current: Registry, previous: Registry, decisions: Decisions) -> list[Violation]:
+    violations = []
+    where = decisions.path.name if decisions.path else "DECISIONS.md"
+    for metric in sorted(current.governed(), key=lambda m: m.name):
+        before = previous.metrics.get(metric.name)
+        if before is None or before.governance is None or metric.governance.status == "deprecated":
+            continue  # a new or newly governed metric is the baseline
+        new, old = metric.governance.version, before.governance.version
+        if new is None or old is None:
+            continue  # an invalid version is reported by invalid_field
+        changed = changed_parts(definition_parts(current, metric.name), definition_parts(previous, metric.name))
+        if new < old:
+            violations.append(Violation(
+                "unversioned_change", metric.name, "version", f"version went down from {old} to {new}",
+                f"versions only go up: set version: {old + 1 if changed else old}"))
+            continue
+        if changed and new == old:
+            shown = ", ".join(changed[:4]) + (f" and {len(changed) - 4} more" if len(changed) > 4 else "")
+            violations.append(Violation(
+                "unversioned_change", metric.name, "version",
+                f"definition changed ({shown}) but version is still {old}",
+                f"set version: {old + 1} and add a {where} entry '{metric.name} v{old + 1}' saying what "
+                "changed and why"))
+        elif new > old and decisions.entry_for(metric.name, new) is None:
+            violations.append(Violation(
+                "missing_decision", metric.name, "version",
+                f"version {old} → {new} has no {where} entry naming '{metric.name} v{new}'",
+                f"add a line to {where} naming '{metric.name} v{new}', e.g. the heading "
+                f"'### <date> — {metric.name} v{new}: <what changed and why>'"))
+    return violations
+
+
+def check(registry: Registry, *, today: dt.date, previous: Registry | None = None,
+          decisions: Decisions | None = None) -> CheckResult:
+    """Every rule over the registry; `previous` (an older manifest) enables the version rules."""
+    violations = (field_rules(registry, today) + north_star_rules(registry) + guardrail_rules(registry)
+                  + review_rules(registry, today) + deprecation_rules(registry) + table_rules(registry)
+                  + lives_in_rules(registry))
+    if previous is not None:
+        violations += version_rules(registry, previous, decisions or Decisions(""))
+    order = list(RULES)
+    violations.sort(key=lambda v: (order.index(v.rule), v.subject))
+    return CheckResult(
+        metrics=len(registry.metrics), violations=violations,
+        tables=sum(1 for m in registry.models.values() if m.governance is not None),
+        exposures=len(registry.exposures), compared_with=previous.source if previous else None)
