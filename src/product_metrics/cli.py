@@ -131,5 +131,24 @@ def _print_headline(project, console) -> None:
         console.print(table)
 
 
+# `product-metrics export` (saved queries -> tables); its body lives in product_metrics.semantic.
+from product_metrics.semantic.cli import export as _export  # typer only: --help stays instant
+
+app.command("export")(_export)
+
+# `product-metrics validate` and `build` (the data-quality gate); bodies live in product_metrics.quality.
+from product_metrics.quality import cli as _quality_cli  # typer only: --help stays instant
+
+app.command("validate")(_quality_cli.validate)
+app.command("build")(_quality_cli.build)
+
+# `product-metrics governance check`, `catalog` and `alerts`; bodies live in product_metrics.governance.
+from product_metrics.governance import cli as _governance_cli  # typer only: --help stays instant
+
+app.add_typer(_governance_cli.governance_app, name="governance")
+app.command("catalog")(_governance_cli.catalog)
+app.command("alerts")(_governance_cli.alerts)
+
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,174 @@
+"""Bodies of `product-metrics validate` and `product-metrics build` (cli.py only declares them)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from product_metrics.quality.rules import QualitySettings, Schemas
+
+LAYERS = ("metrics", "staging", "raw")
+
+
+def settings_from_options(*, reject_share_limit: float, anomaly_k: float, anomaly_window: int,
+                          tables: list[str] | None, layers: list[str] | None,
+                          metrics_schema: str = "metrics") -> QualitySettings:
+    unknown = set(layers or ()) - set(LAYERS)
+    if unknown:
+        raise ValueError(f"Unknown layer(s) {sorted(unknown)}: choose from {', '.join(LAYERS)}.")
+    return QualitySettings(schemas=Schemas(metrics=metrics_schema), reject_share_limit=reject_share_limit,
+                           anomaly_k=anomaly_k, anomaly_window=anomaly_window, tables=tuple(tables or ()),
+                           include_layers=tuple(layers or LAYERS))
+
+
+def default_docs_dir(database: Path | None) -> Path:
+    from product_metrics.project import Project
+
+    return Project.locate(database).root / "target" / "data_docs"
+
+
+def run_validate(*, database: Path | None, url: str | None, settings: QualitySettings, docs_dir: Path | None,
+                 store: bool, console) -> int:
+    """Validate, print the summary; the exit code is 1 on a critical failure, 2 when it cannot run."""
+    from product_metrics.quality.summary import print_report
+    from product_metrics.quality.validate import validate_warehouse
+    from product_metrics.quality.warehouse import WarehouseError, resolve_warehouse
+
+    try:
+        warehouse = resolve_warehouse(database, url)
+        with console.status(f"Validating {warehouse.label} (loading Great Expectations)…") as status:
+            report = validate_warehouse(
+                warehouse, settings, docs_dir=docs_dir, store=store,
+                on_progress=lambda p: status.update(_progress_text(p)))
+    except WarehouseError as error:
+        console.print(f"[red]✗ data quality could not run:[/] {error}")
+        return 2
+    print_report(report, console)
+    return 0 if report.success else 1
+
+
+def _progress_text(progress) -> str:
+    suites = f" {progress.total} suites" if progress.total else ""
+    return f"Data quality: {progress.stage}{suites} (GX, as SQL in the warehouse)…"
+
+
+@dataclass
+class StageResult:
+    name: str
+    status: str = "pending"        # passed | failed | skipped
+    elapsed_s: float = 0.0
+    detail: str = ""
+    how_to_see_more: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    run: Callable[[StageResult], bool]
+
+
+def run_build(*, database: Path | None, settings: QualitySettings, docs_dir: Path | None, console) -> int:
+    """`dbt build` → data quality → (governance, issue #4): stop at the first failing stage."""
+    from product_metrics.project import Project
+
+    project = Project.locate(database)
+    stages = build_stages(project, settings, docs_dir, console)
+    results = [StageResult(stage.name) for stage in stages]
+    failed = False
+    for stage, result in zip(stages, results):
+        if failed:
+            result.status = "skipped"
+            result.detail = "an earlier stage failed"
+            continue
+        console.rule(f"[bold]{stage.name}")
+        started = time.perf_counter()
+        ok = stage.run(result)
+        result.elapsed_s = time.perf_counter() - started
+        result.status = "passed" if ok else "failed"
+        failed = not ok
+    _print_stages(results, console)
+    return 1 if failed else 0
+
+
+def build_stages(project, settings: QualitySettings, docs_dir: Path | None, console) -> list[Stage]:
+    """The stages of `product-metrics build`, in order. Issue #4 (governance: metric metadata
+    checks) adds its stage here, after data quality: `Stage("governance", ...)`."""
+    return [
+        Stage("dbt build", lambda result: _dbt_build_stage(project, console, result)),
+        Stage("data quality", lambda result: _quality_stage(project, settings, docs_dir, console, result)),
+    ]
+
+
+def _dbt_build_stage(project, console, result: StageResult) -> bool:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from product_metrics.dbt import run_dbt
+
+    with Progress(TextColumn("[bold]dbt build"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=console, transient=True) as progress:
+        task = progress.add_task("starting", total=None)
+
+        def advance(event):
+            progress.update(task, total=event.total, completed=event.index, description=event.message[:60])
+
+        run = run_dbt(project, ["build"], vars={"product_metrics__use_sample_data": False}, on_progress=advance)
+    if run.success:
+        result.detail = f"{len(run.results)} models, seeds and tests passed"
+        console.print(f"[green]✓[/] dbt build: {result.detail} in {run.elapsed_s:.1f}s")
+        return True
+    failed = run.failed_nodes()
+    result.detail = f"{len(failed)} failed nodes" + (f": {', '.join(n.unique_id for n in failed[:3])}" if failed else "")
+    console.print(f"[red]✗ dbt build failed[/] ({len(failed)} failed nodes):")
+    for node in failed[:20]:
+        console.print(f"  [red]{node.status}[/] {node.unique_id}: {node.message}")
+    for line in run.error_lines[-10:]:
+        console.print(f"  {line}")
+    result.how_to_see_more = [f"logs: {project.root / 'logs' / 'dbt.log'}",
+                              f"artifacts: {run.target_path / 'run_results.json'}"]
+    return False
+
+
+def _quality_stage(project, settings: QualitySettings, docs_dir: Path | None, console, result: StageResult) -> bool:
+    from product_metrics.quality.summary import print_report
+    from product_metrics.quality.validate import validate_warehouse
+    from product_metrics.quality.warehouse import DuckDBWarehouse, WarehouseError
+
+    try:
+        with console.status("Data quality: loading Great Expectations…") as status:
+            report = validate_warehouse(DuckDBWarehouse(project.duckdb_path), settings, docs_dir=docs_dir,
+                                        on_progress=lambda p: status.update(_progress_text(p)))
+    except WarehouseError as error:
+        result.detail = str(error)
+        console.print(f"[red]✗ data quality could not run:[/] {error}")
+        return False
+    print_report(report, console)
+    result.detail = (f"{len(report.results)} checks: {len(report.critical_failures)} critical failures, "
+                     f"{len(report.warnings)} warnings")
+    if not report.success:
+        tables = sorted({r.table for r in report.critical_failures})
+        result.detail += f" on {', '.join(tables[:4])}"
+        result.how_to_see_more = [
+            f"rerun: product-metrics validate --database {project.duckdb_path}",
+            f"select * from {report.stored_in} where run_id = '{report.run_id}' and not success",
+        ] + ([f"Data Docs: {report.docs_index}"] if report.docs_index else [])
+    return report.success
+
+
+def _print_stages(results: list[StageResult], console) -> None:
+    from rich.table import Table
+
+    table = Table(title="product-metrics build", title_justify="left")
+    for column in ("stage", "status", "time", "detail"):
+        table.add_column(column, overflow="fold")
+    style = {"passed": "[green]✓ passed[/]", "failed": "[red]✗ failed[/]", "skipped": "[dim]– skipped[/]"}
+    for result in results:
+        table.add_row(result.name, style.get(result.status, result.status),
+                      f"{result.elapsed_s:.1f}s" if result.status != "skipped" else "", result.detail)
+    console.print(table)
+    for result in results:
+        if result.status == "failed" and result.how_to_see_more:
+            console.print(f"[red]{result.name} failed.[/] To see more:")
+            for line in result.how_to_see_more:  # unwrapped: commands and paths to copy
+                console.print(f"  {line}", soft_wrap=True, highlight=False)
