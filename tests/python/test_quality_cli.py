@@ -101,4 +101,35 @@ def test_build_names_its_stages():
     from product_metrics.quality.rules import QualitySettings
 
     stages = build_stages(Project.locate(Path("x.duckdb")), QualitySettings(), None, console=None)
-    assert [s.name for s in stages] == ["dbt build", "data quality"]
+    assert [s.name for s in stages] == ["dbt build", "data quality", "governance"]
+
+
+def test_build_governance_stage_checks_the_manifest_the_build_wrote(tmp_path):
+    import datetime as dt
+    import sys
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from product_metrics.project import Project
+    from product_metrics.quality.commands import StageResult, _governance_stage
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "governance"))
+    import fixture_manifests as fixtures
+
+    project = Project.locate(tmp_path / "x.duckdb")
+    today = dt.date.fromisoformat(fixtures.TODAY)
+    console = Console(width=200, record=True)
+
+    good = StageResult("governance")
+    assert _governance_stage(project, console, good, {"target_path": fixtures.GOOD}, today=today)
+    assert good.detail == "all rules pass"
+
+    manifest, semantic = fixtures.load_good()
+    first = next(name for name in (m["name"] for m in manifest["metrics"].values()))
+    del fixtures.governance(manifest, first)["owner"]
+    broken_dir = fixtures.write(tmp_path / "broken", manifest, semantic)
+    broken = StageResult("governance")
+    assert not _governance_stage(project, console, broken, {"target_path": broken_dir}, today=today)
+    assert "governance check --manifest-dir" in broken.how_to_see_more[0]
+    assert "owner" in console.export_text()

@@ -70,7 +70,7 @@ class Stage:
 
 
 def run_build(*, database: Path | None, settings: QualitySettings, docs_dir: Path | None, console) -> int:
-    """`dbt build` → data quality → (governance, issue #4): stop at the first failing stage."""
+    """`dbt build` → data quality → governance check: stop at the first failing stage."""
     from product_metrics.project import Project
 
     project = Project.locate(database)
@@ -93,15 +93,31 @@ def run_build(*, database: Path | None, settings: QualitySettings, docs_dir: Pat
 
 
 def build_stages(project, settings: QualitySettings, docs_dir: Path | None, console) -> list[Stage]:
-    """The stages of `product-metrics build`, in order. Issue #4 (governance: metric metadata
-    checks) adds its stage here, after data quality: `Stage("governance", ...)`."""
+    """The stages of `product-metrics build`, in order; the governance check reads the manifest
+    that the dbt build stage wrote (its per-run target path)."""
+    artifacts: dict[str, Path] = {}
     return [
-        Stage("dbt build", lambda result: _dbt_build_stage(project, console, result)),
+        Stage("dbt build", lambda result: _dbt_build_stage(project, console, result, artifacts)),
         Stage("data quality", lambda result: _quality_stage(project, settings, docs_dir, console, result)),
+        Stage("governance", lambda result: _governance_stage(project, console, result, artifacts)),
     ]
 
 
-def _dbt_build_stage(project, console, result: StageResult) -> bool:
+def _governance_stage(project, console, result: StageResult, artifacts: dict[str, Path], today=None) -> bool:
+    import datetime as dt
+
+    from product_metrics.governance.commands import EXIT_OK, run_check
+
+    manifest_dir = artifacts.get("target_path")
+    code = run_check(manifest_dir=manifest_dir, state=None, today=today or dt.date.today(),
+                     decisions=project.root / "DECISIONS.md", console=console)
+    result.detail = "all rules pass" if code == EXIT_OK else "metric metadata breaks governance rules"
+    if code != EXIT_OK:
+        result.how_to_see_more = [f"rerun: product-metrics governance check --manifest-dir {manifest_dir}"]
+    return code == EXIT_OK
+
+
+def _dbt_build_stage(project, console, result: StageResult, artifacts: dict[str, Path]) -> bool:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from product_metrics.dbt import run_dbt
@@ -114,6 +130,7 @@ def _dbt_build_stage(project, console, result: StageResult) -> bool:
             progress.update(task, total=event.total, completed=event.index, description=event.message[:60])
 
         run = run_dbt(project, ["build"], vars={"product_metrics__use_sample_data": False}, on_progress=advance)
+    artifacts["target_path"] = run.target_path
     if run.success:
         result.detail = f"{len(run.results)} models, seeds and tests passed"
         console.print(f"[green]✓[/] dbt build: {result.detail} in {run.elapsed_s:.1f}s")
