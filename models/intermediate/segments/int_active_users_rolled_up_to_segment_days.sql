@@ -2,13 +2,11 @@
 -- a signup cohort month), for every date from the segment's first activity date to the day before
 -- the cutoff. The overall counts are fct_stickiness_daily's; these split them.
 --
--- The same formulation as fct_stickiness_daily, never a range join: each active day of a user opens
+-- The same intervals as fct_stickiness_daily (macro activity_intervals), never a range join: each active day of a user opens
 -- an interval in which the user counts, cut short where their next active day opens the next one;
 -- the users counted on a date are a running sum of +1 at interval starts and -1 after interval ends,
 -- here partitioned by segment. A user is in exactly one segment of each dimension, so the changes are
 -- summed per date and combination of dimension values first, then rolled up to each dimension.
-{% set mau_days = var('product_metrics__mau_window_days', 30) | int %}
-{% set wau_days = 7 %}
 
 with
 
@@ -24,27 +22,21 @@ cutoff as (
     select * from {{ ref('int_reporting_cutoff') }}
 ),
 
-user_days_with_next as (
-    select
-        user_id,
-        activity_date,
-        lead(activity_date) over (partition by user_id order by activity_date) as next_activity_date
-    from user_days
+user_intervals as (
+    {{ activity_intervals('user_days') }}
 ),
 
 intervals as (
     select
-        user_days_with_next.activity_date,
-        {{ window_interval_end('user_days_with_next.activity_date', 'user_days_with_next.next_activity_date', wau_days) }}
-            as wau_end_date,
-        {{ window_interval_end('user_days_with_next.activity_date', 'user_days_with_next.next_activity_date', mau_days) }}
-            as mau_end_date,
+        user_intervals.activity_date,
+        user_intervals.wau_end_date,
+        user_intervals.mau_end_date,
         users.country,
         users.platform,
         users.acquisition_channel,
         users.signup_cohort_month
-    from user_days_with_next
-    left join users on user_days_with_next.user_id = users.user_id
+    from user_intervals
+    left join users on user_intervals.user_id = users.user_id
 ),
 
 -- Users sharing an interval and all dimension values move together: count them once.

@@ -6,7 +6,6 @@
 -- intervals covering it: a running sum of +1 at each interval start and -1 after each end.
 -- One pass over the user-days, whatever N is.
 {% set mau_days = var('product_metrics__mau_window_days', 30) | int %}
-{% set wau_days = 7 %}
 
 with
 
@@ -18,20 +17,8 @@ cutoff as (
     select * from {{ ref('int_reporting_cutoff') }}
 ),
 
-user_days_with_next as (
-    select
-        user_id,
-        activity_date,
-        lead(activity_date) over (partition by user_id order by activity_date) as next_activity_date
-    from user_days
-),
-
 intervals as (
-    select
-        activity_date,
-        {{ window_interval_end('activity_date', 'next_activity_date', wau_days) }} as wau_end_date,
-        {{ window_interval_end('activity_date', 'next_activity_date', mau_days) }} as mau_end_date
-    from user_days_with_next
+    {{ activity_intervals('user_days') }}
 ),
 
 changes as (
