@@ -89,31 +89,9 @@ def headline(database: DatabaseOption = None) -> None:
 
 
 def _build(project, console, vars: dict[str, object] | None = None):
-    """`dbt build` with a progress bar; prints what failed and how to see more."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from product_metrics.build_progress import dbt_build_with_progress
 
-    from product_metrics.dbt import run_dbt
-
-    with Progress(TextColumn("[bold]dbt build"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=console, transient=True) as progress:
-        task = progress.add_task("starting", total=None)
-
-        def advance(event):
-            progress.update(task, total=event.total, completed=event.index,
-                            description=event.message[:60])
-
-        run = run_dbt(project, ["build"], vars=vars, on_progress=advance)
-    if run.success:
-        console.print(f"[green]✓[/] dbt build: {len(run.results)} models, seeds and tests passed "
-                      f"in {run.elapsed_s:.1f}s")
-    else:
-        console.print(f"[red]✗ dbt build failed[/] ({len(run.failed_nodes())} failed nodes):")
-        for node in run.failed_nodes()[:20]:
-            console.print(f"  [red]{node.status}[/] {node.unique_id}: {node.message}")
-        for line in run.error_lines[-10:]:
-            console.print(f"  {line}")
-        console.print(f"  Full logs: {project.root / 'logs' / 'dbt.log'}; artifacts: {run.target_path}")
-    return run
+    return dbt_build_with_progress(project, console, vars=vars)
 
 
 def _print_headline(project, console) -> None:

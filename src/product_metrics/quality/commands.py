@@ -118,30 +118,15 @@ def _governance_stage(project, console, result: StageResult, artifacts: dict[str
 
 
 def _dbt_build_stage(project, console, result: StageResult, artifacts: dict[str, Path]) -> bool:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from product_metrics.build_progress import dbt_build_with_progress
 
-    from product_metrics.dbt import run_dbt
-
-    with Progress(TextColumn("[bold]dbt build"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=console, transient=True) as progress:
-        task = progress.add_task("starting", total=None)
-
-        def advance(event):
-            progress.update(task, total=event.total, completed=event.index, description=event.message[:60])
-
-        run = run_dbt(project, ["build"], vars={"product_metrics__use_sample_data": False}, on_progress=advance)
+    run = dbt_build_with_progress(project, console, vars={"product_metrics__use_sample_data": False})
     artifacts["target_path"] = run.target_path
     if run.success:
         result.detail = f"{len(run.results)} models, seeds and tests passed"
-        console.print(f"[green]✓[/] dbt build: {result.detail} in {run.elapsed_s:.1f}s")
         return True
     failed = run.failed_nodes()
     result.detail = f"{len(failed)} failed nodes" + (f": {', '.join(n.unique_id for n in failed[:3])}" if failed else "")
-    console.print(f"[red]✗ dbt build failed[/] ({len(failed)} failed nodes):")
-    for node in failed[:20]:
-        console.print(f"  [red]{node.status}[/] {node.unique_id}: {node.message}")
-    for line in run.error_lines[-10:]:
-        console.print(f"  {line}")
     result.how_to_see_more = [f"logs: {project.root / 'logs' / 'dbt.log'}",
                               f"artifacts: {run.target_path / 'run_results.json'}"]
     return False
