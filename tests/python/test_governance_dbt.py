@@ -115,6 +115,7 @@ def test_the_real_project_passes_governance_and_its_catalog_renders(sample_wareh
                                  "--today", today.isoformat()], env=ENV)
     assert result.exit_code == 0, result.output
     assert f"{len(registry.metrics)} metrics, all rules pass" in result.output
+    assert_model_governance(registry)
 
     result = runner.invoke(app, ["catalog", "--manifest-dir", str(run.target_path), "--database", str(warehouse),
                                  "--out", str(tmp_path / "html")], env=ENV)
@@ -137,3 +138,26 @@ def test_the_real_project_passes_governance_and_its_catalog_renders(sample_wareh
         evaluations = evaluate(registry, connection, before=dt.date.today())
     unreadable = {e.metric: e.latest.error for e in evaluations if e.level == "error"}
     assert not unreadable, f"lives_in that cannot be read from the built warehouse: {unreadable}"
+
+
+def assert_model_governance(registry) -> None:
+    """The real project's model governance as dbt_project.yml and models/_groups.yml set it: metric
+    tables public, contracted, version 1 under the spec's relation name; base models private; every
+    other model protected; every model in a group whose owner is a metric owner or the data platform."""
+    models = [m for m in registry.models.values() if m.resource_type == "model" and m.package == registry.project_name]
+    metric_owners = {m.governance.owner.email for m in registry.governed() if m.governance.owner}
+    for model in models:
+        folders = Path(model.path).parent.parts
+        group = registry.groups[model.group]
+        assert group.owner_email in metric_owners | {"data-platform@example.com"}, (model.name, group)
+        if model.is_mart:
+            assert (model.access, model.contract_enforced, model.untyped_columns) == ("public", True, ()), model
+            assert (model.version, model.latest_version) == (1, 1), model
+            assert (model.schema, model.alias) == ("metrics", model.name), "the spec's relation, without _v1"
+        else:
+            assert model.version is None and model.group == "data_platform", model
+            assert model.access == ("private" if folders[-1] == "base" else "protected"), model
+    assert {"fct_cohort_retention", "fct_stickiness_daily", "fct_cac_by_channel", "fct_cac_monthly",
+            "fct_ltv_cac_by_channel", "fct_ltv_cac_monthly", "fct_ltv_cohort", "fct_nps_monthly",
+            "fct_k_factor_monthly", "fct_metric_values"} <= {m.name for m in models if m.is_mart}
+    assert len([m for m in models if "base" in Path(m.path).parts]) == 8

@@ -53,7 +53,8 @@ select
     combined.month_start,
     combined.channel,
     -- Money stays decimal so that sums over channels are exact (double sums depend on order).
-    combined.spend_usd,
+    -- The contract's scale: PostgreSQL numeric otherwise keeps each value's own (300 vs 300.000000).
+    cast(combined.spend_usd as {{ dbt.type_numeric() }}) as spend_usd,
     cast(combined.new_customers as {{ dbt.type_bigint() }}) as new_customers,
     {{ safe_divide('combined.spend_usd', 'combined.new_customers') }} as cac_usd,
     paid_channels.channel is not null as is_paid_channel

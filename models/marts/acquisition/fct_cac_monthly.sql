@@ -17,7 +17,8 @@ monthly as (
 
 select
     month_start,
-    spend_usd,
+    -- The contract's type (a decimal sum widens on DuckDB; PostgreSQL keeps each value's scale).
+    cast(spend_usd as {{ dbt.type_numeric() }}) as spend_usd,
     cast(new_customers as {{ dbt.type_bigint() }}) as new_customers,
     cast(paid_new_customers as {{ dbt.type_bigint() }}) as paid_new_customers,
     {{ safe_divide('spend_usd', 'new_customers') }} as blended_cac_usd,

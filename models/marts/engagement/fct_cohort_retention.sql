@@ -137,7 +137,8 @@ select
     cohort_size,
     retained_users,
     {{ safe_divide('retained_users', 'cohort_size') }} as retention_rate,
-    retained_or_after_users,
+    -- A window sum is hugeint on DuckDB and numeric on PostgreSQL; the contract says bigint.
+    cast(retained_or_after_users as {{ dbt.type_bigint() }}) as retained_or_after_users,
     {{ safe_divide('retained_or_after_users', 'cohort_size') }} as unbounded_retention_rate,
     is_complete
 from measured

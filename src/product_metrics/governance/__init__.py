@@ -66,6 +66,13 @@ transitively, include a deprecated one; an exposure that reads a deprecated metr
 listing one); unknown_table_metric; lives_in; and, with --state, unversioned_change and
 missing_decision.
 
+dbt model governance (the project's own models; a metric table is a model under a `marts/` folder):
+model_group (every model has a group; every group's owner has a name and an email), model_access
+(metric tables public, no other model public), model_contract (metric tables enforce their contract,
+every column has a data_type), model_version (metric tables are versioned: latest_version, versions).
+A versioned model appears once per version (`model.<project>.fct_x.v1`); lives_in, exposures and the
+definition fingerprints read the version `ref()` resolves (the latest).
+
 Versions and the DECISIONS.md convention
 ----------------------------------------
 With `--state DIR` (the previous manifest.json + semantic_manifest.json, e.g. from the main

@@ -60,7 +60,8 @@ def run_check(*, manifest_dir: Path | None, state: Path | None, today: dt.date, 
     compared = f"; definitions compared with {result.compared_with}" if result.compared_with else ""
     if result.ok:
         console.print(f"[green]✓[/] {result.metrics} metrics, all rules pass "
-                      f"({result.tables} metric tables, {result.exposures} exposures checked{compared})")
+                      f"({result.tables} metric tables, {result.models} models, {result.exposures} exposures "
+                      f"checked{compared})")
         return EXIT_OK
     table = Table(title="Governance check", title_justify="left", show_lines=False, expand=False)
     for column, style in (("metric", "bold"), ("field", "cyan"), ("problem", ""), ("what to do", "green"),

@@ -21,7 +21,8 @@ disappears between two manifests is a definition change:
 - `model <name>`: the SQL of every model (and snapshot) it reads — the semantic models' models, the
   `lives_in` table — and, transitively, of everything upstream of them. Comments and whitespace
   are ignored (a hash of the SQL without them; the file checksum when the SQL is not in the
-  manifest);
+  manifest). A versioned model's latest version keeps the model's name (giving a table versions is
+  not a change); an older version it reads is `model <name>.v<N>`;
 - `macro <name>`: the project's own macros those models call, transitively, with their
   adapter-dispatched implementations (`default__x`, `duckdb__x`, … of a macro `x`). Macros of
   dbt itself and of packages are not part of a definition (a dbt upgrade is not a metric change).
@@ -131,7 +132,7 @@ def definition_parts(registry: Registry, name: str) -> dict[str, str]:
     macro_ids: set[str] = set()
     for unique_id in _upstream_models(registry, model_ids):
         model = registry.models[unique_id]
-        parts[f"model {model.name}"] = model.fingerprint
+        parts[f"model {model.versioned_name}"] = model.fingerprint
         macro_ids.update(model.macros)
     for unique_id in _project_macros(registry, macro_ids):
         macro = registry.macros[unique_id]

@@ -1,5 +1,9 @@
-"""The metric registry as dbt wrote it: metrics, models (with their governance meta), semantic
-models, macros and exposures, read from `manifest.json` and `semantic_manifest.json`.
+"""The metric registry as dbt wrote it: metrics, models (with their governance meta, group, access,
+contract and version), groups, semantic models, macros and exposures, read from `manifest.json` and
+`semantic_manifest.json`.
+
+A versioned model is one node per version (`model.<project>.fct_x.v1`, name `fct_x`, version 1);
+`Registry.model_named` finds a model by name and prefers its latest version.
 
 Metric definitions (type, type_params, filter) come from the semantic manifest, MetricFlow's own
 validated view; when a directory has no semantic_manifest.json, from manifest.json's metrics (both
@@ -13,7 +17,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from product_metrics.governance.contract import Governance, parse_governance
@@ -93,6 +97,13 @@ class Model:
     meta: Mapping[str, Any]
     path: str | None
     package: str
+    # dbt model governance (absent in manifests of snapshots and of older dbt versions).
+    group: str | None = None
+    access: str | None = None  # private | protected | public
+    contract_enforced: bool = False
+    untyped_columns: tuple[str, ...] = ()  # documented columns without a data_type
+    version: int | str | None = None
+    latest_version: int | str | None = None
 
     @property
     def governance(self) -> Any:
@@ -103,6 +114,32 @@ class Model:
         governance = self.governance
         metrics = governance.get("metrics") if isinstance(governance, Mapping) else None
         return tuple(m for m in metrics if isinstance(m, str)) if isinstance(metrics, list) else ()
+
+    @property
+    def is_latest(self) -> bool:
+        """Unversioned, or the version `ref('<name>')` resolves to."""
+        return self.version is None or self.latest_version is None or str(self.version) == str(self.latest_version)
+
+    @property
+    def versioned_name(self) -> str:
+        """`fct_x` for an unversioned model or its latest version, `fct_x.v2` for any other version: a
+        model keeps its name when it gains versions, so definitions compare across the change."""
+        return self.name if self.is_latest else f"{self.name}.v{self.version}"
+
+    @property
+    def is_mart(self) -> bool:
+        """A metric table: a model whose file lies under a `marts/` folder (models/marts/<domain>/)."""
+        return self.resource_type == "model" and self.path is not None \
+            and "marts" in PurePosixPath(self.path.replace("\\", "/")).parent.parts
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    unique_id: str
+    owner_name: str | None
+    owner_email: str | None
+    path: str | None
 
 
 @dataclass(frozen=True)
@@ -137,15 +174,17 @@ class Registry:
     project_name: str
     metrics: dict[str, Metric] = field(default_factory=dict)  # by name
     models: dict[str, Model] = field(default_factory=dict)  # by unique id
+    groups: dict[str, Group] = field(default_factory=dict)  # by name
     semantic_models: dict[str, SemanticModel] = field(default_factory=dict)  # by unique id
     macros: dict[str, Macro] = field(default_factory=dict)  # by unique id
     exposures: dict[str, Exposure] = field(default_factory=dict)  # by name
     source: str = ""
 
     def model_named(self, name: str) -> Model | None:
-        """The model called `name`, preferring the root project's (lives_in names a model)."""
+        """The model called `name` (lives_in names a model), as `ref('<name>')` resolves it: the root
+        project's first, and of a versioned model its latest version."""
         matches = [m for m in self.models.values() if m.name == name and m.resource_type == "model"]
-        matches.sort(key=lambda m: m.package != self.project_name)
+        matches.sort(key=lambda m: (m.package != self.project_name, not m.is_latest, m.unique_id))
         return matches[0] if matches else None
 
     def metric_by_id(self, unique_id: str) -> Metric | None:
@@ -219,12 +258,25 @@ def build_registry(manifest: Mapping[str, Any], semantic: Mapping[str, Any] | No
         fingerprint = (sql_fingerprint(raw_code) if isinstance(raw_code, str)
                        else (node.get("checksum") or {}).get("checksum", ""))
         depends = node.get("depends_on") or {}
+        config = node.get("config") or {}
+        columns = node.get("columns") or {}
         registry.models[unique_id] = Model(
             name=node["name"], unique_id=unique_id, resource_type=node["resource_type"],
             schema=node.get("schema"), alias=node.get("alias") or node["name"], fingerprint=fingerprint,
             depends_on=tuple(depends.get("nodes") or ()), macros=tuple(depends.get("macros") or ()),
-            columns=tuple(node.get("columns") or {}), meta=_meta(node),
-            path=node.get("original_file_path"), package=node.get("package_name") or project)
+            columns=tuple(columns), meta=_meta(node),
+            path=node.get("original_file_path"), package=node.get("package_name") or project,
+            group=node.get("group") or config.get("group"), access=node.get("access") or config.get("access"),
+            contract_enforced=bool((node.get("contract") or config.get("contract") or {}).get("enforced")),
+            untyped_columns=tuple(name for name, column in columns.items()
+                                  if not (isinstance(column, Mapping) and column.get("data_type"))),
+            version=node.get("version"), latest_version=node.get("latest_version"))
+
+    for unique_id, group in (manifest.get("groups") or {}).items():
+        owner = group.get("owner") or {}
+        registry.groups[group["name"]] = Group(
+            name=group["name"], unique_id=unique_id, owner_name=owner.get("name"), owner_email=owner.get("email"),
+            path=group.get("original_file_path"))
 
     for unique_id, macro in (manifest.get("macros") or {}).items():
         registry.macros[unique_id] = Macro(

@@ -1,5 +1,9 @@
 """The governance rules `product-metrics governance check` enforces. Each returns `Violation`s that
-say which metric (or table, exposure), which field, what is wrong and what to do about it."""
+say which metric (or table, model, group, exposure), which field, what is wrong and what to do about it.
+
+Two kinds: metric governance (the `meta.governance` of every metric) and dbt model governance (every
+model of the project has a group with an owner; the metric tables, models under models/marts/, are
+public, contracted and versioned; nothing else is public)."""
 
 from __future__ import annotations
 
@@ -28,6 +32,10 @@ RULES: dict[str, str] = {
     "deprecated_dependency": "no certified metric or exposure depends on a deprecated metric",
     "unknown_table_metric": "metric tables list only metrics that exist",
     "lives_in": "lives_in names a model and columns that exist, and that table lists the metric",
+    "model_group": "every model belongs to a group whose owner has a name and an email",
+    "model_access": "metric tables (models/marts/) are public, and no other model is",
+    "model_contract": "metric tables enforce their contract, with a data_type on every column",
+    "model_version": "metric tables are versioned models (latest_version and versions)",
     "unversioned_change": "a changed definition has a higher version",
     "missing_decision": "a new version has its DECISIONS.md entry",
 }
@@ -36,7 +44,7 @@ RULES: dict[str, str] = {
 @dataclass(frozen=True)
 class Violation:
     rule: str
-    subject: str  # a metric name, `table <model>`, `exposure <name>` or `project`
+    subject: str  # a metric name, `table <model>`, `model <model>`, `group <name>`, `exposure <name>` or `project`
     field: str
     problem: str
     fix: str
@@ -48,6 +56,7 @@ class CheckResult:
     violations: list[Violation] = field(default_factory=list)
     tables: int = 0
     exposures: int = 0
+    models: int = 0
     compared_with: str | None = None
 
     @property
@@ -221,6 +230,65 @@ def lives_in_rules(registry: Registry) -> list[Violation]:
     return violations
 
 
+GROUPS_FILE = "models/_groups.yml"
+
+
+def _models_file(model: Model) -> str:
+    """Where a model's properties live: the `_<folder>__models.yml` next to its SQL (house style)."""
+    if not model.path or "/" not in model.path:
+        return "its _<folder>__models.yml"
+    folder = model.path.rsplit("/", 1)[0]
+    return f"{folder}/_{folder.rsplit('/', 1)[-1]}__models.yml"
+
+
+def model_governance_rules(registry: Registry) -> list[Violation]:
+    """dbt model governance of the project's own models (packages' models are theirs to govern)."""
+    violations = []
+    for group in sorted(registry.groups.values(), key=lambda g: g.name):
+        if not (group.owner_name and group.owner_email):
+            violations.append(Violation(
+                "model_group", f"group {group.name}", "owner",
+                f"the owner has {'no name' if not group.owner_name else 'no email'}: nobody to ask about its models",
+                f"give the group owner: {{name: <team>, email: <address>}} in {group.path or GROUPS_FILE}, "
+                "the team that owns its metrics"))
+    models = [m for m in registry.models.values() if m.resource_type == "model" and m.package == registry.project_name]
+    for model in sorted(models, key=lambda m: (m.name, str(m.version or ""))):
+        subject = f"model {model.versioned_name}"
+        if not model.group:
+            violations.append(Violation(
+                "model_group", subject, "group", "the model belongs to no group: nobody answers for it",
+                f"assign it a group of {GROUPS_FILE} (dbt_project.yml: +group: <group> on its folder)"))
+        if not model.is_mart:
+            if model.access == "public":
+                violations.append(Violation(
+                    "model_access", subject, "access",
+                    "only metric tables (models/marts/) are public; other projects could build on this internal model",
+                    "make it protected or private, or move it under models/marts/ with a contract and a version"))
+            continue
+        if model.access != "public":
+            violations.append(Violation(
+                "model_access", subject, "access",
+                f"a metric table is {model.access or 'protected'}, not public: other projects cannot ref it",
+                "set access: public (dbt_project.yml: +access: public under marts:)"))
+        if not model.contract_enforced:
+            violations.append(Violation(
+                "model_contract", subject, "contract",
+                "the contract is not enforced: a renamed column or changed type would reach BI unnoticed",
+                f"set config: contract: {{enforced: true}} and a data_type on every column ({_models_file(model)})"))
+        elif model.untyped_columns:
+            violations.append(Violation(
+                "model_contract", subject, "columns.data_type",
+                f"columns without a data_type: {', '.join(model.untyped_columns)}",
+                f"add data_type to each (a type both DuckDB and PostgreSQL name alike) in {_models_file(model)}"))
+        if model.version is None:
+            violations.append(Violation(
+                "model_version", subject, "versions",
+                "the metric table has no version: a breaking change could not run next to the table BI reads",
+                f"add latest_version: 1 and versions: [{{v: 1, defined_in: {model.name}, config: {{alias: "
+                f"{model.name}}}}}] in {_models_file(model)} (the alias keeps the relation name)"))
+    return violations
+
+
 def version_rules(current: Registry, previous: Registry, decisions: Decisions) -> list[Violation]:
     violations = []
     where = decisions.path.name if decisions.path else "DECISIONS.md"
@@ -258,7 +326,7 @@ def check(registry: Registry, *, today: dt.date, previous: Registry | None = Non
     """Every rule over the registry; `previous` (an older manifest) enables the version rules."""
     violations = (field_rules(registry, today) + north_star_rules(registry) + guardrail_rules(registry)
                   + review_rules(registry, today) + deprecation_rules(registry) + table_rules(registry)
-                  + lives_in_rules(registry))
+                  + lives_in_rules(registry) + model_governance_rules(registry))
     if previous is not None:
         violations += version_rules(registry, previous, decisions or Decisions(""))
     order = list(RULES)
@@ -266,4 +334,6 @@ def check(registry: Registry, *, today: dt.date, previous: Registry | None = Non
     return CheckResult(
         metrics=len(registry.metrics), violations=violations,
         tables=sum(1 for m in registry.models.values() if m.governance is not None),
-        exposures=len(registry.exposures), compared_with=previous.source if previous else None)
+        exposures=len(registry.exposures), compared_with=previous.source if previous else None,
+        models=sum(1 for m in registry.models.values()
+                   if m.resource_type == "model" and m.package == registry.project_name))
