@@ -280,6 +280,10 @@ PREDICTIONS_PER_DAY = 300
 PREDICTION_PREVALENCE = 0.3
 PREDICTION_RECALL = (0.70, 0.78)
 PREDICTION_FPR = (0.15, 0.07)
+# A data shift 80% into the window costs both models recall (v1 more): the week-over-week f1 drop
+# that fct_model_performance_weekly.f1_change and its governance alert are there to catch.
+DRIFT_FRACTION = 0.80
+DRIFT_RECALL_LOSS = (0.15, 0.08)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1024,10 +1028,12 @@ def _generate_model_predictions(rng: np.random.Generator, win: _Window) -> tuple
     m = day.size
     ts = win.w0 + day.astype(np.int64) * _DAY + rng.integers(0, _DAY, m)
     actual = rng.random(m) < PREDICTION_PREVALENCE
-    # v2 catches more positives with fewer false alarms -> better precision and recall.
-    p_predicted = np.where(
-        actual, np.asarray(PREDICTION_RECALL)[version], np.asarray(PREDICTION_FPR)[version]
+    # v2 catches more positives with fewer false alarms -> better precision and recall; after the
+    # data shift both miss more positives.
+    recall = np.asarray(PREDICTION_RECALL)[version] - np.where(
+        day >= int(win.days * DRIFT_FRACTION), np.asarray(DRIFT_RECALL_LOSS)[version], 0.0
     )
+    p_predicted = np.where(actual, recall, np.asarray(PREDICTION_FPR)[version])
     predicted = rng.random(m) < p_predicted
 
     order, ts = _chronological(ts, win.w0)

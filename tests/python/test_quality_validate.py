@@ -76,6 +76,29 @@ BREAK_EVERY_SUITE: dict[str, tuple[list[str], str, str]] = {
         [(f"update metrics.fct_k_factor_monthly set invites_converted = invites_sent + 1 "
          f"where {first_row('metrics.fct_k_factor_monthly')}")],
         "invites_converted_le_invites_sent", "expect_column_pair_values_a_to_be_greater_than_b"),
+    # Issue 8 tables.
+    "metrics.fct_ai_suggestions_daily": (
+        [f"update metrics.fct_ai_suggestions_daily set hitl_rate = 1.5 where {first_row('metrics.fct_ai_suggestions_daily')}"],
+        "rate_within_0_1", "expect_column_values_to_be_between"),
+    "metrics.fct_model_performance_weekly": (
+        ["insert into metrics.fct_model_performance_weekly select * from metrics.fct_model_performance_weekly limit 1"],
+        "one_row_per_grain", "expect_compound_columns_to_be_unique"),
+    "metrics.fct_user_lifecycle_weekly": (  # the cutoff's week is missing
+        [("delete from metrics.fct_user_lifecycle_weekly where week_start = "
+          "(select max(week_start) from metrics.fct_user_lifecycle_weekly)")],
+        "latest_period_reaches_cutoff", "unexpected_rows_expectation"),
+    "metrics.fct_activation_weekly": (
+        [(f"update metrics.fct_activation_weekly set activated_users = signups + 1 "
+         f"where {first_row('metrics.fct_activation_weekly')}")],
+        "activated_users_le_signups", "expect_column_pair_values_a_to_be_greater_than_b"),
+    "metrics.fct_north_star_weekly": (
+        [(f"update metrics.fct_north_star_weekly set north_star_users = core_action_users + 1 "
+         f"where {first_row('metrics.fct_north_star_weekly')}")],
+        "north_star_users_le_core_action_users", "expect_column_pair_values_a_to_be_greater_than_b"),
+    "metrics.fct_aarrr_monthly": (
+        [("delete from metrics.fct_aarrr_monthly where month_start = "
+          "(select month_start from metrics.fct_aarrr_monthly order by month_start limit 1 offset 2)")],
+        "no_gaps", "unexpected_rows_expectation"),
 }
 _STAGING_BREAKS = ["fresh", "fresh", "volume", "fresh", "volume", "fresh", "volume", "fresh"]
 _RAW_BREAKS = ["reject_share_below_limit", "volume"] * 4
@@ -159,7 +182,7 @@ def test_data_that_breaks_a_suite_fails_it(broken_report, suite):
 
 def test_every_metric_table_of_the_spec_has_a_suite():
     assert {f"metrics.{t.name}" for t in METRIC_TABLES} == {s for s in BREAK_EVERY_SUITE if s.startswith("metrics.")}
-    assert len(METRIC_TABLES) == 9
+    assert len(METRIC_TABLES) == 15
 
 
 # Further rules, each on a table of its own, validated in one run of the metric suites.
