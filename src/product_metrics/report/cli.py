@@ -1,0 +1,39 @@
+"""Typer declaration of `product-metrics report`, registered by product_metrics.cli. Only typer is
+imported here (plotly and duckdb load inside the command): `product-metrics --help` stays instant."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def report(
+    out: Annotated[Path | None, typer.Option(
+        "--out", file_okay=False, help="Directory for the report, index.html (default: target/report).")] = None,
+    database: Annotated[Path | None, typer.Option(
+        "--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH "
+                           "or warehouse/product_metrics.duckdb).")] = None,
+) -> None:
+    """Write a static, self-contained HTML report of the built warehouse: charts of every headline metric
+    with their definitions and owners, threshold alerts and data-quality status. Viewing it needs no network."""
+    import duckdb
+    from rich.console import Console
+
+    from product_metrics.project import Project
+    from product_metrics.report.html import write_report
+
+    console = Console()
+    project = Project.locate(database)
+    try:
+        path, result = write_report(out or project.root / "target" / "report", project.duckdb_path)
+    except FileNotFoundError as error:
+        console.print(f"[red]✗ report:[/] {error}")
+        raise typer.Exit(2) from error
+    except duckdb.Error as error:  # e.g. a dbt build holds the file's write lock
+        console.print(f"[red]✗ report could not read {project.duckdb_path}:[/] {error}")
+        raise typer.Exit(2) from error
+    console.print(f"[green]✓[/] report: {path} ({len(result.drawn)} charts)")
+    for key, reason in result.not_drawn.items():
+        console.print(f"  [yellow]![/] {key}: {reason}")

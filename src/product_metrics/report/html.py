@@ -1,0 +1,259 @@
+"""The static HTML report: one self-contained file (plotly.js, the figures' data and the styles are
+inline; it loads nothing from the network) with every chart, the definition and owner of each metric
+it plots, the threshold alerts and the data-quality status."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+
+from product_metrics.report.charts import CHARTS, Chart
+from product_metrics.report.data import Definition, Warehouse, latest_alert_run, read_definitions
+
+REPORT_FILE = "index.html"
+
+_CSS = """
+:root { --ink:#1a202c; --muted:#4a5568; --line:#e2e8f0; --bg:#f7fafc; --accent:#2b6cb0; --red:#c53030;
+        --amber:#b7791f; --green:#276749; }
+* { box-sizing: border-box; }
+body { font: 14px/1.5 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: var(--ink); margin: 0;
+       background: var(--bg); }
+header { background: #1a365d; color: #fff; padding: 20px 32px; }
+header h1 { margin: 0 0 4px; font-size: 22px; }
+header p { margin: 0; opacity: .85; }
+nav { padding: 8px 32px; background: #fff; border-bottom: 1px solid var(--line); font-size: 13px; }
+nav a { margin-right: 14px; color: var(--accent); text-decoration: none; }
+main { padding: 24px 32px; max-width: 1400px; }
+section.panel { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 16px 20px;
+                margin-bottom: 24px; }
+h2 { font-size: 17px; margin: 0 0 8px; }
+.chart { min-height: 300px; }
+.note { color: var(--muted); font-size: 12px; margin: 4px 0 8px; }
+.missing { border: 2px dashed var(--amber); border-radius: 6px; padding: 18px; color: var(--amber);
+           background: #fffaf0; font-weight: 600; }
+.render-error { border: 2px solid var(--red); color: var(--red); padding: 12px; border-radius: 6px; }
+details.definitions { margin-top: 8px; }
+details.definitions summary { cursor: pointer; color: var(--accent); font-size: 13px; }
+dl.definition { display: grid; grid-template-columns: 110px 1fr; gap: 2px 10px; margin: 8px 0 12px;
+                font-size: 13px; border-left: 3px solid var(--line); padding-left: 10px; }
+dl.definition dt { color: var(--muted); }
+dl.definition dd { margin: 0; }
+code { background: var(--bg); padding: 1px 4px; border-radius: 3px; font-size: 12px; }
+table { border-collapse: collapse; width: 100%; font-size: 13px; }
+th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { background: var(--bg); font-weight: 600; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.level-alert { color: var(--red); font-weight: 700; } .level-warn { color: var(--amber); font-weight: 700; }
+.level-ok { color: var(--green); } .level-no_value { color: var(--muted); }
+"""
+
+# Draws each figure from its JSON; a figure that fails shows its error in the panel and on the console.
+_RENDER_SCRIPT = """
+document.querySelectorAll("script.figure").forEach(function (source) {
+  var target = document.getElementById(source.dataset.target);
+  try {
+    var figure = JSON.parse(source.textContent);
+    Plotly.newPlot(target, figure.data, figure.layout, {responsive: true, displaylogo: false});
+  } catch (error) {
+    var message = document.createElement("p");
+    message.className = "render-error";
+    message.textContent = "This chart could not be drawn: " + error;
+    target.replaceChildren(message);
+    console.error("chart " + source.dataset.target + ": " + error);
+  }
+});
+"""
+
+
+@dataclass
+class RenderedChart:
+    chart: Chart
+    figure_json: str | None = None        # None: not drawn
+    missing_tables: list[str] = field(default_factory=list)
+    empty: bool = False
+
+
+@dataclass
+class Report:
+    html: str
+    charts: list[RenderedChart]
+
+    @property
+    def drawn(self) -> list[str]:
+        return [c.chart.key for c in self.charts if c.figure_json]
+
+    @property
+    def not_drawn(self) -> dict[str, str]:
+        """Chart key → why it is not drawn (a table not built, or no rows)."""
+        return {c.chart.key: (f"not built: {', '.join(c.missing_tables)}" if c.missing_tables else "no rows")
+                for c in self.charts if not c.figure_json}
+
+
+def draw_charts(warehouse: Warehouse, charts: tuple[Chart, ...] = CHARTS) -> list[RenderedChart]:
+    rendered = []
+    for chart in charts:
+        missing = [t for t in chart.tables if not warehouse.has(t)]
+        if missing:
+            rendered.append(RenderedChart(chart, missing_tables=missing))
+            continue
+        figure = chart.build(warehouse)
+        rendered.append(RenderedChart(chart, figure_json=figure.to_json() if figure is not None else None,
+                                      empty=figure is None))
+    return rendered
+
+
+def _definitions_for(chart: Chart, catalog: dict[str, Definition] | None) -> str:
+    if catalog is None:
+        return ('<p class="note">Metric definitions and owners come from the metric catalog, which is not built: '
+                'run <code>product-metrics catalog</code>.</p>')
+    tables = {t.split(".", 1)[1] for t in chart.tables}
+    plotted = [n for n in chart.metrics if n in catalog]
+    # The other metrics the charted table holds: folded away, the plotted ones come first.
+    others = sorted(n for n, d in catalog.items() if d.lives_in_table in tables and n not in plotted)
+    if not plotted and not others:
+        return '<p class="note">No catalog metric lives in this table yet.</p>'
+    parts = []
+    if plotted:
+        owners = ", ".join(dict.fromkeys(catalog[n].owner_name or "—" for n in plotted))
+        parts.append(f'<details class="definitions" open><summary>Definitions — owner: {escape(owners)}</summary>'
+                     f"{_definition_items(plotted, catalog)}</details>")
+    if others:
+        parts.append(f'<details class="definitions"><summary>{len(others)} more metrics in '
+                     f'{escape(", ".join(sorted(tables)))}</summary>{_definition_items(others, catalog)}</details>')
+    return "".join(parts)
+
+
+def _definition_items(names: list[str], catalog: dict[str, Definition]) -> str:
+    items = []
+    for name in names:
+        d = catalog[name]
+        owner = escape(d.owner_name or "—") + (f' &lt;<a href="mailto:{escape(d.owner_email)}">'
+                                               f'{escape(d.owner_email)}</a>&gt;' if d.owner_email else "")
+        rows = [("metric", f"<code>{escape(name)}</code> {escape(d.label or '')}"
+                           + (f" <em>({escape(d.status)})</em>" if d.status else "")),
+                ("definition", escape(d.description or "—")),
+                ("formula", f"<code>{escape(d.formula)}</code>" if d.formula else "—"),
+                ("owner", owner)]
+        if d.threshold_warn is not None or d.threshold_alert is not None:
+            direction = escape((d.direction or "").replace("_", " "))
+            rows.append(("thresholds", f"warn {_num(d.threshold_warn)}, alert {_num(d.threshold_alert)} ({direction})"))
+        items.append('<dl class="definition" data-metric="' + escape(name) + '">'
+                     + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>")
+    return "".join(items)
+
+
+def _num(value: object) -> str:
+    import pandas as pd
+
+    if value is None or (not isinstance(value, str) and pd.isna(value)):  # SQL null read as NaN / NaT
+        return "—"
+    if hasattr(value, "date") and callable(value.date):  # a pandas / datetime timestamp of a date
+        return value.date().isoformat() if value.time() == dt.time(0) else f"{value:%Y-%m-%d %H:%M}"
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    return escape(str(value))
+
+
+def _panel(rendered: RenderedChart, catalog: dict[str, Definition] | None) -> str:
+    chart = rendered.chart
+    if rendered.missing_tables:
+        tables = ", ".join(f"<code>{escape(t)}</code>" for t in rendered.missing_tables)
+        body = (f'<div class="missing" data-missing-table="{escape(" ".join(rendered.missing_tables))}">'
+                f"Table not built: {tables}. Run <code>{escape(chart.built_by)}</code> to draw this chart.</div>")
+    elif rendered.empty:
+        body = '<div class="missing">No rows yet in ' + ", ".join(escape(t) for t in chart.tables) + ".</div>"
+    else:
+        # "</" would end the script element early: JSON allows "<\/" for "</".
+        data = rendered.figure_json.replace("</", "<\\/")
+        body = (f'<div class="chart" id="chart-{chart.key}" data-chart="{chart.key}"></div>'
+                f'<script type="application/json" class="figure" data-target="chart-{chart.key}">{data}</script>')
+    note = f'<p class="note">{escape(chart.note)}</p>' if chart.note else ""
+    return (f'<section class="panel" id="panel-{chart.key}"><h2>{escape(chart.title)}</h2>{note}{body}'
+            f"{_definitions_for(chart, catalog)}</section>")
+
+
+def _threshold_rows(catalog: dict[str, Definition]) -> list[tuple[str, str, Definition]]:
+    """(metric, level, definition) for every metric with thresholds, from its latest catalog value."""
+    from product_metrics.governance.alerts import breach_level
+
+    rows = []
+    for name, d in sorted(catalog.items()):
+        if d.threshold_warn is None and d.threshold_alert is None or d.status == "deprecated":
+            continue
+        if d.latest_value is None or d.direction not in ("higher_is_better", "lower_is_better"):
+            level = "no_value"
+        else:
+            level, _ = breach_level(d.latest_value, d.direction, d.threshold_warn, d.threshold_alert)
+        rows.append((name, level, d))
+    order = {"alert": 0, "warn": 1, "no_value": 2, "ok": 3}
+    return sorted(rows, key=lambda r: (order[r[1]], r[0]))
+
+
+def _alerts_panel(warehouse: Warehouse, catalog: dict[str, Definition] | None) -> str:
+    parts = []
+    if catalog is None:
+        parts.append('<div class="missing">Table not built: <code>metrics.metric_catalog</code>. Run '
+                     '<code>product-metrics catalog</code> for each metric\'s threshold status.</div>')
+    else:
+        rows = _threshold_rows(catalog)
+        body = "".join(
+            f'<tr><td><code>{escape(n)}</code></td><td class="level-{lvl}">{lvl.replace("_", " ")}</td>'
+            f'<td>{_num(d.latest_period)}</td><td class="num">{_num(d.latest_value)}</td>'
+            f'<td class="num">{_num(d.threshold_warn)}</td><td class="num">{_num(d.threshold_alert)}</td>'
+            f'<td>{escape((d.direction or "").replace("_", " "))}</td><td>{escape(d.owner_name or "—")}</td></tr>'
+            for n, lvl, d in rows)
+        parts.append("<h3>Thresholds: each metric's latest complete value (from the catalog)</h3>"
+                     + (f'<table id="threshold-status"><tr><th>metric</th><th>level</th><th>period</th>'
+                        f'<th>value</th><th>warn</th><th>alert</th><th>direction</th><th>owner</th></tr>{body}</table>'
+                        if rows else '<p class="note">No metric has thresholds.</p>'))
+    breaches = latest_alert_run(warehouse)
+    if breaches is None:
+        parts.append('<p class="note">No <code>audit.metric_alerts</code> table: '
+                     '<code>product-metrics alerts</code> has not recorded a breach yet.</p>')
+    elif breaches.empty:
+        parts.append('<p class="note">audit.metric_alerts holds no breach.</p>')
+    else:
+        body = "".join(
+            f'<tr><td><code>{escape(r.metric_name)}</code></td><td class="level-{escape(r.level)}">{escape(r.level)}'
+            f'</td><td>{_num(r.period)}</td><td class="num">{_num(r.value)}</td>'
+            f'<td class="num">{_num(r.threshold)}</td><td>{escape(str(r.table))}.{escape(str(r.column))}</td></tr>'
+            for r in breaches.itertuples())
+        parts.append(f"<h3>Breaches recorded by the latest alerts run ({_num(breaches['run_at'].iloc[0])} UTC)</h3>"
+                     f'<table id="recorded-breaches"><tr><th>metric</th><th>level</th><th>period</th><th>value</th>'
+                     f"<th>threshold</th><th>column</th></tr>{body}</table>")
+    return f'<section class="panel" id="panel-alerts"><h2>Alerts</h2>{"".join(parts)}</section>'
+
+
+def render_report(warehouse: Warehouse, *, built_at: dt.datetime) -> Report:
+    import plotly.offline
+
+    catalog = read_definitions(warehouse)
+    charts = draw_charts(warehouse)
+    panels = [_panel(c, catalog) for c in charts]
+    alerts = _alerts_panel(warehouse, catalog)
+    nav = "".join(f'<a href="#panel-{c.chart.key}">{escape(c.chart.title.split(" (")[0])}</a>' for c in charts)
+    script = plotly.offline.get_plotlyjs() if any(c.figure_json for c in charts) else ""
+    html = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Product metrics report</title><style>{_CSS}</style>
+<script>{script}</script></head>
+<body><header><h1>Product metrics report</h1>
+<p>Built {built_at:%Y-%m-%d %H:%M} UTC from <code>{escape(warehouse.path.name)}</code> ·
+{len([c for c in charts if c.figure_json])} of {len(charts)} charts drawn · definitions from metrics.metric_catalog</p>
+</header><nav>{nav}<a href="#panel-alerts">Alerts</a></nav>
+<main>{alerts}{"".join(panels)}</main>
+<script>{_RENDER_SCRIPT}</script></body></html>
+"""
+    return Report(html=html, charts=charts)
+
+
+def write_report(out_dir: Path, database: Path, *, built_at: dt.datetime | None = None) -> tuple[Path, Report]:
+    built_at = built_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with Warehouse.open(database) as warehouse:
+        report = render_report(warehouse, built_at=built_at)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / REPORT_FILE
+    path.write_text(report.html, encoding="utf-8")
+    return path, report

@@ -1,0 +1,148 @@
+"""The Dagster definitions (src/product_metrics/orchestration): loaded for a small demo project with its
+own warehouse and dbt target path, the daily job materialised in-process (every dbt model an asset,
+the data-quality and threshold checks after it), the schedule, the cron example, and the CLI staying
+free of Dagster."""
+
+from __future__ import annotations
+
+import json
+import re
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg  # the orchestration extra, installed by .[dev]
+import pytest
+
+from product_metrics.orchestration.definitions import (
+    ALERTS_CHECK,
+    DEFAULT_CRON,
+    JOB_NAME,
+    QUALITY_CHECK,
+    OrchestrationSettings,
+    build_definitions,
+)
+
+from .conftest import REPO_ROOT
+
+CRON_EXAMPLE = REPO_ROOT / "deploy" / "cron" / "product-metrics.cron"
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory) -> OrchestrationSettings:
+    from product_metrics.demo_data import generate_demo_data
+
+    directory = tmp_path_factory.mktemp("dagster")
+    warehouse = directory / "warehouse.duckdb"
+    generate_demo_data(warehouse, users=600, days=60, seed=11)
+    return OrchestrationSettings(project_dir=REPO_ROOT, duckdb_path=warehouse, target_path=directory / "target",
+                                 dbt_vars={"product_metrics__use_sample_data": False})
+
+
+@pytest.fixture(scope="module")
+def definitions(settings) -> dg.Definitions:
+    return build_definitions(settings)
+
+
+def model_keys(settings: OrchestrationSettings) -> dict[str, str]:
+    """Every enabled dbt model of the parsed manifest → its Dagster asset key (dagster-dbt's default:
+    [schema, name] when the model configures a schema, [alias] for a versioned model)."""
+    from dagster_dbt import DagsterDbtTranslator
+
+    manifest = json.loads((settings.target_path / "manifest.json").read_text())
+    translator = DagsterDbtTranslator()
+    return {node["name"]: translator.get_asset_key(node).to_user_string() for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and node["config"]["enabled"]}
+
+
+def test_every_dbt_model_is_an_asset_with_the_two_gates_as_checks(definitions, settings):
+    graph = definitions.resolve_asset_graph()
+    assets = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    keys = model_keys(settings)
+    assert len(keys) > 40 and set(keys.values()) <= assets, sorted(set(keys.values()) - assets)
+    checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
+    # The gates sit downstream of what they check: every model gets the data-quality check, the tables
+    # governed metrics live in get the threshold check.
+    assert {(key, QUALITY_CHECK) for key in keys.values()} <= checks
+    stickiness, nps, events = keys["fct_stickiness_daily"], keys["fct_nps_monthly"], keys["stg_raw__events"]
+    assert (stickiness, ALERTS_CHECK) in checks and (nps, ALERTS_CHECK) in checks
+    assert (events, ALERTS_CHECK) not in checks
+    # dbt's own tests are asset checks too (dagster-dbt), e.g. the key test of a mart.
+    assert any(asset == stickiness and name not in (QUALITY_CHECK, ALERTS_CHECK) for asset, name in checks)
+
+
+def test_daily_schedule_runs_the_refresh_job(definitions):
+    (schedule,) = definitions.schedules
+    assert schedule.cron_schedule == DEFAULT_CRON and schedule.execution_timezone == "UTC"
+    assert schedule.job_name == JOB_NAME
+    assert definitions.resolve_job_def(JOB_NAME) is not None
+
+
+def test_job_materialises_every_model_in_process_then_runs_the_gates(definitions, settings):
+    import duckdb
+
+    result = definitions.resolve_job_def(JOB_NAME).execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    keys = model_keys(settings)
+    assert set(keys.values()) <= materialised, sorted(set(keys.values()) - materialised)
+
+    evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    by_check: dict[str, list] = {}
+    for evaluation in evaluations:
+        by_check.setdefault(evaluation.check_name, []).append(evaluation)
+    assert {e.asset_key.to_user_string() for e in by_check[QUALITY_CHECK]} >= set(keys.values())
+    # The gates wrote their records, in this test's warehouse only.
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        assert con.sql("select count(*) from metrics.fct_stickiness_daily").fetchall() == [(60,)]
+        [(runs, rows)] = con.sql("select count(distinct run_id), count(*) from audit.dq_results").fetchall()
+        assert runs == 1 and rows > 50
+        stored = dict(con.sql("select table_name, count(*) from audit.dq_results group by 1").fetchall())
+        [(has_alerts,)] = con.sql("select count(*) from information_schema.tables where table_schema = 'audit' "
+                                  "and table_name = 'metric_alerts'").fetchall()
+        [(breaches,)] = con.sql("select count(*) from audit.metric_alerts").fetchall() if has_alerts else [(0,)]
+    # The data-quality check reports, on each asset, the stored results of its table.
+    reported = {e.asset_key.to_user_string(): e.metadata["checks"].value for e in by_check[QUALITY_CHECK]}
+    assert reported[keys["fct_stickiness_daily"]] == stored["metrics.fct_stickiness_daily"] > 0
+    assert reported[keys["fct_nps_monthly"]] == stored["metrics.fct_nps_monthly"] > 0
+    # Threshold check: a failed evaluation per table with a breach; their count matches the recorded breaches.
+    thresholds = {e.asset_key.to_user_string(): e for e in by_check[ALERTS_CHECK]}
+    assert {keys["fct_stickiness_daily"], keys["fct_nps_monthly"]} <= set(thresholds)
+    findings = [item for e in thresholds.values() for item in e.metadata["failed"].value + e.metadata["warnings"].value]
+    assert sum(1 for item in findings if re.search(r"\((alert|warn) ", item)) == breaches
+    assert all(e.passed == (not e.metadata["failed"].value and not e.metadata["warnings"].value)
+               for e in thresholds.values())
+
+
+def test_cron_example_runs_product_metrics_refresh_on_the_dagster_schedule():
+    lines = [line for line in CRON_EXAMPLE.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    jobs = [line for line in lines if "=" not in line.split()[0]]  # skip VAR=value lines
+    assert len(jobs) == 1, jobs
+    fields = jobs[0].split(maxsplit=5)
+    assert " ".join(fields[:5]) == DEFAULT_CRON  # the same time as the Dagster schedule
+    assert "product-metrics refresh" in fields[5]
+    # ... a command the CLI has (issue 6).
+    from typer.testing import CliRunner
+
+    from product_metrics.cli import app
+
+    result = CliRunner().invoke(app, ["refresh", "--help"])
+    assert result.exit_code == 0 and "refresh" in result.output
+    assert any(line.startswith("CRON_TZ=UTC") for line in lines)  # the schedule's time zone
+
+
+def test_cli_help_stays_fast_and_free_of_dagster():
+    code = "import sys, product_metrics.cli; print(sorted(m for m in sys.modules if m.split('.')[0] in " \
+           "('dagster', 'dagster_dbt', 'plotly')))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
+    # CPU seconds of the child, not wall time: other work on a busy machine does not count against it.
+    timings = []
+    for _ in range(3):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([str(Path(sys.executable).parent / "product-metrics"), "--help"], capture_output=True,
+                       check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        timings.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    assert min(timings) < 1.0, timings
