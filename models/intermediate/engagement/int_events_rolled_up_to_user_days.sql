@@ -1,4 +1,15 @@
 -- One row per user and active date before the cutoff: the grain every engagement metric builds on.
+-- Incremental (issue 6): a refresh re-derives the dates of its window from the accepted events;
+-- the window also starts at the cutoff when that is earlier, so a cutoff moved back removes rows.
+{{ config(
+    materialized=product_metrics.refresh_materialization(),
+    incremental_strategy='replace_window',
+    refresh_window_column='activity_date',
+    refresh_window_capped_at_cutoff=true,
+    on_schema_change='fail',
+) }}
+{% set window_start = product_metrics.refresh_window_start() %}
+
 with
 
 events as (
@@ -18,6 +29,7 @@ active_events as (
     where
         {{ is_active_event('events.event_name') }}
         and events.event_date < cutoff.cutoff_date
+        and {{ product_metrics.in_refresh_window('events.event_date', window_start) }}
 )
 
 select distinct

@@ -1,8 +1,19 @@
 -- Every raw ai_suggestions row, typed, with the reason it is rejected (null = accepted).
+-- Incremental (issue 6): a refresh re-derives the rows dated in its window (macros/incremental).
+{{ config(
+    materialized=product_metrics.refresh_materialization(),
+    incremental_strategy='replace_window',
+    refresh_window_column='created_date',
+    on_schema_change='fail',
+) }}
+{% set window_start = product_metrics.refresh_window_start() %}
+{% set raw_ai_suggestions = product_metrics.raw_table('ai_suggestions') %}
+
 with
 
 source as (
-    select * from {{ product_metrics.raw_table('ai_suggestions') }}
+    select * from {{ raw_ai_suggestions }}
+    where {{ product_metrics.raw_rows_near_refresh_window(raw_ai_suggestions, 'created_at', window_start) }}
 ),
 
 users as (
@@ -38,11 +49,30 @@ typed as (
     from as_text
 ),
 
-ranked as (
+dated as (
     select
         *,
-        {{ copy_number('suggestion_id', 'created_at', 'raw_record') }} as copy_number
+        {{ local_date('created_at') }} as created_date
     from typed
+),
+
+-- Undated rows are re-derived by every run: they belong to no day.
+window_rows as (
+    select * from dated
+    where created_date is null or {{ product_metrics.in_refresh_window('created_date', window_start) }}
+),
+
+keys_before_window as (
+    {{ product_metrics.keys_before_refresh_window('suggestion_id', 'window_rows', window_start) }}
+),
+
+ranked as (
+    select
+        window_rows.*,
+        {{ copy_number('window_rows.suggestion_id', 'window_rows.created_at', 'window_rows.raw_record') }} as copy_number,
+        keys_before_window.suggestion_id is not null as has_earlier_copy
+    from window_rows
+    left join keys_before_window on window_rows.suggestion_id = keys_before_window.suggestion_id
 ),
 
 checked as (
@@ -50,7 +80,7 @@ checked as (
         ranked.*,
         case
             when ranked.suggestion_id is null then 'missing_key'
-            when ranked.copy_number > 1 then 'duplicate'
+            when ranked.copy_number > 1 or ranked.has_earlier_copy then 'duplicate'
             when {{ failed_cast('ranked.created_at_text', 'ranked.created_at') }}
                 or {{ failed_cast('ranked.latency_ms_text', 'ranked.latency_ms') }}
                 or {{ failed_cast('ranked.cost_usd_text', 'ranked.cost_usd') }}
@@ -68,7 +98,7 @@ select
     suggestion_id,
     user_id,
     created_at,
-    {{ local_date('created_at') }} as created_date,
+    created_date,
     model_version,
     feature,
     latency_ms,

@@ -1,8 +1,19 @@
 -- Every raw events row, typed, with the reason it is rejected (null = accepted).
+-- Incremental (issue 6): a refresh re-derives the rows dated in its window (macros/incremental).
+{{ config(
+    materialized=product_metrics.refresh_materialization(),
+    incremental_strategy='replace_window',
+    refresh_window_column='event_date',
+    on_schema_change='fail',
+) }}
+{% set window_start = product_metrics.refresh_window_start() %}
+{% set raw_events = product_metrics.raw_table('events') %}
+
 with
 
 source as (
-    select * from {{ product_metrics.raw_table('events') }}
+    select * from {{ raw_events }}
+    where {{ product_metrics.raw_rows_near_refresh_window(raw_events, 'occurred_at', window_start) }}
 ),
 
 users as (
@@ -30,12 +41,30 @@ typed as (
     from as_text
 ),
 
-ranked as (
+dated as (
     select
         *,
-        {{ local_date('occurred_at') }} as event_date,
-        {{ copy_number('event_id', 'occurred_at', 'raw_record') }} as copy_number
+        {{ local_date('occurred_at') }} as event_date
     from typed
+),
+
+-- Undated rows are re-derived by every run: they belong to no day.
+window_rows as (
+    select * from dated
+    where event_date is null or {{ product_metrics.in_refresh_window('event_date', window_start) }}
+),
+
+keys_before_window as (
+    {{ product_metrics.keys_before_refresh_window('event_id', 'window_rows', window_start) }}
+),
+
+ranked as (
+    select
+        window_rows.*,
+        {{ copy_number('window_rows.event_id', 'window_rows.occurred_at', 'window_rows.raw_record') }} as copy_number,
+        keys_before_window.event_id is not null as has_earlier_copy
+    from window_rows
+    left join keys_before_window on window_rows.event_id = keys_before_window.event_id
 ),
 
 checked as (
@@ -43,7 +72,7 @@ checked as (
         ranked.*,
         case
             when ranked.event_id is null then 'missing_key'
-            when ranked.copy_number > 1 then 'duplicate'
+            when ranked.copy_number > 1 or ranked.has_earlier_copy then 'duplicate'
             when {{ failed_cast('ranked.occurred_at_text', 'ranked.occurred_at') }} then 'invalid_value'
             when ranked.occurred_at is null then 'missing_timestamp'
             when users.user_id is null then 'unknown_user'

@@ -1,8 +1,19 @@
 -- Every raw orders row, typed, with the reason it is rejected (null = accepted).
+-- Incremental (issue 6): a refresh re-derives the rows dated in its window (macros/incremental).
+{{ config(
+    materialized=product_metrics.refresh_materialization(),
+    incremental_strategy='replace_window',
+    refresh_window_column='order_date',
+    on_schema_change='fail',
+) }}
+{% set window_start = product_metrics.refresh_window_start() %}
+{% set raw_orders = product_metrics.raw_table('orders') %}
+
 with
 
 source as (
-    select * from {{ product_metrics.raw_table('orders') }}
+    select * from {{ raw_orders }}
+    where {{ product_metrics.raw_rows_near_refresh_window(raw_orders, 'ordered_at', window_start) }}
 ),
 
 users as (
@@ -28,11 +39,30 @@ typed as (
     from as_text
 ),
 
-ranked as (
+dated as (
     select
         *,
-        {{ copy_number('order_id', 'ordered_at', 'raw_record') }} as copy_number
+        {{ local_date('ordered_at') }} as order_date
     from typed
+),
+
+-- Undated rows are re-derived by every run: they belong to no day.
+window_rows as (
+    select * from dated
+    where order_date is null or {{ product_metrics.in_refresh_window('order_date', window_start) }}
+),
+
+keys_before_window as (
+    {{ product_metrics.keys_before_refresh_window('order_id', 'window_rows', window_start) }}
+),
+
+ranked as (
+    select
+        window_rows.*,
+        {{ copy_number('window_rows.order_id', 'window_rows.ordered_at', 'window_rows.raw_record') }} as copy_number,
+        keys_before_window.order_id is not null as has_earlier_copy
+    from window_rows
+    left join keys_before_window on window_rows.order_id = keys_before_window.order_id
 ),
 
 checked as (
@@ -40,7 +70,7 @@ checked as (
         ranked.*,
         case
             when ranked.order_id is null then 'missing_key'
-            when ranked.copy_number > 1 then 'duplicate'
+            when ranked.copy_number > 1 or ranked.has_earlier_copy then 'duplicate'
             when {{ failed_cast('ranked.ordered_at_text', 'ranked.ordered_at') }}
                 or {{ failed_cast('ranked.amount_usd_text', 'ranked.amount_usd') }} then 'invalid_value'
             when ranked.ordered_at is null then 'missing_timestamp'
@@ -56,7 +86,7 @@ select
     order_id,
     user_id,
     ordered_at,
-    {{ local_date('ordered_at') }} as order_date,
+    order_date,
     amount_usd,
     source_key,
     rejection_reason,

@@ -1,0 +1,431 @@
+"""Scheduled refreshes at scale (issue 6), measured side by side in one run on the same data.
+
+    .venv/bin/python bench/bench_refresh.py [--sizes 1M,10M] [--with-100m] [--workdir /tmp/bench_refresh]
+
+For each size (1M events = 20k users, 10M = 200k users, 100M = 2M users; 365 days each) it
+generates the demo data, holds back the last day of events, orders and AI suggestions, and measures:
+- full `dbt build` (every model and test, from scratch) on the data without that day;
+- a one-day incremental refresh (`dbt build` after loading the day: what `product-metrics refresh`
+  runs first);
+- peak memory (max RSS of the dbt process, from getrusage of children);
+- rolling MAU (30 days) on the refreshed warehouse, each in a fresh process from the same user-days
+  table: our fct_stickiness_daily (its compiled SQL), the SQL MetricFlow generates for a cumulative
+  30-day count-distinct metric (`mau_cumulative_reference`, added to a copy of the semantic manifest
+  for this benchmark only; the served MAU is fct_stickiness_daily), a plain range join, and a
+  hand-written single-pass DuckDB script (the practical floor). The MAU values must agree.
+Prints a table per size; `--results FILE` also writes it as Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from product_metrics.refresh import RefreshOptions, dbt_args
+
+REPO = Path(__file__).resolve().parents[1]
+SIZES = {"1M": 20_000, "10M": 200_000, "100M": 2_000_000}
+DAYS = 365
+INCREMENTAL_SOURCES = {"events": "occurred_at", "orders": "ordered_at", "ai_suggestions": "created_at"}
+MAU_DAYS = 30
+NO_SAMPLES = {"product_metrics__use_sample_data": False}
+
+# The rolling-MAU contenders, all reading the same user-days table ({user_days}).
+RANGE_JOIN_SQL = """
+select spine.activity_date, count(distinct user_days.user_id) as mau
+from (select distinct activity_date from {user_days}) as spine
+inner join {user_days} as user_days
+    on user_days.activity_date between spine.activity_date - interval 29 day and spine.activity_date
+group by spine.activity_date
+"""
+# The floor: per user and active day, the 30 days it keeps the user in MAU, cut at the next active
+# day; +1 / -1 at the ends and one running sum. Only MAU, no date spine, no other columns.
+FLOOR_SQL = """
+with ends as (
+    select
+        activity_date,
+        least(activity_date + 30, coalesce(lead(activity_date) over (partition by user_id order by activity_date),
+                                           activity_date + 30)) as end_date
+    from {user_days}
+),
+changes as (
+    select activity_date as change_date, count(*) as change from ends group by 1
+    union all
+    select end_date, -count(*) from ends group by 1
+)
+select change_date as activity_date, sum(sum(change)) over (order by change_date) as mau
+from changes group by change_date
+"""
+
+
+# The hand-written floor of the event path of a full build: the same four tables as the dbt
+# models base_raw__events, int_events_rolled_up_to_user_days, fct_stickiness_daily and
+# fct_cohort_retention, in one DuckDB script specialised to typed raw columns and UTC (no portable
+# macros, no text casts, no dbt). Cohorts and the cutoff come from the dbt-built users and cutoff.
+EVENT_PATH_FLOOR_SQL = """
+create schema if not exists bench_floor;
+create or replace table bench_floor.events as
+with ranked as (
+    select
+        coalesce(cast(event_id as varchar), '') as source_key, cast(event_id as varchar) as event_id,
+        cast(user_id as varchar) as user_id, occurred_at, cast(occurred_at as date) as event_date, event_name,
+        '{"event_id": "' || coalesce(cast(event_id as varchar), 'null') || '", "user_id": "'
+            || coalesce(cast(user_id as varchar), 'null')
+            || '", "occurred_at": "' || coalesce(cast(occurred_at as varchar), 'null') || '", "event_name": "'
+            || coalesce(event_name, 'null') || '"}' as raw_record,
+        row_number() over (partition by cast(event_id as varchar) order by occurred_at nulls last, raw_record)
+            as copy_number
+    from raw.events
+)
+select
+    ranked.event_id, ranked.user_id, ranked.occurred_at, ranked.event_date, ranked.event_name, ranked.source_key,
+    case
+        when ranked.event_id is null then 'missing_key'
+        when ranked.copy_number > 1 then 'duplicate'
+        when ranked.occurred_at is null then 'missing_timestamp'
+        when users.user_id is null then 'unknown_user'
+        when ranked.event_date < users.signup_date then 'before_signup'
+    end as rejection_reason,
+    ranked.raw_record
+from ranked left join staging.stg_raw__users as users using (user_id);
+update bench_floor.events set raw_record = null where rejection_reason is null;
+create or replace table bench_floor.user_days as
+select distinct user_id, event_date as activity_date
+from bench_floor.events, intermediate.int_reporting_cutoff as cutoff
+where rejection_reason is null and event_date < cutoff.cutoff_date;
+create or replace table bench_floor.stickiness as
+with ends as (
+    select activity_date, lead(activity_date) over (partition by user_id order by activity_date) as next_date
+    from bench_floor.user_days
+),
+changes as (
+    select activity_date as day, 1 as dau, 1 as wau, 1 as mau from ends
+    union all select activity_date + 1, -1, 0, 0 from ends
+    union all select least(activity_date + 7, coalesce(next_date, activity_date + 7)), 0, -1, 0 from ends
+    union all select least(activity_date + 30, coalesce(next_date, activity_date + 30)), 0, 0, -1 from ends
+),
+spine as (
+    select cast(unnest(generate_series(min(activity_date), max(cutoff_date) - 1, interval 1 day)) as date) as day
+    from bench_floor.user_days, intermediate.int_reporting_cutoff
+),
+daily as (select day, sum(dau) as dau, sum(wau) as wau, sum(mau) as mau from changes group by day)
+select spine.day as activity_date,
+    sum(coalesce(daily.dau, 0)) over w as dau, sum(coalesce(daily.wau, 0)) over w as wau,
+    sum(coalesce(daily.mau, 0)) over w as mau
+from spine left join daily using (day)
+window w as (order by spine.day rows unbounded preceding);
+create or replace table bench_floor.retention as
+with members as (
+    select user_id, 'week' as granularity, cohort_week as cohort_start from intermediate.int_users_cohorted
+    union all
+    select user_id, 'month', cohort_month from intermediate.int_users_cohorted
+),
+periods as (
+    select distinct members.granularity, members.cohort_start, members.user_id,
+        case members.granularity when 'week' then (user_days.activity_date - members.cohort_start) // 7
+            else date_diff('month', members.cohort_start, user_days.activity_date) end as period_number
+    from members inner join bench_floor.user_days using (user_id)
+)
+select granularity, cohort_start, period_number, count(*) as retained_users
+from periods group by all;
+"""
+EVENT_PATH_MODELS = ("base_raw__events", "int_events_rolled_up_to_user_days", "fct_stickiness_daily",
+                     "fct_cohort_retention")
+EVENT_PATH_CHECK_SQL = """
+select
+    (select count(*) from bench_floor.events where rejection_reason is null)
+        = (select count(*) from staging.stg_raw__events)
+    and (select count(*) from bench_floor.user_days) = (select count(*) from intermediate.int_events_rolled_up_to_user_days)
+    and (select sum(dau + wau + mau) from bench_floor.stickiness) = (select sum(dau + wau + mau) from metrics.fct_stickiness_daily)
+    and (select sum(retained_users) from bench_floor.retention where period_number >= 0)
+        = (select sum(retained_users) from metrics.fct_cohort_retention)
+"""
+
+
+@dataclass
+class Measure:
+    seconds: float
+    peak_rss_mb: float | None = None
+    detail: str = ""
+
+
+@dataclass
+class SizeResult:
+    label: str
+    users: int
+    events: int = 0
+    user_days: int = 0
+    measures: dict[str, Measure] = field(default_factory=dict)
+    model_seconds: dict[str, float] = field(default_factory=dict)  # sum of the models' execution times
+    mau_agree: bool | None = None
+
+
+def _env(database: Path) -> dict[str, str]:
+    return {**os.environ, "DBT_PROFILES_DIR": str(REPO), "PRODUCT_METRICS_DUCKDB_PATH": str(database),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+
+
+def timed_child(command: list[str], env: dict[str, str]) -> Measure:
+    """Run a command in a wrapper process that reports its peak RSS (getrusage of its children)."""
+    wrapper = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+               "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+               "sys.exit(code)")
+    started = time.perf_counter()
+    run = subprocess.run([sys.executable, "-c", wrapper, *command], cwd=REPO, env=env, capture_output=True, text=True,
+                         check=False)
+    seconds = time.perf_counter() - started
+    if run.returncode:
+        sys.exit(f"failed: {' '.join(command)}\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}")
+    peak = next(int(line.split()[1]) for line in run.stderr.splitlines() if line.startswith("PEAK_RSS_KB"))
+    return Measure(seconds, peak / 1024)
+
+
+def dbt_build(database: Path, target: Path, *args: str) -> Measure:
+    command = [sys.executable, "-m", "dbt.cli.main", "build", "--target-path", str(target), "--log-path",
+               str(target / "logs"), "--vars", json.dumps(NO_SAMPLES), *args]
+    return timed_child(command, _env(database))
+
+
+def hold_back_last_day(database: Path, day: str) -> None:
+    import duckdb
+
+    with duckdb.connect(str(database)) as con:
+        con.execute("create schema if not exists incoming")
+        for table, column in INCREMENTAL_SOURCES.items():
+            con.execute(f"create or replace table incoming.{table} as select * from raw.{table} "
+                        f"where cast({column} as date) >= '{day}'")
+            con.execute(f"delete from raw.{table} where cast({column} as date) >= '{day}'")
+
+
+def load_last_day(database: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(database)) as con:
+        for table in INCREMENTAL_SOURCES:
+            con.execute(f"insert into raw.{table} select * from incoming.{table}")
+        con.execute("drop schema incoming cascade")
+
+
+def node_seconds(target: Path, models: tuple[str, ...] | None = None) -> dict[str, float]:
+    """Execution time of each model of a dbt run (all models, or those named)."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return {r["unique_id"].split(".")[-1]: float(r["execution_time"]) for r in results
+            if r["unique_id"].startswith("model.") and (models is None or r["unique_id"].split(".")[-1] in models)}
+
+
+def run_event_path_floor(database: Path) -> Measure:
+    """The hand-written event path in a fresh process; its tables must match the dbt models'."""
+    script = Path(database).with_suffix(".floor.sql")
+    script.write_text(EVENT_PATH_FLOOR_SQL)
+    code = ("import duckdb, sys, time, json; con = duckdb.connect(sys.argv[1]); started = time.perf_counter(); "
+            "con.execute(open(sys.argv[2]).read()); seconds = time.perf_counter() - started; "
+            "same = con.execute(sys.argv[3]).fetchone()[0]; con.execute('drop schema bench_floor cascade'); "
+            "print(json.dumps({'seconds': seconds, 'same': bool(same)}))")
+    wrapper = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+               "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+               "sys.exit(code)")
+    run = subprocess.run([sys.executable, "-c", wrapper, sys.executable, "-c", code, str(database), str(script),
+                          EVENT_PATH_CHECK_SQL], capture_output=True, text=True, check=False)
+    if run.returncode:
+        sys.exit(f"event-path floor failed:\n{run.stderr[-3000:]}")
+    payload = json.loads(run.stdout.strip().splitlines()[-1])
+    peak = next(int(line.split()[1]) for line in run.stderr.splitlines() if line.startswith("PEAK_RSS_KB"))
+    return Measure(payload["seconds"], peak / 1024, "same tables" if payload["same"] else "TABLES DIFFER")
+
+
+def metricflow_mau_sql(target: Path, database: Path) -> str:
+    """MetricFlow's SQL for a cumulative 30-day count-distinct of active users by day, from a copy
+    of the semantic manifest with that metric added (a benchmark reference, never served)."""
+    from product_metrics.semantic.engine import SemanticLayer
+
+    manifest = json.loads((target / "semantic_manifest.json").read_text())
+    measure = {"name": "active_users", "filter": None, "alias": None, "join_to_timespine": False,
+               "fill_nulls_with": None}
+    manifest["metrics"].append({
+        "name": "mau_cumulative_reference", "description": "Benchmark reference only: MetricFlow's cumulative MAU.",
+        "type": "cumulative", "label": "MAU (MetricFlow cumulative, benchmark reference)", "filter": None,
+        "metadata": None, "config": {"meta": {}}, "time_granularity": None,
+        "type_params": {
+            "measure": measure, "numerator": None, "denominator": None, "expr": None, "window": None,
+            "grain_to_date": None, "metrics": [], "conversion_type_params": None, "input_measures": [measure],
+            "cumulative_type_params": {"window": {"count": MAU_DAYS, "granularity": "day"}, "grain_to_date": None,
+                                       "period_agg": "first"},
+        },
+    })
+    path = target / "semantic_manifest_with_reference.json"
+    path.write_text(json.dumps(manifest))
+    with SemanticLayer.open(path, database) as layer:
+        return layer.sql(["mau_cumulative_reference"], ["metric_time__day"])
+
+
+def run_mau_variant(database: Path, sql: str) -> None:
+    """Child mode: time one MAU query on a fresh connection; print JSON {seconds, values}."""
+    import duckdb
+
+    con = duckdb.connect(str(database), read_only=True)
+    started = time.perf_counter()
+    rows = con.execute(f"select * from ({sql}) as result").fetchall()
+    seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds, "rows": [[str(r[0])[:10], int(r[1])] for r in rows]}))
+
+
+def mau_contenders(target: Path, database: Path) -> dict[str, str]:
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        schema = con.execute("select table_schema from information_schema.tables "
+                             "where table_name = 'int_events_rolled_up_to_user_days'").fetchone()[0]
+    user_days = f"{schema}.int_events_rolled_up_to_user_days"
+    compiled = next(target.glob("compiled/product_metrics/models/marts/engagement/fct_stickiness_daily.sql"))
+    return {
+        "our model (fct_stickiness_daily)": f"select activity_date, mau from ({compiled.read_text()}) as model",
+        "MetricFlow cumulative SQL": metricflow_mau_sql(target, database),
+        "range join": RANGE_JOIN_SQL.format(user_days=user_days),
+        "hand-written floor": FLOOR_SQL.format(user_days=user_days),
+    }
+
+
+def measure_mau(target: Path, database: Path, result: SizeResult) -> None:
+    values: dict[str, dict[str, int]] = {}
+    for name, sql in mau_contenders(target, database).items():
+        sql_file = target / f"mau_{len(values)}.sql"
+        sql_file.write_text(sql)
+        wrapper = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+                   "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+                   "sys.exit(code)")
+        run = subprocess.run([sys.executable, "-c", wrapper, sys.executable, __file__, "--mau-child", str(sql_file),
+                              "--database", str(database)], capture_output=True, text=True, check=False)
+        if run.returncode:
+            sys.exit(f"MAU variant {name} failed:\n{run.stderr[-3000:]}")
+        payload = json.loads(run.stdout.strip().splitlines()[-1])
+        peak = next(int(line.split()[1]) for line in run.stderr.splitlines() if line.startswith("PEAK_RSS_KB"))
+        result.measures[f"MAU: {name}"] = Measure(payload["seconds"], peak / 1024)
+        values[name] = {day: mau for day, mau in payload["rows"]}
+    # Every contender must give our model's MAU on every date our model has (the others may add
+    # dates after the last activity, where a window still holds users, or before the first).
+    # The floor has a row per date where MAU changes only: it holds until the next one.
+    ours = values["our model (fct_stickiness_daily)"]
+    floor = values["hand-written floor"]
+    held, last = {}, 0
+    for day in sorted(set(floor) | set(ours)):
+        last = floor.get(day, last)
+        held[day] = last
+    values["hand-written floor"] = held
+    result.mau_agree = True
+    for name, other in values.items():
+        wrong = [(day, mau, other.get(day)) for day, mau in ours.items() if other.get(day) != mau]
+        if wrong:
+            result.mau_agree = False
+            print(f"  MAU of {name} differs on {len(wrong)} dates, e.g. {wrong[:3]}")
+
+
+def bench_size(label: str, users: int, workdir: Path) -> SizeResult:
+    import duckdb
+
+    from product_metrics.demo_data import generate_demo_data
+
+    result = SizeResult(label, users)
+    database = workdir / f"events_{label}.duckdb"
+    for stale in workdir.glob(f"events_{label}.duckdb*"):
+        stale.unlink()
+    print(f"[{label}] generating {users:,} users x {DAYS} days…", flush=True)
+    data = generate_demo_data(database, users=users, days=DAYS)
+    result.events = data.row_counts["events"]
+    hold_back_last_day(database, str(data.end_date))
+
+    target = workdir / f"target_{label}"
+    print(f"[{label}] full dbt build…", flush=True)
+    result.measures["full dbt build"] = dbt_build(database, target / "full")
+    event_path_dbt = sum(node_seconds(target / "full", EVENT_PATH_MODELS).values())
+    print(f"[{label}] hand-written floor of the event path…", flush=True)
+    floor = run_event_path_floor(database)
+    result.measures["event path, dbt models in the full build"] = Measure(
+        event_path_dbt, None, " + ".join(EVENT_PATH_MODELS))
+    result.measures["event path, hand-written floor"] = floor
+    load_last_day(database)
+    print(f"[{label}] one-day incremental refresh…", flush=True)
+    result.measures["one-day incremental refresh"] = dbt_build(database, target / "incremental",
+                                                               *dbt_args(RefreshOptions())[1:])
+    for name, directory in (("full dbt build", "full"), ("one-day incremental refresh", "incremental")):
+        result.model_seconds[name] = sum(node_seconds(target / directory).values())
+    with duckdb.connect(str(database), read_only=True) as con:
+        result.user_days = con.execute("select count(*) from intermediate.int_events_rolled_up_to_user_days"
+                                       ).fetchone()[0]
+    print(f"[{label}] rolling MAU, four ways…", flush=True)
+    measure_mau(target / "incremental", database, result)
+    return result
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return (f"{os.cpu_count()} CPUs ({cpu}), {memory_gb:.0f} GB RAM, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}; load average at the end: {load}")
+
+
+def report(results: list[SizeResult]) -> str:
+    lines = []
+    for result in results:
+        full = result.measures["full dbt build"].seconds
+        floor = result.measures["MAU: hand-written floor"].seconds
+        ours = result.measures["MAU: our model (fct_stickiness_daily)"].seconds
+        lines += [(f"### {result.label} events ({result.events:,} events, {result.users:,} users, {DAYS} days, "
+                  f"{result.user_days:,} user-days)"), "",
+                  "| measured | seconds | peak RSS (MB) | ratio |", "|---|---:|---:|---|"]
+        for name, measure in result.measures.items():
+            if name == "one-day incremental refresh":
+                models_share = result.model_seconds[name] / result.model_seconds["full dbt build"]
+                ratio = f"{measure.seconds / full:.1%} of the full build ({models_share:.1%} of its model time)"
+            elif name == "event path, dbt models in the full build":
+                ratio = f"{measure.seconds / result.measures['event path, hand-written floor'].seconds:.2f}x the floor"
+            elif name == "event path, hand-written floor":
+                ratio = measure.detail
+            elif name.startswith("MAU: ") and name != "MAU: our model (fct_stickiness_daily)":
+                ratio = f"{measure.seconds / ours:.1f}x our model's time"
+            elif name == "MAU: our model (fct_stickiness_daily)":
+                ratio = f"{ours / floor:.2f}x the floor"
+            else:
+                ratio = ""
+            rss = f"{measure.peak_rss_mb:,.0f}" if measure.peak_rss_mb else ""
+            lines.append(f"| {name} | {measure.seconds:.2f} | {rss} | {ratio} |")
+        lines += ["", f"MAU values agree on every date: **{result.mau_agree}**", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1M,10M", help="comma-separated, from 1M, 10M, 100M")
+    parser.add_argument("--with-100m", action="store_true", help="also the 100M-event run (hours, ~40 GB disk)")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/bench_refresh"))
+    parser.add_argument("--results", type=Path, help="also write the tables (Markdown) to this file")
+    parser.add_argument("--mau-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--database", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.mau_child:
+        run_mau_variant(args.database, args.mau_child.read_text())
+        return
+    labels = [label.strip() for label in args.sizes.split(",") if label.strip()]
+    if args.with_100m and "100M" not in labels:
+        labels.append("100M")
+    unknown = set(labels) - set(SIZES)
+    if unknown:
+        parser.error(f"unknown sizes {sorted(unknown)}: choose from {', '.join(SIZES)}")
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    results = [bench_size(label, SIZES[label], args.workdir) for label in labels]
+    text = report(results) + "\nMachine: " + machine() + "\n"
+    print(text)
+    if args.results:
+        args.results.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""`product-metrics refresh`: the scheduled refresh (issue 6). An incremental `dbt build` (the
+event-heavy models re-derive only their refresh window, see macros/incremental/refresh_window.sql),
+then the data-quality gate, the governance check and the threshold alerts: the stages of
+`product-metrics build` plus alerts.
+
+Safe to run twice, concurrently or after a crash:
+- twice: every incremental model replaces its window with what the raw data says now, so a second
+  run writes the same rows;
+- concurrently: a second refresh of the same warehouse is refused by an exclusive lock;
+- after a crash: dbt changes each model in one transaction and every model computes its window
+  from its own committed rows, and the lock is an OS file lock that dies with its process, so the
+  next refresh needs nothing cleaned up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+LOCK_SUFFIX = ".refresh.lock"
+
+
+class RefreshLocked(RuntimeError):
+    """Another refresh of the same warehouse is running; the message says which and what to do."""
+
+
+def lock_path(database: Path) -> Path:
+    return database.with_name(database.name + LOCK_SUFFIX)
+
+
+@contextmanager
+def refresh_lock(database: Path) -> Iterator[Path]:
+    """Hold the warehouse's refresh lock for the block, or raise RefreshLocked at once.
+
+    flock, not a marker file: the kernel releases it when the holder exits, killed or not, so a
+    crashed refresh never blocks the next one. The file's text only names the holder."""
+    path = lock_path(database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "an unknown process"
+            raise RefreshLocked(
+                f"Another refresh of {database} is running ({holder}); this one did nothing. Wait for it to "
+                f"finish and run again. The lock ({path}) is released when that process ends, even if it "
+                "is killed: there is nothing to delete.") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, started {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC\n")
+        handle.flush()
+        yield path
+    finally:
+        # Closing the file releases the lock (a no-op when it was never taken).
+        handle.close()
+
+
+@dataclass(frozen=True)
+class RefreshOptions:
+    as_of: dt.date | None = None
+    full_refresh: bool = False
+    checks: bool = True  # data quality, governance, alerts after dbt
+
+
+def dbt_vars(options: RefreshOptions) -> dict[str, object]:
+    variables: dict[str, object] = {"product_metrics__use_sample_data": False}
+    if options.as_of is not None:
+        variables["product_metrics__as_of_date"] = options.as_of.isoformat()
+    return variables
+
+
+def dbt_args(options: RefreshOptions) -> list[str]:
+    """Every model, seed and data test; not the unit tests: they test the SQL, not the data, and
+    the code did not change since CI ran them (`make test`, `product-metrics build`)."""
+    return ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if options.full_refresh else [])]
+
+
+def run_refresh(*, database: Path | None, options: RefreshOptions, settings, docs_dir: Path | None, console) -> int:
+    """Take the lock, run the stages, print one summary. Exit code: 0 ok, 1 a stage failed,
+    3 another refresh holds the lock."""
+    from product_metrics.project import Project
+
+    project = Project.locate(database)
+    try:
+        with refresh_lock(project.duckdb_path):
+            return _run_stages(project, options, settings, docs_dir, console)
+    except RefreshLocked as error:
+        console.print(f"[red]✗ refresh refused:[/] {error}")
+        return 3
+
+
+def _run_stages(project, options: RefreshOptions, settings, docs_dir: Path | None, console) -> int:
+    from product_metrics.quality.commands import Stage, StageResult
+
+    artifacts: dict[str, Path] = {}
+    stages = [Stage("dbt build" + (" (full refresh)" if options.full_refresh else " (incremental)"),
+                    lambda result: _dbt_stage(project, options, console, result, artifacts))]
+    if options.checks:
+        stages += _check_stages(project, options, settings, docs_dir, console, artifacts)
+    results = [StageResult(stage.name) for stage in stages]
+    failed = False
+    for stage, result in zip(stages, results):
+        if failed:
+            result.status, result.detail = "skipped", "an earlier stage failed"
+            continue
+        console.rule(f"[bold]{stage.name}")
+        started = time.perf_counter()
+        ok = stage.run(result)
+        result.elapsed_s = time.perf_counter() - started
+        result.status = "passed" if ok else "failed"
+        failed = not ok
+    _print_summary(results, options, console)
+    return 1 if failed else 0
+
+
+def _dbt_stage(project, options: RefreshOptions, console, result, artifacts: dict[str, Path]) -> bool:
+    from product_metrics.build_progress import dbt_build_with_progress
+
+    run = dbt_build_with_progress(project, console, vars=dbt_vars(options), args=dbt_args(options))
+    artifacts["target_path"] = run.target_path
+    if run.success:
+        result.detail = f"{len(run.results)} models, seeds and tests passed"
+        return True
+    failed = run.failed_nodes()
+    result.detail = f"{len(failed)} failed nodes" + (f": {', '.join(n.unique_id for n in failed[:3])}" if failed else "")
+    result.how_to_see_more = [f"logs: {project.root / 'logs' / 'dbt.log'}",
+                              f"artifacts: {run.target_path / 'run_results.json'}",
+                              "rows older than the refresh window changed? run: product-metrics refresh --full-refresh"]
+    return False
+
+
+def _check_stages(project, options: RefreshOptions, settings, docs_dir, console, artifacts) -> list:
+    # The stages of `product-metrics build` after its dbt build, reused as they are.
+    from product_metrics.quality.commands import Stage, _governance_stage, _quality_stage
+
+    return [
+        Stage("data quality", lambda result: _quality_stage(project, settings, docs_dir, console, result)),
+        Stage("governance", lambda result: _governance_stage(project, console, result, artifacts)),
+        Stage("alerts", lambda result: _alerts_stage(project, options, console, result, artifacts)),
+    ]
+
+
+def _alerts_stage(project, options: RefreshOptions, console, result, artifacts: dict[str, Path]) -> bool:
+    """Threshold breaches are recorded and shown, never a failed refresh: the numbers are right,
+    they are just bad news. Only metrics that cannot be read fail the stage."""
+    from product_metrics.governance.commands import EXIT_ERROR, run_alerts
+
+    code = run_alerts(database=project.duckdb_path, url=None, manifest_dir=artifacts.get("target_path"),
+                      fail_on="never", today=options.as_of, schema="audit", console=console)
+    result.detail = "breaches recorded in audit.metric_alerts" if code != EXIT_ERROR else "alerts could not run"
+    return code != EXIT_ERROR
+
+
+def _print_summary(results, options: RefreshOptions, console) -> None:
+    from rich.table import Table
+
+    title = "product-metrics refresh" + (f" as of {options.as_of}" if options.as_of else "")
+    table = Table(title=title, title_justify="left")
+    for column in ("stage", "status", "time", "detail"):
+        table.add_column(column, overflow="fold")
+    style = {"passed": "[green]✓ passed[/]", "failed": "[red]✗ failed[/]", "skipped": "[dim]– skipped[/]"}
+    for result in results:
+        table.add_row(result.name, style.get(result.status, result.status),
+                      f"{result.elapsed_s:.1f}s" if result.status != "skipped" else "", result.detail)
+    console.print(table)
+    for result in results:
+        if result.status == "failed" and result.how_to_see_more:
+            console.print(f"[red]{result.name} failed.[/] To see more:")
+            for line in result.how_to_see_more:
+                console.print(f"  {line}", soft_wrap=True, highlight=False)
