@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: install demo test test-postgres demo-postgres lint lock clean
+.PHONY: install demo test test-postgres demo-postgres test-spark demo-spark lint lock clean
 
 # `product-metrics catalog` draws the metric tree with Graphviz's `dot` (Debian package graphviz).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -22,10 +22,10 @@ demo: install
 	$(BIN)/product-metrics demo
 
 # The PostgreSQL tests need a local server: scripts/start_postgres.sh installs (apt) and starts one.
-# The HTML catalog test opens the page in headless Chromium: scripts/install_test_browsers.sh installs it (apt).
+# The HTML catalog and report tests open the pages in headless Chromium: scripts/install_test_browsers.sh installs it (apt).
 test: install
 	-bash scripts/start_postgres.sh  # a failure here makes the PostgreSQL tests fail (under CI=true), not vanish
-	-bash scripts/install_test_browsers.sh  # headless Chromium for the HTML catalog test (fails it under CI=true if missing)
+	-bash scripts/install_test_browsers.sh  # headless Chromium for the HTML catalog and report tests (fail under CI=true if missing)
 	$(BIN)/pytest
 
 # Only the PostgreSQL suite: parity with DuckDB on the demo data, unit tests, BI access (issue #7).
@@ -36,6 +36,21 @@ test-postgres: install
 # The demo on PostgreSQL (local server, dbt role and database, demo data, dbt build); ARGS go to the loader.
 demo-postgres: install
 	BIN=$(BIN) bash scripts/postgres_demo.sh $(ARGS)
+
+# Apache Spark (issue #7): the `spark` extra (pyspark, dbt-spark) and Java 17 (scripts/start_spark.sh).
+$(VENV)/.installed-spark: $(VENV)/.installed
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev,spark]'
+	touch $@
+
+# Only the Spark suite: clean and dirty demo data built on a local Spark session, every model, data test
+# and unit test, metric tables and rejects compared with DuckDB. Minutes, not seconds (bench/RESULTS.md).
+test-spark: install $(VENV)/.installed-spark
+	bash scripts/start_spark.sh
+	$(BIN)/pytest -m spark tests/python/test_spark_parity.py
+
+# The demo on Spark (demo data in Spark schema raw, dbt build; warehouse/spark); ARGS go to the loader.
+demo-spark: install $(VENV)/.installed-spark
+	BIN=$(BIN) bash scripts/spark_demo.sh $(ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Headless Chromium (Debian's package, no browser download) for the tests that open the HTML metric
-# catalog as a person would. Idempotent: exits at once when chromium is already installed.
+# catalog and the HTML report (tests/python/browser.py) as a person would. Idempotent: exits at once
+# when chromium is already installed.
 #
 #   scripts/install_test_browsers.sh
 #

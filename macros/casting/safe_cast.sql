@@ -73,6 +73,73 @@
 {%- endmacro %}
 
 {#
+    Spark reads more text as dates and numbers than DuckDB does ('2026' is a timestamp, '1.5' an
+    integer, 1 followed by 30 zeros a decimal overflow is null only without ANSI mode), and a failed
+    cast raises under ANSI mode (Databricks SQL). As on PostgreSQL, the text is checked first (the
+    same pattern) and then given to try_cast, which returns null instead of raising in either mode.
+    Offset-less timestamps are read in the session's time zone, UTC (profiles.yml).
+#}
+{% macro spark__try_cast(text_expression, data_type) -%}
+    {%- set type_name = data_type | lower | trim -%}
+    {%- set is_decimal = modules.re.match('^(numeric|decimal)\\s*(\\(\\s*\\d+\\s*,\\s*\\d+\\s*\\))?$', type_name) -%}
+    {%- set integer_ranges = {
+        'tinyint': ['-128', '127'], 'byte': ['-128', '127'],
+        'smallint': ['-32768', '32767'], 'short': ['-32768', '32767'],
+        'int': ['-2147483648', '2147483647'], 'integer': ['-2147483648', '2147483647'],
+        'bigint': ['-9223372036854775808', '9223372036854775807'], 'long': ['-9223372036854775808', '9223372036854775807'],
+    } -%}
+    {#- Wide enough for any accepted number text that can fit a bigint or a decimal(28, 6). -#}
+    {%- set number = "try_cast(replace(" ~ text_expression ~ ", '_', '') as decimal(38, 6))" -%}
+    {%- if is_decimal -%}
+        case when {{ product_metrics.spark__is_number_text(text_expression) }}
+            then try_cast(replace({{ text_expression }}, '_', '') as {{ data_type }}) end
+    {%- elif type_name in integer_ranges -%}
+        {#- Like DuckDB, a fractional value rounds half away from zero (7.5 -> 8). -#}
+        case when {{ product_metrics.spark__is_number_text(text_expression) }} then
+            case when round({{ number }}) between {{ integer_ranges[type_name][0] }} and {{ integer_ranges[type_name][1] }}
+                then cast(round({{ number }}) as {{ data_type }}) end
+        end
+    {%- elif type_name in ['boolean', 'bool'] -%}
+        case
+            when lower({{ text_expression }}) in ('true', 't', 'yes', 'y', '1') then true
+            when lower({{ text_expression }}) in ('false', 'f', 'no', 'n', '0') then false
+        end
+    {%- elif type_name in ['date', 'timestamp', 'timestamp_ntz', 'timestamp_ltz'] -%}
+        {#-
+            ISO text only: a four-digit year, month and day first (Spark alone would take '2026').
+            As DuckDB: a date's time part must be valid too, and a plain timestamp keeps the wall time
+            written (timestamp_ntz ignores an offset); only timestamp_ltz (try_cast_utc_timestamp)
+            converts an offset to UTC.
+        -#}
+        {%- set iso_date = "'^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}'" -%}
+        {%- set wall_time = "try_cast(" ~ text_expression ~ " as timestamp_ntz)" -%}
+        case
+            {%- if type_name == 'date' %}
+            when {{ text_expression }} rlike {{ iso_date[:-1] }}$' then try_cast({{ text_expression }} as date)
+            when {{ text_expression }} rlike {{ iso_date[:-1] }}[T ]' then cast({{ wall_time }} as date)
+            {%- elif type_name == 'timestamp_ltz' %}
+            when {{ text_expression }} rlike {{ iso_date[:-1] }}([T ].*)?$' then try_cast({{ text_expression }} as timestamp)
+            {%- else %}
+            when {{ text_expression }} rlike {{ iso_date[:-1] }}([T ].*)?$' then cast({{ wall_time }} as {{ data_type }})
+            {%- endif %}
+        end
+    {%- elif type_name in ['string', 'text', 'varchar'] -%}
+        cast({{ text_expression }} as string)
+    {%- else -%}
+        {{ exceptions.raise_compiler_error(
+            "product_metrics.try_cast has no Spark implementation for type '" ~ data_type ~ "': "
+            ~ "add one to spark__try_cast in macros/casting/safe_cast.sql") }}
+    {%- endif -%}
+{%- endmacro %}
+
+{# The number pattern of postgres__is_number_text, for Spark's rlike (no backslash: Spark unescapes them). #}
+{% macro spark__is_number_text(text_expression) -%}
+    (length({{ text_expression }}) <= 1000
+        and {{ text_expression }} rlike '^[+-]?([0-9]+(_[0-9]+)*([.]([0-9]+(_[0-9]+)*)?)?|[.][0-9]+(_[0-9]+)*)([eE][+-]?[0-9]{1,4})?$')
+{%- endmacro %}
+
+
+{#
     Number text as DuckDB reads it: optional sign, digits with single `_` separators, optional
     fraction and exponent. No NaN / Infinity (not amounts). Bounded length and exponent, so the
     numeric cast that follows can neither fail nor run away.
@@ -96,6 +163,12 @@
 {% macro postgres__try_cast_utc_timestamp(text_expression) -%}
     {#- The cast function reads offset-less text as UTC whatever the session's TimeZone. -#}
     ({{ product_metrics.try_cast(text_expression, 'timestamp with time zone') }} at time zone 'UTC')
+{%- endmacro %}
+
+
+{#- Spark's timestamp is an instant shown in the session's time zone (UTC): offsets are converted. -#}
+{% macro spark__try_cast_utc_timestamp(text_expression) -%}
+    {{ product_metrics.try_cast(text_expression, 'timestamp_ltz') }}
 {%- endmacro %}
 
 

@@ -1,10 +1,48 @@
 {# Date arithmetic that always returns a date (dbt.dateadd may return a timestamp). #}
 {% macro add_days(date_expression, days) -%}
+    {{ return(adapter.dispatch('add_days', 'product_metrics')(date_expression, days)) }}
+{%- endmacro %}
+
+{% macro default__add_days(date_expression, days) -%}
     cast({{ dbt.dateadd('day', days, date_expression) }} as date)
 {%- endmacro %}
 
+{#
+    Spark: dbt.dateadd goes through unix seconds and assert_true, which fails the query on a null
+    date (a user's missing next active date); date_add and add_months are plain calendar arithmetic
+    and take only an int count (a number spine's n is a bigint).
+#}
+{% macro spark__add_days(date_expression, days) -%}
+    date_add(cast({{ date_expression }} as date), cast({{ days }} as int))
+{%- endmacro %}
+
 {% macro add_months(date_expression, months) -%}
+    {{ return(adapter.dispatch('add_months', 'product_metrics')(date_expression, months)) }}
+{%- endmacro %}
+
+{% macro default__add_months(date_expression, months) -%}
     cast({{ dbt.dateadd('month', months, date_expression) }} as date)
+{%- endmacro %}
+
+{% macro spark__add_months(date_expression, months) -%}
+    add_months(cast({{ date_expression }} as date), cast({{ months }} as int))
+{%- endmacro %}
+
+
+{#
+    A timestamp `days` whole days later (same clock time), as a timestamp. Spark's dbt.dateadd
+    drops the fraction of a second; an interval keeps it.
+#}
+{% macro add_days_to_timestamp(timestamp_expression, days) -%}
+    {{ return(adapter.dispatch('add_days_to_timestamp', 'product_metrics')(timestamp_expression, days)) }}
+{%- endmacro %}
+
+{% macro default__add_days_to_timestamp(timestamp_expression, days) -%}
+    {{ dbt.dateadd('day', days, timestamp_expression) }}
+{%- endmacro %}
+
+{% macro spark__add_days_to_timestamp(timestamp_expression, days) -%}
+    ({{ timestamp_expression }} + make_dt_interval(cast({{ days }} as int)))
 {%- endmacro %}
 
 
@@ -54,9 +92,26 @@
 {%- endmacro %}
 
 
-{# Fractional days between two timestamps. #}
+{# Fractional days / hours between two timestamps (whole seconds apart, as dbt.datediff counts them). #}
 {% macro days_between(start_timestamp, end_timestamp) -%}
-    ({{ dbt.datediff(start_timestamp, end_timestamp, 'second') }} / 86400.0)
+    {{ product_metrics.seconds_between_in_units(start_timestamp, end_timestamp, 86400) }}
+{%- endmacro %}
+
+{% macro hours_between(start_timestamp, end_timestamp) -%}
+    {{ product_metrics.seconds_between_in_units(start_timestamp, end_timestamp, 3600) }}
+{%- endmacro %}
+
+{% macro seconds_between_in_units(start_timestamp, end_timestamp, unit_seconds) -%}
+    {{ return(adapter.dispatch('seconds_between_in_units', 'product_metrics')(start_timestamp, end_timestamp, unit_seconds)) }}
+{%- endmacro %}
+
+{% macro default__seconds_between_in_units(start_timestamp, end_timestamp, unit_seconds) -%}
+    ({{ dbt.datediff(start_timestamp, end_timestamp, 'second') }} / {{ unit_seconds }}.0)
+{%- endmacro %}
+
+{# Spark divides by a decimal literal in decimal arithmetic, rounded to 6 places: divide as doubles. #}
+{% macro spark__seconds_between_in_units(start_timestamp, end_timestamp, unit_seconds) -%}
+    (cast({{ dbt.datediff(start_timestamp, end_timestamp, 'second') }} as double) / {{ unit_seconds }})
 {%- endmacro %}
 
 
@@ -86,6 +141,11 @@
 #}
 {% macro postgres__integer_series() -%}
     (select n from generate_series(0, 99999) as numbers (n))
+{%- endmacro %}
+
+{# Spark: the range table function, one scan (the digit cross join works too, in five joins). #}
+{% macro spark__integer_series() -%}
+    (select cast(id as int) as n from range(0, 100000))
 {%- endmacro %}
 
 {% macro digits() -%}

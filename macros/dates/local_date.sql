@@ -13,3 +13,12 @@
         cast(({{ utc_timestamp }} at time zone 'UTC') at time zone '{{ timezone }}' as date)
     {%- endif -%}
 {%- endmacro %}
+
+{# Spark has no `at time zone`: from_utc_timestamp reads the UTC instant's wall time in the zone. #}
+{% macro spark__local_date(utc_timestamp, timezone) -%}
+    {%- if timezone in ['UTC', 'Etc/UTC'] -%}
+        cast({{ utc_timestamp }} as date)
+    {%- else -%}
+        cast(from_utc_timestamp({{ utc_timestamp }}, '{{ timezone }}') as date)
+    {%- endif -%}
+{%- endmacro %}

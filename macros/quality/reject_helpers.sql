@@ -19,7 +19,7 @@
 {% macro raw_record(columns) -%}
     '{' ||
     {%- for column in columns %}
-    '"{{ column }}": ' || coalesce('"' || replace(cast({{ column }} as {{ dbt.type_string() }}), '"', '\\"') || '"', 'null')
+    '"{{ column }}": ' || coalesce('"' || replace(cast({{ column }} as {{ dbt.type_string() }}), '"', {{ product_metrics.string_literal('\\\\"') }}) || '"', 'null')
     {%- if not loop.last %} || ', ' ||{% endif %}
     {%- endfor %}
     || '}'
@@ -36,4 +36,21 @@
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }}) as detected_at
     from {{ ref(base_model) }}
     where rejection_reason is not null
+{%- endmacro %}
+
+
+{#
+    A text constant as an SQL string literal of this engine. Spark reads a backslash in a literal
+    as an escape character, so the same text needs its backslashes doubled there.
+#}
+{% macro string_literal(text) -%}
+    {{ return(adapter.dispatch('string_literal', 'product_metrics')(text)) }}
+{%- endmacro %}
+
+{% macro default__string_literal(text) -%}
+    '{{ text | replace("'", "''") }}'
+{%- endmacro %}
+
+{% macro spark__string_literal(text) -%}
+    '{{ text | replace("\\", "\\\\") | replace("'", "\\'") }}'
 {%- endmacro %}

@@ -127,6 +127,16 @@ app.add_typer(_governance_cli.governance_app, name="governance")
 app.command("catalog")(_governance_cli.catalog)
 app.command("alerts")(_governance_cli.alerts)
 
+# `product-metrics report` (static HTML charts); its body lives in product_metrics.report.
+from product_metrics.report import cli as _report_cli  # typer only: --help stays instant
+
+app.command("report")(_report_cli.report)
+
+# `product-metrics refresh` (scheduled incremental refresh, issue 6); its body lives in product_metrics.refresh.
+from product_metrics.refresh_cli import refresh as _refresh  # typer only: --help stays instant
+
+app.command("refresh")(_refresh)
+
 
 if __name__ == "__main__":
     app()

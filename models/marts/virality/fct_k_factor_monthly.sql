@@ -33,7 +33,7 @@ counted_invites as (
     where
         invites.sent_date < cutoff.cutoff_date
         and invites.sent_at >= inviters.signed_up_at
-        and invites.sent_at <= {{ dbt.dateadd('day', window_days, 'inviters.signed_up_at') }}
+        and invites.sent_at <= {{ add_days_to_timestamp('inviters.signed_up_at', window_days) }}
 ),
 
 -- Invites whose invitee signed up (before the cutoff: `users` holds only those) in time.
@@ -50,7 +50,7 @@ conversion_candidates as (
     inner join users as invitees on counted_invites.invitee_user_id = invitees.user_id
     where
         invitees.signed_up_at >= counted_invites.sent_at
-        and invitees.signed_up_at <= {{ dbt.dateadd('day', conversion_days, 'counted_invites.sent_at') }}
+        and invitees.signed_up_at <= {{ add_days_to_timestamp('counted_invites.sent_at', conversion_days) }}
 ),
 
 conversions as (
