@@ -1,4 +1,5 @@
 -- One row per accepted event before the cutoff: what the semantic layer counts by event name.
+-- event_id is not tested unique here: this only filters stg_raw__events, where it is.
 with
 
 events as (

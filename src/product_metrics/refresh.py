@@ -70,11 +70,44 @@ class RefreshOptions:
     checks: bool = True  # data quality, governance, alerts after dbt
 
 
-def dbt_vars(options: RefreshOptions) -> dict[str, object]:
+def dbt_vars(options: RefreshOptions, test_window_start: dt.date | None = None) -> dict[str, object]:
     variables: dict[str, object] = {"product_metrics__use_sample_data": False}
     if options.as_of is not None:
         variables["product_metrics__as_of_date"] = options.as_of.isoformat()
+    if test_window_start is not None and not options.full_refresh:
+        variables["product_metrics__test_window_start"] = test_window_start.isoformat()
     return variables
+
+
+# The incremental models and their window columns (config refresh_window_column).
+INCREMENTAL_MODELS = {
+    "staging.base_raw__events": "event_date",
+    "staging.base_raw__orders": "order_date",
+    "staging.base_raw__ai_suggestions": "created_date",
+    "intermediate.int_events_rolled_up_to_user_days": "activity_date",
+}
+LATE_ARRIVAL_DAYS = 3  # dbt_project.yml var product_metrics__late_arrival_days, which refresh never overrides
+
+
+def test_window_start(database: Path, late_days: int = LATE_ARRIVAL_DAYS) -> dt.date | None:
+    """The earliest refresh window start this incremental run can have: no incremental model
+    writes a row dated before it (macro refresh_window_start), so the data tests on them need only
+    the rows from it on (macro refresh_test_window). None, and every row tested, when a model has
+    no table or no dated row yet: then it is built in full."""
+    import duckdb
+
+    if not database.exists():
+        return None
+    with duckdb.connect(str(database), read_only=True) as con:
+        existing = {f"{schema}.{name}" for schema, name in con.execute(
+            "select table_schema, table_name from information_schema.tables").fetchall()}
+        if not set(INCREMENTAL_MODELS) <= existing:
+            return None
+        latest = [con.execute(f"select max({column}) from {table}").fetchone()[0]
+                  for table, column in INCREMENTAL_MODELS.items()]
+    if any(date is None for date in latest):
+        return None
+    return min(latest) - dt.timedelta(days=late_days)
 
 
 def dbt_args(options: RefreshOptions) -> list[str]:
@@ -124,7 +157,9 @@ def _run_stages(project, options: RefreshOptions, settings, docs_dir: Path | Non
 def _dbt_stage(project, options: RefreshOptions, console, result, artifacts: dict[str, Path]) -> bool:
     from product_metrics.build_progress import dbt_build_with_progress
 
-    run = dbt_build_with_progress(project, console, vars=dbt_vars(options), args=dbt_args(options))
+    # Read before dbt writes: the windows are computed from the rows the models hold now.
+    window_start = None if options.full_refresh else test_window_start(project.duckdb_path)
+    run = dbt_build_with_progress(project, console, vars=dbt_vars(options, window_start), args=dbt_args(options))
     artifacts["target_path"] = run.target_path
     if run.success:
         result.detail = f"{len(run.results)} models, seeds and tests passed"

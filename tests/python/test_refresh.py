@@ -29,6 +29,7 @@ import duckdb
 import pytest
 from rich.console import Console
 
+from product_metrics.dbt import run_dbt
 from product_metrics.project import Project
 from product_metrics.refresh import RefreshOptions, lock_path, run_refresh
 
@@ -204,6 +205,32 @@ def test_refresh_after_new_days_equals_full_rebuild_and_is_idempotent(before, fu
     assert snapshot(path) == refreshed
 
 
+def test_refresh_data_tests_cover_the_window_and_full_builds_every_row(before, tmp_path):
+    """An incremental refresh tests only the rows it could have written (the window of every
+    incremental model: the newest built day, 2026-06-28, minus the 3-day lookback); a full build
+    tests every row. Shown with a broken row planted before the window: the refresh does not see it
+    (the run that wrote it would have), `dbt test` without the var does."""
+    from product_metrics.refresh import test_window_start
+
+    path = _copy(before[0], tmp_path)
+    assert test_window_start(path) == dt.date(2026, 6, 25)
+    assert test_window_start(tmp_path / "missing.duckdb") is None
+    with duckdb.connect(str(path)) as con:
+        # An old rejected event with a reason outside the spec's list, as a buggy run would have left it
+        # (only audit.rejected_rows reads it, whose tests do not look at the reason's value).
+        planted = con.execute("update staging.base_raw__events set rejection_reason = 'not_a_reason' where "
+                              "source_key = (select min(source_key) from staging.base_raw__events where "
+                              "rejection_reason is not null and event_date < '2026-06-25') returning event_date"
+                              ).fetchall()
+    assert len(planted) == 1 and planted[0][0] < dt.date(2026, 6, 25)
+    _load_incoming(path)
+    assert _refresh(path) == 0  # its data tests, windowed, passed
+
+    full = run_dbt(Project(root=REPO_ROOT, duckdb_path=path),
+                   ["test", "-s", "base_raw__events,test_type:generic"], vars=NO_SAMPLES)
+    assert [n.unique_id.split(".")[2][:30] for n in full.failed_nodes()] == ["accepted_values_base_raw__even"]
+
+
 def _wait_for(predicate, timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while not predicate():
@@ -299,3 +326,8 @@ def test_refresh_dbt_arguments():
     assert dbt_args(RefreshOptions(full_refresh=True))[-1] == "--full-refresh"
     assert dbt_vars(RefreshOptions(as_of=dt.date(2026, 6, 1))) == {
         "product_metrics__use_sample_data": False, "product_metrics__as_of_date": "2026-06-01"}
+    assert dbt_vars(RefreshOptions(), dt.date(2026, 6, 25)) == {
+        "product_metrics__use_sample_data": False, "product_metrics__test_window_start": "2026-06-25"}
+    # A full refresh rebuilds every row, so it tests every row.
+    assert dbt_vars(RefreshOptions(full_refresh=True), dt.date(2026, 6, 25)) == {
+        "product_metrics__use_sample_data": False}

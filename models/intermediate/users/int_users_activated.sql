@@ -45,7 +45,7 @@ select
     first_activations.activated_at,
     first_activations.activated_at is not null as is_activated,
     cast(
-        {{ dbt.datediff('users.signed_up_at', 'first_activations.activated_at', 'second') }} / 3600.0  -- noqa: LT05
+        {{ product_metrics.hours_between('users.signed_up_at', 'first_activations.activated_at') }}
         as {{ product_metrics.type_double() }}
     ) as hours_to_activate
 from users
