@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -131,27 +130,15 @@ def run_refresh(*, database: Path | None, options: RefreshOptions, settings, doc
 
 
 def _run_stages(project, options: RefreshOptions, settings, docs_dir: Path | None, console) -> int:
-    from product_metrics.quality.commands import Stage, StageResult
+    from product_metrics.quality.commands import Stage, run_stages
 
     artifacts: dict[str, Path] = {}
     stages = [Stage("dbt build" + (" (full refresh)" if options.full_refresh else " (incremental)"),
                     lambda result: _dbt_stage(project, options, console, result, artifacts))]
     if options.checks:
         stages += _check_stages(project, options, settings, docs_dir, console, artifacts)
-    results = [StageResult(stage.name) for stage in stages]
-    failed = False
-    for stage, result in zip(stages, results):
-        if failed:
-            result.status, result.detail = "skipped", "an earlier stage failed"
-            continue
-        console.rule(f"[bold]{stage.name}")
-        started = time.perf_counter()
-        ok = stage.run(result)
-        result.elapsed_s = time.perf_counter() - started
-        result.status = "passed" if ok else "failed"
-        failed = not ok
-    _print_summary(results, options, console)
-    return 1 if failed else 0
+    title = "product-metrics refresh" + (f" as of {options.as_of}" if options.as_of else "")
+    return run_stages(stages, console, title)
 
 
 def _dbt_stage(project, options: RefreshOptions, console, result, artifacts: dict[str, Path]) -> bool:
@@ -174,11 +161,11 @@ def _dbt_stage(project, options: RefreshOptions, console, result, artifacts: dic
 
 def _check_stages(project, options: RefreshOptions, settings, docs_dir, console, artifacts) -> list:
     # The stages of `product-metrics build` after its dbt build, reused as they are.
-    from product_metrics.quality.commands import Stage, _governance_stage, _quality_stage
+    from product_metrics.quality.commands import Stage, governance_stage, quality_stage
 
     return [
-        Stage("data quality", lambda result: _quality_stage(project, settings, docs_dir, console, result)),
-        Stage("governance", lambda result: _governance_stage(project, console, result, artifacts)),
+        Stage("data quality", lambda result: quality_stage(project, settings, docs_dir, console, result)),
+        Stage("governance", lambda result: governance_stage(project, console, result, artifacts)),
         Stage("alerts", lambda result: _alerts_stage(project, options, console, result, artifacts)),
     ]
 
@@ -192,22 +179,3 @@ def _alerts_stage(project, options: RefreshOptions, console, result, artifacts: 
                       fail_on="never", today=options.as_of, schema="audit", console=console)
     result.detail = "breaches recorded in audit.metric_alerts" if code != EXIT_ERROR else "alerts could not run"
     return code != EXIT_ERROR
-
-
-def _print_summary(results, options: RefreshOptions, console) -> None:
-    from rich.table import Table
-
-    title = "product-metrics refresh" + (f" as of {options.as_of}" if options.as_of else "")
-    table = Table(title=title, title_justify="left")
-    for column in ("stage", "status", "time", "detail"):
-        table.add_column(column, overflow="fold")
-    style = {"passed": "[green]✓ passed[/]", "failed": "[red]✗ failed[/]", "skipped": "[dim]– skipped[/]"}
-    for result in results:
-        table.add_row(result.name, style.get(result.status, result.status),
-                      f"{result.elapsed_s:.1f}s" if result.status != "skipped" else "", result.detail)
-    console.print(table)
-    for result in results:
-        if result.status == "failed" and result.how_to_see_more:
-            console.print(f"[red]{result.name} failed.[/] To see more:")
-            for line in result.how_to_see_more:
-                console.print(f"  {line}", soft_wrap=True, highlight=False)

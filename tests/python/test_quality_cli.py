@@ -112,7 +112,7 @@ def test_build_governance_stage_checks_the_manifest_the_build_wrote(tmp_path):
     from rich.console import Console
 
     from product_metrics.project import Project
-    from product_metrics.quality.commands import StageResult, _governance_stage
+    from product_metrics.quality.commands import StageResult, governance_stage
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "governance"))
     import fixture_manifests as fixtures
@@ -122,7 +122,7 @@ def test_build_governance_stage_checks_the_manifest_the_build_wrote(tmp_path):
     console = Console(width=200, record=True)
 
     good = StageResult("governance")
-    assert _governance_stage(project, console, good, {"target_path": fixtures.GOOD}, today=today)
+    assert governance_stage(project, console, good, {"target_path": fixtures.GOOD}, today=today)
     assert good.detail == "all rules pass"
 
     manifest, semantic = fixtures.load_good()
@@ -130,6 +130,6 @@ def test_build_governance_stage_checks_the_manifest_the_build_wrote(tmp_path):
     del fixtures.governance(manifest, first)["owner"]
     broken_dir = fixtures.write(tmp_path / "broken", manifest, semantic)
     broken = StageResult("governance")
-    assert not _governance_stage(project, console, broken, {"target_path": broken_dir}, today=today)
+    assert not governance_stage(project, console, broken, {"target_path": broken_dir}, today=today)
     assert "governance check --manifest-dir" in broken.how_to_see_more[0]
     assert "owner" in console.export_text()

@@ -74,7 +74,11 @@ def run_build(*, database: Path | None, settings: QualitySettings, docs_dir: Pat
     from product_metrics.project import Project
 
     project = Project.locate(database)
-    stages = build_stages(project, settings, docs_dir, console)
+    return run_stages(build_stages(project, settings, docs_dir, console), console)
+
+
+def run_stages(stages: list[Stage], console, title: str = "product-metrics build") -> int:
+    """Run the stages in order, skip the rest after a failure, print the stage table: exit 1 on a failure."""
     results = [StageResult(stage.name) for stage in stages]
     failed = False
     for stage, result in zip(stages, results):
@@ -88,7 +92,7 @@ def run_build(*, database: Path | None, settings: QualitySettings, docs_dir: Pat
         result.elapsed_s = time.perf_counter() - started
         result.status = "passed" if ok else "failed"
         failed = not ok
-    _print_stages(results, console)
+    print_stages(results, console, title)
     return 1 if failed else 0
 
 
@@ -98,12 +102,12 @@ def build_stages(project, settings: QualitySettings, docs_dir: Path | None, cons
     artifacts: dict[str, Path] = {}
     return [
         Stage("dbt build", lambda result: _dbt_build_stage(project, console, result, artifacts)),
-        Stage("data quality", lambda result: _quality_stage(project, settings, docs_dir, console, result)),
-        Stage("governance", lambda result: _governance_stage(project, console, result, artifacts)),
+        Stage("data quality", lambda result: quality_stage(project, settings, docs_dir, console, result)),
+        Stage("governance", lambda result: governance_stage(project, console, result, artifacts)),
     ]
 
 
-def _governance_stage(project, console, result: StageResult, artifacts: dict[str, Path], today=None) -> bool:
+def governance_stage(project, console, result: StageResult, artifacts: dict[str, Path], today=None) -> bool:
     import datetime as dt
 
     from product_metrics.governance.commands import EXIT_OK, run_check
@@ -132,7 +136,7 @@ def _dbt_build_stage(project, console, result: StageResult, artifacts: dict[str,
     return False
 
 
-def _quality_stage(project, settings: QualitySettings, docs_dir: Path | None, console, result: StageResult) -> bool:
+def quality_stage(project, settings: QualitySettings, docs_dir: Path | None, console, result: StageResult) -> bool:
     from product_metrics.quality.summary import print_report
     from product_metrics.quality.validate import validate_warehouse
     from product_metrics.quality.warehouse import DuckDBWarehouse, WarehouseError
@@ -158,10 +162,11 @@ def _quality_stage(project, settings: QualitySettings, docs_dir: Path | None, co
     return report.success
 
 
-def _print_stages(results: list[StageResult], console) -> None:
+def print_stages(results: list[StageResult], console, title: str = "product-metrics build") -> None:
+    """The stage table of `build` and `refresh`, then how to see more of each failed stage."""
     from rich.table import Table
 
-    table = Table(title="product-metrics build", title_justify="left")
+    table = Table(title=title, title_justify="left")
     for column in ("stage", "status", "time", "detail"):
         table.add_column(column, overflow="fold")
     style = {"passed": "[green]✓ passed[/]", "failed": "[red]✗ failed[/]", "skipped": "[dim]– skipped[/]"}
