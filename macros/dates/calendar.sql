@@ -7,6 +7,16 @@
     cast({{ dbt.dateadd('day', days, date_expression) }} as date)
 {%- endmacro %}
 
+{#- DuckDB and PostgreSQL add whole days to a date directly (date + integer is a date): several
+    times faster than dbt.dateadd's timestamp arithmetic and cast back, on every user-day. -#}
+{% macro duckdb__add_days(date_expression, days) -%}
+    (cast({{ date_expression }} as date) + cast({{ days }} as integer))
+{%- endmacro %}
+
+{% macro postgres__add_days(date_expression, days) -%}
+    (cast({{ date_expression }} as date) + cast({{ days }} as integer))
+{%- endmacro %}
+
 {#
     Spark: dbt.dateadd goes through unix seconds and assert_true, which fails the query on a null
     date (a user's missing next active date); date_add and add_months are plain calendar arithmetic

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 
 def dbt_build_with_progress(project, console, vars: dict[str, object] | None = None,
-                            args: list[str] | None = None):
+                            args: list[str] | None = None, env: dict[str, str] | None = None):
     """Run `dbt build` showing progress; print the result, and on failure what failed.
-    `args`: the dbt arguments (default `build`; refresh adds --full-refresh).
+    `args`: the dbt arguments (default `build`; refresh adds --full-refresh); `env`: extra
+    environment variables for dbt.
     Returns the DbtRun (never raises on a dbt failure)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -20,7 +21,7 @@ def dbt_build_with_progress(project, console, vars: dict[str, object] | None = N
             progress.update(task, total=event.total, completed=event.index, description=event.message[:60])
 
         # Looked up on the module at call time, so tests can stand in for dbt.
-        run = dbt.run_dbt(project, args or ["build"], vars=vars, on_progress=advance)
+        run = dbt.run_dbt(project, args or ["build"], vars=vars, env=env, on_progress=advance)
     if run.success:
         console.print(f"[green]✓[/] dbt build: {len(run.results)} models, seeds and tests passed "
                       f"in {run.elapsed_s:.1f}s")

@@ -69,13 +69,25 @@ class RefreshOptions:
     checks: bool = True  # data quality, governance, alerts after dbt
 
 
-def dbt_vars(options: RefreshOptions, test_window_start: dt.date | None = None) -> dict[str, object]:
+# Read by macro refresh_test_window. An environment variable, not a dbt var: it changes every day,
+# and a changed var makes dbt parse the whole project again (~14 s at every refresh).
+TEST_WINDOW_ENV = "PRODUCT_METRICS_TEST_WINDOW_START"
+
+
+def dbt_vars(options: RefreshOptions) -> dict[str, object]:
+    """The same vars on every refresh without --as-of, so dbt's saved parse stays valid."""
     variables: dict[str, object] = {"product_metrics__use_sample_data": False}
     if options.as_of is not None:
         variables["product_metrics__as_of_date"] = options.as_of.isoformat()
-    if test_window_start is not None and not options.full_refresh:
-        variables["product_metrics__test_window_start"] = test_window_start.isoformat()
     return variables
+
+
+def dbt_env(options: RefreshOptions, test_window_start: dt.date | None = None) -> dict[str, str]:
+    """The data tests' window (see test_window_start): set on incremental refreshes only; empty
+    (every row tested) on a full refresh, overriding any value the caller's environment has."""
+    if test_window_start is None or options.full_refresh:
+        return {TEST_WINDOW_ENV: ""}
+    return {TEST_WINDOW_ENV: test_window_start.isoformat()}
 
 
 # The incremental models and their window columns (config refresh_window_column).
@@ -146,10 +158,12 @@ def _dbt_stage(project, options: RefreshOptions, console, result, artifacts: dic
 
     # Read before dbt writes: the windows are computed from the rows the models hold now.
     window_start = None if options.full_refresh else test_window_start(project.duckdb_path)
-    run = dbt_build_with_progress(project, console, vars=dbt_vars(options, window_start), args=dbt_args(options))
+    run = dbt_build_with_progress(project, console, vars=dbt_vars(options), args=dbt_args(options),
+                                  env=dbt_env(options, window_start))
     artifacts["target_path"] = run.target_path
     if run.success:
-        result.detail = f"{len(run.results)} models, seeds and tests passed"
+        result.detail = (f"{len(run.results)} models, seeds and tests passed"
+                         + ("; the project was parsed in full" if run.full_parse else "; dbt's saved parse reused"))
         return True
     failed = run.failed_nodes()
     result.detail = f"{len(failed)} failed nodes" + (f": {', '.join(n.unique_id for n in failed[:3])}" if failed else "")

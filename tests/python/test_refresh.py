@@ -320,14 +320,14 @@ def test_lock_is_refused_while_held_and_free_after(tmp_path):
 
 
 def test_refresh_dbt_arguments():
-    from product_metrics.refresh import dbt_args, dbt_vars
+    from product_metrics.refresh import dbt_args, dbt_env, dbt_vars
 
     assert dbt_args(RefreshOptions()) == ["build", "--exclude-resource-type", "unit_test"]
     assert dbt_args(RefreshOptions(full_refresh=True))[-1] == "--full-refresh"
     assert dbt_vars(RefreshOptions(as_of=dt.date(2026, 6, 1))) == {
         "product_metrics__use_sample_data": False, "product_metrics__as_of_date": "2026-06-01"}
-    assert dbt_vars(RefreshOptions(), dt.date(2026, 6, 25)) == {
-        "product_metrics__use_sample_data": False, "product_metrics__test_window_start": "2026-06-25"}
+    # The same vars every day (dbt keeps its saved parse); the data tests' window goes by environment.
+    assert dbt_vars(RefreshOptions()) == {"product_metrics__use_sample_data": False}
+    assert dbt_env(RefreshOptions(), dt.date(2026, 6, 25)) == {"PRODUCT_METRICS_TEST_WINDOW_START": "2026-06-25"}
     # A full refresh rebuilds every row, so it tests every row.
-    assert dbt_vars(RefreshOptions(full_refresh=True), dt.date(2026, 6, 25)) == {
-        "product_metrics__use_sample_data": False}
+    assert dbt_env(RefreshOptions(full_refresh=True), dt.date(2026, 6, 25)) == {"PRODUCT_METRICS_TEST_WINDOW_START": ""}
