@@ -10,9 +10,7 @@ its raw tables are copied into a PostgreSQL database of this test session and bu
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import math
 import os
 import subprocess
 import sys
@@ -21,7 +19,6 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -38,6 +35,7 @@ from product_metrics.warehouses.postgres import (
 )
 
 from .conftest import REPO_ROOT
+from .parity import Table, metric_table_differences, metric_tables, normalise, same, sorted_table
 
 psycopg2 = pytest.importorskip("psycopg2")
 
@@ -47,7 +45,6 @@ DEFAULT_URL = "postgresql+psycopg2://postgres@127.0.0.1:54329/postgres"
 # create the BI role. The BI role's password is set here so the tests can log in as BI would.
 DBT_USER, DBT_PASSWORD = "product_metrics_dbt", "product_metrics_dbt"
 BI_ROLE, BI_PASSWORD = "bi_reader", "bi_reader_test_password"
-TOLERANCE = 1e-9
 DEMO_VARS = {"product_metrics__use_sample_data": False}
 
 
@@ -138,66 +135,20 @@ def test_unit_tests_pass_on_postgres(postgres_checks):
 # ------------------------------------------------------------------------------------------------
 
 
-def _normalise(value):
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
-
-
-def _sort_key(row):
-    return tuple((value is None, str(type(value)), value if value is not None else 0) for value in row)
-
-
-def _same(left, right) -> bool:
-    if isinstance(left, float) or isinstance(right, float):
-        if left is None or right is None:
-            return left is right
-        return math.isclose(left, right, rel_tol=TOLERANCE, abs_tol=TOLERANCE)
-    return left == right
-
-
-def _duckdb_table(path: Path, schema: str, table: str) -> tuple[list[str], list[tuple]]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        cursor = con.execute(f'select * from "{schema}"."{table}"')
-        columns = [d[0] for d in cursor.description]
-        return columns, sorted((tuple(map(_normalise, r)) for r in cursor.fetchall()), key=_sort_key)
-
-
-def _postgres_table(settings: PostgresSettings, schema: str, table: str) -> tuple[list[str], list[tuple]]:
+def _postgres_table(settings: PostgresSettings, table: str) -> Table:
     with closing(settings.connect()) as connection, connection.cursor() as cursor:
-        cursor.execute(f'select * from "{schema}"."{table}"')
-        columns = [d[0] for d in cursor.description]
-        return columns, sorted((tuple(map(_normalise, r)) for r in cursor.fetchall()), key=_sort_key)
-
-
-def _metric_tables(path: Path) -> list[str]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'metrics' order by 1").fetchall()]
+        cursor.execute(f'select * from "metrics"."{table}"')
+        return sorted_table([d[0] for d in cursor.description], cursor.fetchall())
 
 
 @pytest.mark.parametrize("kind", ["clean", "dirty"])
 def test_metric_tables_are_the_same_on_postgres_and_duckdb(postgres_builds, kind):
     build = postgres_builds[kind]
     _assert_success(build.run)
-    tables = _metric_tables(build.duckdb_path)
+    tables = metric_tables(build.duckdb_path)
     assert "fct_cohort_retention" in tables and len(tables) >= 9
-    differences = []
-    for table in tables:
-        duck_columns, duck_rows = _duckdb_table(build.duckdb_path, "metrics", table)
-        pg_columns, pg_rows = _postgres_table(build.settings, "metrics", table)
-        if duck_columns != pg_columns:
-            differences.append(f"{table}: columns {duck_columns} (DuckDB) vs {pg_columns} (PostgreSQL)")
-        elif len(duck_rows) != len(pg_rows):
-            differences.append(f"{table}: {len(duck_rows)} rows (DuckDB) vs {len(pg_rows)} (PostgreSQL)")
-        else:
-            for duck_row, pg_row in zip(duck_rows, pg_rows):
-                if not all(_same(a, b) for a, b in zip(duck_row, pg_row)):
-                    differences.append(f"{table}: {duck_row} (DuckDB) vs {pg_row} (PostgreSQL)")
-                    break
-        assert duck_rows, f"{table} is empty on the {kind} demo data"
+    differences = metric_table_differences(build.duckdb_path, tables,
+                                           lambda table: _postgres_table(build.settings, table), "PostgreSQL")
     assert not differences, "\n".join(differences)
 
 
@@ -289,16 +240,16 @@ def test_try_cast_reads_text_as_duckdb_does(postgres_builds, postgres_checks):
                   + f" from (values {values}) as probes (probe)")
     with duckdb.connect() as con:
         con.execute("set TimeZone = 'UTC'")
-        duck = {row[0]: tuple(map(_normalise, row[1:])) for row in con.execute(duckdb_sql).fetchall()}
+        duck = {row[0]: tuple(map(normalise, row[1:])) for row in con.execute(duckdb_sql).fetchall()}
     with closing(build.settings.connect()) as connection, connection.cursor() as cursor:
         cursor.execute(postgres_sql)
-        postgres = {row[0]: tuple(map(_normalise, row[1:])) for row in cursor.fetchall()}
+        postgres = {row[0]: tuple(map(normalise, row[1:])) for row in cursor.fetchall()}
 
     columns = [*CAST_TYPES, "as_utc"]
     differences = [f"{probe!r} {column}: DuckDB {d!r}, PostgreSQL {p!r}"
                    for probe in CAST_PROBES
                    for column, d, p in zip(columns, duck[probe], postgres[probe])
-                   if not _same(d, p) and (probe, column) not in KNOWN_DIFFERENCES]
+                   if not same(d, p) and (probe, column) not in KNOWN_DIFFERENCES]
     assert not differences, "\n".join(differences)
     assert all(postgres[probe][columns.index(column)] is None for probe, column in KNOWN_DIFFERENCES)
 
@@ -323,7 +274,7 @@ def bi_login(admin, postgres_builds) -> PostgresSettings:
 
 
 def test_bi_role_reads_every_metric_table(postgres_builds, bi_login):
-    tables = _metric_tables(postgres_builds["clean"].duckdb_path)
+    tables = metric_tables(postgres_builds["clean"].duckdb_path)
     with closing(bi_login.connect()) as connection, connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f'select count(*) from metrics."{table}"')

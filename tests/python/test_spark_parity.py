@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -24,7 +23,6 @@ import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -34,10 +32,10 @@ from product_metrics.dbt import DbtRun, run_dbt
 from product_metrics.warehouses.spark import SparkProject, SparkSettings
 
 from .conftest import REPO_ROOT
+from .parity import Table, duckdb_rows, metric_table_differences, metric_tables, same
 
 pytestmark = pytest.mark.spark
 
-TOLERANCE = 1e-9
 DEMO_VARS = {"product_metrics__use_sample_data": False}
 EXPORTED_TABLES = ("audit.rejected_rows",)
 
@@ -157,73 +155,21 @@ def test_unit_tests_pass_on_spark(spark_builds):
 # ------------------------------------------------------------------------------------------------
 
 
-def _normalise(value):
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
-
-
-def _sort_key(row):
-    return tuple((value is None, str(type(value)), value if value is not None else 0) for value in row)
-
-
-def _same(left, right) -> bool:
-    if isinstance(left, float) or isinstance(right, float):
-        if left is None or right is None:
-            return left is right
-        return math.isclose(left, right, rel_tol=TOLERANCE, abs_tol=TOLERANCE)
-    return left == right
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple]]:
-    # Timestamps print and compare in UTC whatever the host's zone.
-    con.execute("set TimeZone = 'UTC'")
-    cursor = con.execute(sql)
-    columns = [d[0] for d in cursor.description]
-    return columns, sorted((tuple(map(_normalise, r)) for r in cursor.fetchall()), key=_sort_key)
-
-
-def _duckdb_table(path: Path, schema: str, table: str) -> tuple[list[str], list[tuple]]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return _rows(con, f'select * from "{schema}"."{table}"')
-
-
-def _spark_table(export_dir: Path, name: str) -> tuple[list[str], list[tuple]]:
+def _spark_table(export_dir: Path, name: str) -> Table:
     with duckdb.connect() as con:
-        return _rows(con, f"select * from read_parquet('{export_dir / name}/*.parquet')")
-
-
-def _metric_tables(path: Path) -> list[str]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'metrics' "
-            "and table_type = 'BASE TABLE' order by 1").fetchall()]
+        return duckdb_rows(con, f"select * from read_parquet('{export_dir / name}/*.parquet')")
 
 
 @pytest.mark.parametrize("kind", ["clean", "dirty"])
 def test_metric_tables_are_the_same_on_spark_and_duckdb(spark_builds, kind):
     build = spark_builds[kind]
     _assert_success(build.run)
-    tables = _metric_tables(build.duckdb_path)
+    tables = metric_tables(build.duckdb_path)
     assert "fct_cohort_retention" in tables and len(tables) >= 9
     exported = sorted(p.name.removeprefix("metrics.") for p in build.export_dir.glob("metrics.*"))
     assert exported == tables
-    differences = []
-    for table in tables:
-        duck_columns, duck_rows = _duckdb_table(build.duckdb_path, "metrics", table)
-        spark_columns, spark_rows = _spark_table(build.export_dir, f"metrics.{table}")
-        if duck_columns != spark_columns:
-            differences.append(f"{table}: columns {duck_columns} (DuckDB) vs {spark_columns} (Spark)")
-        elif len(duck_rows) != len(spark_rows):
-            differences.append(f"{table}: {len(duck_rows)} rows (DuckDB) vs {len(spark_rows)} (Spark)")
-        else:
-            for duck_row, spark_row in zip(duck_rows, spark_rows):
-                if not all(_same(a, b) for a, b in zip(duck_row, spark_row)):
-                    differences.append(f"{table}: {duck_row} (DuckDB) vs {spark_row} (Spark)")
-                    break
-        assert duck_rows, f"{table} is empty on the {kind} demo data"
+    differences = metric_table_differences(build.duckdb_path, tables,
+                                           lambda table: _spark_table(build.export_dir, f"metrics.{table}"), "Spark")
     assert not differences, "\n".join(differences)
 
 
@@ -298,7 +244,7 @@ def test_try_cast_reads_text_as_duckdb_does(spark_builds, try_cast_sql):
                   + ", try_cast(probe as timestamptz) at time zone 'UTC' as as_utc"
                   + f" from (values {_probe_values()}) as probes (probe)")
     with duckdb.connect() as con:
-        _, duck_rows = _rows(con, duckdb_sql)
+        _, duck_rows = duckdb_rows(con, duckdb_sql)
     _, spark_rows = _spark_table(build.export_dir, "try_cast_probes")
     duck = {row[0]: row[1:] for row in duck_rows}
     spark = {row[0]: row[1:] for row in spark_rows}
@@ -308,6 +254,6 @@ def test_try_cast_reads_text_as_duckdb_does(spark_builds, try_cast_sql):
     differences = [f"{probe!r} {column}: DuckDB {d!r}, Spark {s!r}"
                    for probe in CAST_PROBES
                    for column, d, s in zip(columns, duck[probe], spark[probe])
-                   if not _same(d, s) and (probe, column) not in KNOWN_DIFFERENCES]
+                   if not same(d, s) and (probe, column) not in KNOWN_DIFFERENCES]
     assert not differences, "\n".join(differences)
     assert all(spark[probe][columns.index(column)] is None for probe, column in KNOWN_DIFFERENCES)
