@@ -442,7 +442,7 @@ def report(results: list[SizeResult]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1M,10M", help="comma-separated, from 1M, 10M, 100M")
-    parser.add_argument("--with-100m", action="store_true", help="also the 100M-event run (hours, ~40 GB disk)")
+    parser.add_argument("--with-100m", action="store_true", help="also the 100M-event run (~30 min, a 6 GB warehouse, ~20 GB RAM)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/bench_refresh"))
     parser.add_argument("--results", type=Path, help="also write the tables (Markdown) to this file")
     parser.add_argument("--mau-child", type=Path, help=argparse.SUPPRESS)
