@@ -9,9 +9,7 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,36 +22,25 @@ from product_metrics.cli import app
 from product_metrics.governance.alerts import breach_level
 from product_metrics.governance.catalog import CATALOG_COLUMNS
 
+from .browser import load_page
+
 runner = CliRunner()
 ENV = {"COLUMNS": "250"}
 
 
-def chromium() -> str:
-    """The headless browser, or skip (fail under CI=true: scripts/install_test_browsers.sh installs it)."""
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser and shutil.which("dot"):
-        return browser
-    missing = "chromium" if not browser else "graphviz (dot)"
-    message = f"{missing} is not installed: `make test` installs it (scripts/install_test_browsers.sh, make install)"
+def require_graphviz() -> None:
+    """The tree is drawn by Graphviz: skip without it (fail under CI=true: `make install` installs it)."""
+    if shutil.which("dot"):
+        return
+    message = "graphviz (dot) is not installed: `make install` installs it (Debian package graphviz)"
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
 
 
-def dump_dom(page: Path) -> str:
-    """The DOM Chromium builds from the page: what a person's browser shows, not the file's text."""
-    with tempfile.TemporaryDirectory() as profile:
-        result = subprocess.run(
-            [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-             "--dump-dom", page.resolve().as_uri()],
-            check=False, capture_output=True, text=True, timeout=180)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
-
-
 def assert_catalog_page_renders(page: Path, metric_names: list[str], tree_nodes: list[str]) -> str:
-    dom = dump_dom(page)
+    require_graphviz()
+    dom = load_page(page).dom  # the DOM Chromium builds: what a person's browser shows
     tree = re.search(r'<figure id="metric-tree".*?</figure>', dom, re.DOTALL)
     assert tree, "no metric tree element"
     assert "<svg" in tree.group(0), "the metric tree is not drawn as a diagram"
