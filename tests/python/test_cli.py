@@ -60,7 +60,7 @@ def test_demo_reports_a_failed_build_and_exits_non_zero(tmp_path, monkeypatch):
     from product_metrics import cli
     from product_metrics.dbt import DbtRun, NodeResult
 
-    def failing_build(project, args, vars=None, on_progress=None):
+    def failing_build(project, args, vars=None, env=None, on_progress=None):
         return DbtRun(args=list(args), returncode=1, target_path=tmp_path,
                       results=[NodeResult("model.product_metrics.fct_x", "error", "boom", 0.1)])
 

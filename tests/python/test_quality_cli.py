@@ -58,7 +58,7 @@ def test_validate_rejects_an_unknown_layer(tmp_path):
 def _fake_dbt(monkeypatch, tmp_path, *, success: bool):
     from product_metrics.dbt import DbtRun, NodeResult
 
-    def run_dbt(project, args, vars=None, on_progress=None):
+    def run_dbt(project, args, vars=None, env=None, on_progress=None):
         status = "success" if success else "error"
         return DbtRun(args=list(args), returncode=0 if success else 1, target_path=tmp_path,
                       results=[NodeResult("model.product_metrics.fct_nps_monthly", status,
