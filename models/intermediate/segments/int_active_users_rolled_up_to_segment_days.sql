@@ -26,92 +26,129 @@ user_intervals as (
     {{ activity_intervals('user_days') }}
 ),
 
-intervals as (
+-- Users sharing all four dimension values form one combination (a few hundred of them): the
+-- intervals are counted per combination number, not per four text columns (with the separate
+-- aggregates below, ~45% less time on 2M user-days; DECISIONS.md).
+user_combinations as (
     select
-        user_intervals.activity_date,
-        user_intervals.wau_end_date,
-        user_intervals.mau_end_date,
-        users.country,
-        users.platform,
-        users.acquisition_channel,
-        users.signup_cohort_month
-    from user_intervals
-    left join users on user_intervals.user_id = users.user_id
-),
-
--- Users sharing an interval and all dimension values move together: count them once.
-interval_counts as (
-    select
-        activity_date,
-        wau_end_date,
-        mau_end_date,
+        user_id,
         country,
         platform,
         acquisition_channel,
         signup_cohort_month,
+        dense_rank() over (
+            order by country, platform, acquisition_channel, signup_cohort_month
+        ) as combination_id
+    from users
+),
+
+combinations as (
+    select distinct
+        combination_id,
+        country,
+        platform,
+        acquisition_channel,
+        signup_cohort_month
+    from user_combinations
+),
+
+user_day_combinations as (
+    select
+        user_intervals.activity_date,
+        user_intervals.wau_end_date,
+        user_intervals.mau_end_date,
+        user_combinations.combination_id
+    from user_intervals
+    left join user_combinations on user_intervals.user_id = user_combinations.user_id
+),
+
+-- Each kind of change is counted per date and combination on its own: three small aggregates
+-- (dates x combinations) instead of one over every distinct interval.
+interval_starts as (
+    select
+        activity_date,
+        combination_id,
         count(*) as user_count
-    from intervals
-    group by activity_date, wau_end_date, mau_end_date, country, platform, acquisition_channel, signup_cohort_month
+    from user_day_combinations
+    group by activity_date, combination_id
+),
+
+wau_interval_ends as (
+    select
+        wau_end_date,
+        combination_id,
+        count(*) as user_count
+    from user_day_combinations
+    group by wau_end_date, combination_id
+),
+
+mau_interval_ends as (
+    select
+        mau_end_date,
+        combination_id,
+        count(*) as user_count
+    from user_day_combinations
+    group by mau_end_date, combination_id
 ),
 
 changes as (
     select
         activity_date as change_date,
-        country,
-        platform,
-        acquisition_channel,
-        signup_cohort_month,
+        combination_id,
         user_count as dau_change,
         user_count as wau_change,
         user_count as mau_change
-    from interval_counts
+    from interval_starts
     union all
     select
         {{ add_days('activity_date', 1) }} as change_date,
-        country,
-        platform,
-        acquisition_channel,
-        signup_cohort_month,
+        combination_id,
         -user_count as dau_change,
         0 as wau_change,
         0 as mau_change
-    from interval_counts
+    from interval_starts
     union all
     select
         {{ add_days('wau_end_date', 1) }} as change_date,
-        country,
-        platform,
-        acquisition_channel,
-        signup_cohort_month,
+        combination_id,
         0 as dau_change,
         -user_count as wau_change,
         0 as mau_change
-    from interval_counts
+    from wau_interval_ends
     union all
     select
         {{ add_days('mau_end_date', 1) }} as change_date,
-        country,
-        platform,
-        acquisition_channel,
-        signup_cohort_month,
+        combination_id,
         0 as dau_change,
         0 as wau_change,
         -user_count as mau_change
-    from interval_counts
+    from mau_interval_ends
 ),
 
-combination_changes as (
+summed_changes as (
     select
         change_date,
-        country,
-        platform,
-        acquisition_channel,
-        signup_cohort_month,
+        combination_id,
         sum(dau_change) as dau_change,
         sum(wau_change) as wau_change,
         sum(mau_change) as mau_change
     from changes
-    group by change_date, country, platform, acquisition_channel, signup_cohort_month
+    group by change_date, combination_id
+),
+
+-- A user-day of no known user has no combination: its dimension values are null ('unknown').
+combination_changes as (
+    select
+        summed_changes.change_date,
+        combinations.country,
+        combinations.platform,
+        combinations.acquisition_channel,
+        combinations.signup_cohort_month,
+        summed_changes.dau_change,
+        summed_changes.wau_change,
+        summed_changes.mau_change
+    from summed_changes
+    left join combinations on summed_changes.combination_id = combinations.combination_id
 ),
 
 segment_changes as (

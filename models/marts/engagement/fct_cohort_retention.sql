@@ -37,18 +37,37 @@ cohort_sizes as (
     group by cohort_granularity, cohort_start
 ),
 
+-- The weeks and months each user was active in, each once however many days: fewer rows to join
+-- to the cohorts than the user-days. A cohort week starts on the same weekday as the week_start
+-- of a date, so whole weeks from it to a date equal whole weeks to that date's week start.
+user_periods as (
+    select distinct
+        'week' as cohort_granularity,
+        user_id,
+        {{ week_start('activity_date') }} as active_period_start
+    from user_days
+    union all
+    select distinct
+        'month' as cohort_granularity,
+        user_id,
+        {{ month_start('activity_date') }} as active_period_start
+    from user_days
+),
+
 -- Each user's active periods: one row per (user, period) however many days they were active.
 active_periods as (
-    select distinct
+    select
         cohort_members.cohort_granularity,
         cohort_members.cohort_start,
         cohort_members.user_id,
         case cohort_members.cohort_granularity
-            when 'week' then {{ weeks_between('cohort_members.cohort_start', 'user_days.activity_date') }}
-            else {{ months_between('cohort_members.cohort_start', month_start('user_days.activity_date')) }}
+            when 'week' then {{ weeks_between('cohort_members.cohort_start', 'user_periods.active_period_start') }}
+            else {{ months_between('cohort_members.cohort_start', 'user_periods.active_period_start') }}
         end as period_number
     from cohort_members
-    inner join user_days on cohort_members.user_id = user_days.user_id
+    inner join user_periods
+        on cohort_members.user_id = user_periods.user_id
+            and cohort_members.cohort_granularity = user_periods.cohort_granularity
 ),
 
 retained as (
