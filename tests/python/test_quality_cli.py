@@ -133,3 +133,41 @@ def test_build_governance_stage_checks_the_manifest_the_build_wrote(tmp_path):
     assert not governance_stage(project, console, broken, {"target_path": broken_dir}, today=today)
     assert "governance check --manifest-dir" in broken.how_to_see_more[0]
     assert "owner" in console.export_text()
+
+
+def test_governance_stage_can_report_overdue_reviews_as_warnings(tmp_path):
+    """A refresh shows overdue reviews without failing (refresh.REFRESH_WARN_RULES); any other
+    violation still fails the stage, and without warn_rules an overdue review fails it."""
+    import datetime as dt
+    import sys
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from product_metrics.project import Project
+    from product_metrics.quality.commands import StageResult, governance_stage
+    from product_metrics.refresh import REFRESH_WARN_RULES
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "governance"))
+    import fixture_manifests as fixtures
+
+    project = Project.locate(tmp_path / "x.duckdb")
+    years_later = dt.date.fromisoformat(fixtures.TODAY) + dt.timedelta(days=3 * 365)  # every review overdue
+    console = Console(width=200, record=True)
+
+    strict = StageResult("governance")
+    assert not governance_stage(project, console, strict, {"target_path": fixtures.GOOD}, today=years_later)
+
+    warned = StageResult("governance")
+    assert governance_stage(project, console, warned, {"target_path": fixtures.GOOD}, today=years_later,
+                            warn_rules=REFRESH_WARN_RULES)
+    assert warned.detail.startswith("no failing rule; ") and "warnings (review_overdue" in warned.detail
+    assert "review was due" in console.export_text()
+
+    manifest, semantic = fixtures.load_good()
+    first = next(name for name in (m["name"] for m in manifest["metrics"].values()))
+    del fixtures.governance(manifest, first)["owner"]
+    broken_dir = fixtures.write(tmp_path / "broken", manifest, semantic)
+    broken = StageResult("governance")
+    assert not governance_stage(project, console, broken, {"target_path": broken_dir}, today=years_later,
+                                warn_rules=REFRESH_WARN_RULES)

@@ -44,6 +44,15 @@ def _utc_now() -> dt.datetime:
 
 def run_check(*, manifest_dir: Path | None, state: Path | None, today: dt.date, decisions: Path | None,
               console: Console) -> int:
+    """Exit 0 when every rule passes, 1 on a violation, 2 when the manifests cannot be read."""
+    return check_and_print(manifest_dir=manifest_dir, state=state, today=today, decisions=decisions,
+                           console=console)[0]
+
+
+def check_and_print(*, manifest_dir: Path | None, state: Path | None, today: dt.date, decisions: Path | None,
+                    console: Console, warn_rules: frozenset[str] = frozenset()) -> tuple[int, int]:
+    """The exit code of run_check and the number of warnings: violations of `warn_rules` are
+    printed but do not fail the check."""
     from product_metrics.governance.definitions import Decisions
     from product_metrics.governance.rules import check
 
@@ -52,7 +61,7 @@ def run_check(*, manifest_dir: Path | None, state: Path | None, today: dt.date, 
         previous = load_registry(state) if state is not None else None
     except ManifestError as error:
         console.print(f"[red]✗ governance check could not read the manifests:[/] {error}")
-        return EXIT_ERROR
+        return EXIT_ERROR, 0
     if decisions is None:
         project = _project()
         decisions = (project.root if project else Path.cwd()) / "DECISIONS.md"
@@ -62,7 +71,7 @@ def run_check(*, manifest_dir: Path | None, state: Path | None, today: dt.date, 
         console.print(f"[green]✓[/] {result.metrics} metrics, all rules pass "
                       f"({result.tables} metric tables, {result.models} models, {result.exposures} exposures "
                       f"checked{compared})")
-        return EXIT_OK
+        return EXIT_OK, 0
     table = Table(title="Governance check", title_justify="left", show_lines=False, expand=False)
     for column, style in (("metric", "bold"), ("field", "cyan"), ("problem", ""), ("what to do", "green"),
                           ("rule", "dim")):
@@ -70,11 +79,17 @@ def run_check(*, manifest_dir: Path | None, state: Path | None, today: dt.date, 
     for violation in result.violations:
         table.add_row(violation.subject, violation.field, violation.problem, violation.fix, violation.rule)
     console.print(table)
-    subjects = len({v.subject for v in result.violations})
-    rules = sorted({v.rule for v in result.violations})
-    console.print(f"[red]✗[/] {len(result.violations)} problems in {subjects} of {result.metrics} metrics, tables "
-                  f"and exposures (rules: {', '.join(rules)}){compared}")
-    return EXIT_FAILED
+    failing = [v for v in result.violations if v.rule not in warn_rules]
+    warnings = [v for v in result.violations if v.rule in warn_rules]
+    for label, violations in (("warnings", warnings), ("problems", failing)):
+        if not violations:
+            continue
+        subjects = len({v.subject for v in violations})
+        rules = sorted({v.rule for v in violations})
+        mark = "[red]✗[/]" if label == "problems" else "[yellow]![/]"
+        console.print(f"{mark} {len(violations)} {label} in {subjects} of {result.metrics} metrics, tables "
+                      f"and exposures (rules: {', '.join(rules)}){compared}")
+    return (EXIT_FAILED if failing else EXIT_OK), len(warnings)
 
 
 # --- catalog ------------------------------------------------------------------------------------

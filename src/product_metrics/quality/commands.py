@@ -107,17 +107,23 @@ def build_stages(project, settings: QualitySettings, docs_dir: Path | None, cons
     ]
 
 
-def governance_stage(project, console, result: StageResult, artifacts: dict[str, Path], today=None) -> bool:
+def governance_stage(project, console, result: StageResult, artifacts: dict[str, Path], today=None,
+                     warn_rules: frozenset[str] = frozenset()) -> bool:
     import datetime as dt
 
-    from product_metrics.governance.commands import EXIT_OK, run_check
+    from product_metrics.governance.commands import EXIT_OK, check_and_print
 
     manifest_dir = artifacts.get("target_path")
-    code = run_check(manifest_dir=manifest_dir, state=None, today=today or dt.date.today(),
-                     decisions=project.root / "DECISIONS.md", console=console)
-    result.detail = "all rules pass" if code == EXIT_OK else "metric metadata breaks governance rules"
+    code, warnings = check_and_print(manifest_dir=manifest_dir, state=None, today=today or dt.date.today(),
+                                     decisions=project.root / "DECISIONS.md", console=console,
+                                     warn_rules=warn_rules)
     if code != EXIT_OK:
+        result.detail = "metric metadata breaks governance rules"
         result.how_to_see_more = [f"rerun: product-metrics governance check --manifest-dir {manifest_dir}"]
+    elif warnings:
+        result.detail = f"no failing rule; {warnings} warnings ({', '.join(sorted(warn_rules))}, listed above)"
+    else:
+        result.detail = "all rules pass"
     return code == EXIT_OK
 
 
