@@ -173,20 +173,17 @@ def _dbt_stage(project, options: RefreshOptions, console, result, artifacts: dic
     return False
 
 
-# Governance findings that only the calendar brings: an overdue review is shown in a refresh, not
-# a failed refresh. The data is right, and the alerts after it must still run. `governance check`
-# and `build` still fail on it.
-REFRESH_WARN_RULES = frozenset({"review_overdue"})
-
-
 def _check_stages(project, options: RefreshOptions, settings, docs_dir, console, artifacts) -> list:
-    # The stages of `product-metrics build` after its dbt build, reused as they are.
+    # The stages of `product-metrics build` after its dbt build, reused as they are, except that
+    # governance findings only the calendar brings (an overdue review) are warnings: the data is
+    # right, and the alerts after it must still run.
+    from product_metrics.governance.rules import CALENDAR_RULES
     from product_metrics.quality.commands import Stage, governance_stage, quality_stage
 
     return [
         Stage("data quality", lambda result: quality_stage(project, settings, docs_dir, console, result)),
         Stage("governance", lambda result: governance_stage(project, console, result, artifacts,
-                                                            warn_rules=REFRESH_WARN_RULES)),
+                                                            warn_rules=CALENDAR_RULES)),
         Stage("alerts", lambda result: _alerts_stage(project, options, console, result, artifacts)),
     ]
 

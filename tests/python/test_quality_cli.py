@@ -104,6 +104,14 @@ def test_build_names_its_stages():
     assert [s.name for s in stages] == ["dbt build", "data quality", "governance"]
 
 
+def _manifest_without_an_owner(fixtures, tmp_path):
+    """The good fixture manifest with one metric's owner removed (rule missing_field)."""
+    manifest, semantic = fixtures.load_good()
+    first = next(name for name in (m["name"] for m in manifest["metrics"].values()))
+    del fixtures.governance(manifest, first)["owner"]
+    return fixtures.write(tmp_path / "broken", manifest, semantic)
+
+
 def test_build_governance_stage_checks_the_manifest_the_build_wrote(tmp_path):
     import datetime as dt
     import sys
@@ -125,10 +133,7 @@ def test_build_governance_stage_checks_the_manifest_the_build_wrote(tmp_path):
     assert governance_stage(project, console, good, {"target_path": fixtures.GOOD}, today=today)
     assert good.detail == "all rules pass"
 
-    manifest, semantic = fixtures.load_good()
-    first = next(name for name in (m["name"] for m in manifest["metrics"].values()))
-    del fixtures.governance(manifest, first)["owner"]
-    broken_dir = fixtures.write(tmp_path / "broken", manifest, semantic)
+    broken_dir = _manifest_without_an_owner(fixtures, tmp_path)
     broken = StageResult("governance")
     assert not governance_stage(project, console, broken, {"target_path": broken_dir}, today=today)
     assert "governance check --manifest-dir" in broken.how_to_see_more[0]
@@ -136,7 +141,7 @@ def test_build_governance_stage_checks_the_manifest_the_build_wrote(tmp_path):
 
 
 def test_governance_stage_can_report_overdue_reviews_as_warnings(tmp_path):
-    """A refresh shows overdue reviews without failing (refresh.REFRESH_WARN_RULES); any other
+    """A refresh shows overdue reviews without failing (rules.CALENDAR_RULES); any other
     violation still fails the stage, and without warn_rules an overdue review fails it."""
     import datetime as dt
     import sys
@@ -144,9 +149,9 @@ def test_governance_stage_can_report_overdue_reviews_as_warnings(tmp_path):
 
     from rich.console import Console
 
+    from product_metrics.governance.rules import CALENDAR_RULES
     from product_metrics.project import Project
     from product_metrics.quality.commands import StageResult, governance_stage
-    from product_metrics.refresh import REFRESH_WARN_RULES
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "governance"))
     import fixture_manifests as fixtures
@@ -160,14 +165,11 @@ def test_governance_stage_can_report_overdue_reviews_as_warnings(tmp_path):
 
     warned = StageResult("governance")
     assert governance_stage(project, console, warned, {"target_path": fixtures.GOOD}, today=years_later,
-                            warn_rules=REFRESH_WARN_RULES)
+                            warn_rules=CALENDAR_RULES)
     assert warned.detail.startswith("no failing rule; ") and "warnings (review_overdue" in warned.detail
     assert "review was due" in console.export_text()
 
-    manifest, semantic = fixtures.load_good()
-    first = next(name for name in (m["name"] for m in manifest["metrics"].values()))
-    del fixtures.governance(manifest, first)["owner"]
-    broken_dir = fixtures.write(tmp_path / "broken", manifest, semantic)
+    broken_dir = _manifest_without_an_owner(fixtures, tmp_path)
     broken = StageResult("governance")
     assert not governance_stage(project, console, broken, {"target_path": broken_dir}, today=years_later,
-                                warn_rules=REFRESH_WARN_RULES)
+                                warn_rules=CALENDAR_RULES)
