@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from product_metrics.project import Project
 from product_metrics.refresh import RefreshOptions, dbt_args, dbt_env, dbt_vars, test_window_start
 
 REPO = Path(__file__).resolve().parents[1]
@@ -173,8 +174,8 @@ class SizeResult:
 
 
 def _env(database: Path) -> dict[str, str]:
-    return {**os.environ, "DBT_PROFILES_DIR": str(REPO), "PRODUCT_METRICS_DUCKDB_PATH": str(database),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    """The environment product-metrics gives its dbt runs (Project.dbt_env), for every build measured."""
+    return Project(root=REPO, duckdb_path=database).dbt_env()
 
 
 def timed_child(command: list[str], env: dict[str, str]) -> Measure:

@@ -16,7 +16,9 @@
     when everything is (re)built: a full refresh, a first build or an empty table. Config
     `refresh_window_column`: the model's date column. Config `refresh_window_capped_at_cutoff`:
     the window also starts no later than the reporting cutoff, so rows a cutoff moved back in time
-    now excludes are deleted too.
+    now excludes are deleted too. Config `refresh_window_grain='week'`, for a model with one row per
+    week (the column holds its Monday): the window starts at the Monday of the week holding that
+    date, since a late row anywhere in a week changes the week's row.
 #}
 {% macro refresh_window_start() -%}
     {#- Unit tests have no table of their own (`this` is none): they test the full derivation. -#}
@@ -31,8 +33,13 @@
     {%- if late_days < 0 -%}
         {{ exceptions.raise_compiler_error("var product_metrics__late_arrival_days must be 0 or more, got " ~ late_days) }}
     {%- endif -%}
+    {%- set grain = config.get('refresh_window_grain', 'day') -%}
+    {%- if grain not in ('day', 'week') -%}
+        {{ exceptions.raise_compiler_error("Model " ~ this ~ ": refresh_window_grain must be 'day' or 'week', got " ~ grain) }}
+    {%- endif -%}
+    {%- set window_start = 'min(window_start)' if grain == 'day' else product_metrics.week_start('min(window_start)') -%}
     {%- set query -%}
-        select cast(min(window_start) as {{ dbt.type_string() }}) as window_start
+        select cast({{ window_start }} as {{ dbt.type_string() }}) as window_start
         from (
             select {{ product_metrics.add_days('max(' ~ column ~ ')', -late_days) }} as window_start
             from {{ this }}

@@ -96,15 +96,21 @@ INCREMENTAL_MODELS = {
     "staging.base_raw__orders": "order_date",
     "staging.base_raw__ai_suggestions": "created_date",
     "intermediate.int_events_rolled_up_to_user_days": "activity_date",
+    "intermediate.int_core_actions_rolled_up_to_user_weeks": "week_start",
 }
+# Models with one row per week (config refresh_window_grain='week'; the column holds the Monday).
+WEEKLY_MODELS = frozenset({"intermediate.int_core_actions_rolled_up_to_user_weeks"})
 LATE_ARRIVAL_DAYS = 3  # dbt_project.yml var product_metrics__late_arrival_days, which refresh never overrides
 
 
-def test_window_start(database: Path, late_days: int = LATE_ARRIVAL_DAYS) -> dt.date | None:
-    """The earliest refresh window start this incremental run can have: no incremental model
-    writes a row dated before it (macro refresh_window_start), so the data tests on them need only
-    the rows from it on (macro refresh_test_window). None, and every row tested, when a model has
-    no table or no dated row yet: then it is built in full."""
+def test_window_start(database: Path, late_days: int = LATE_ARRIVAL_DAYS, as_of: dt.date | None = None
+                      ) -> dt.date | None:
+    """The earliest date a row this incremental run writes can have (macro refresh_window_start),
+    so the data tests on the incremental models need only the rows from it on (macro
+    refresh_test_window). A weekly model rewrites whole weeks and its tests window on a week's last
+    day, so it counts with the last day of the first week it rewrites. With --as-of, the cutoff's
+    week is rewritten too (refresh_window_capped_at_cutoff). None, and every row tested, when a
+    model has no table or no dated row yet: then it is built in full."""
     import duckdb
 
     if not database.exists():
@@ -114,11 +120,23 @@ def test_window_start(database: Path, late_days: int = LATE_ARRIVAL_DAYS) -> dt.
             "select table_schema, table_name from information_schema.tables").fetchall()}
         if not set(INCREMENTAL_MODELS) <= existing:
             return None
-        latest = [con.execute(f"select max({column}) from {table}").fetchone()[0]
-                  for table, column in INCREMENTAL_MODELS.items()]
-    if any(date is None for date in latest):
+        latest = {table: con.execute(f"select max({column}) from {table}").fetchone()[0]
+                  for table, column in INCREMENTAL_MODELS.items()}
+    if any(date is None for date in latest.values()):
         return None
-    return min(latest) - dt.timedelta(days=late_days)
+    starts = [_first_rewritten(date - dt.timedelta(days=late_days), weekly=table in WEEKLY_MODELS)
+              for table, date in latest.items()]
+    if as_of is not None:
+        starts.append(as_of)
+    return min(starts)
+
+
+def _first_rewritten(window_start: dt.date, *, weekly: bool) -> dt.date:
+    """The date a data test windows on for the first row a model rewrites: the row's own date, or
+    for a weekly model the last day of the week holding the window start."""
+    if not weekly:
+        return window_start
+    return window_start - dt.timedelta(days=window_start.weekday()) + dt.timedelta(days=6)
 
 
 def dbt_args(options: RefreshOptions) -> list[str]:
@@ -157,7 +175,7 @@ def _dbt_stage(project, options: RefreshOptions, console, result, artifacts: dic
     from product_metrics.build_progress import dbt_build_with_progress
 
     # Read before dbt writes: the windows are computed from the rows the models hold now.
-    window_start = None if options.full_refresh else test_window_start(project.duckdb_path)
+    window_start = None if options.full_refresh else test_window_start(project.duckdb_path, as_of=options.as_of)
     run = dbt_build_with_progress(project, console, vars=dbt_vars(options), args=dbt_args(options),
                                   env=dbt_env(options, window_start))
     artifacts["target_path"] = run.target_path

@@ -44,3 +44,12 @@ def test_saved_parse_states_are_pruned(tmp_path, monkeypatch):
     kept = sorted(path.name for path in directory.iterdir())
     assert len(kept) == KEPT_PARSE_STATES and "current.msgpack" in kept
     assert not list(directory.glob("*.tmp"))
+
+
+def test_dbt_file_log_is_info_unless_the_caller_asks_for_debug(tmp_path, monkeypatch):
+    """dbt's debug file log writes every SQL statement: ~12 % of a 10M-event refresh."""
+    project = Project(root=REPO_ROOT, duckdb_path=tmp_path / "warehouse.duckdb")
+    monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
+    assert project.dbt_env()["DBT_LOG_LEVEL_FILE"] == "info"
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
+    assert project.dbt_env()["DBT_LOG_LEVEL_FILE"] == "debug"

@@ -206,23 +206,28 @@ def test_refresh_after_new_days_equals_full_rebuild_and_is_idempotent(before, fu
 
 
 def test_refresh_data_tests_cover_the_window_and_full_builds_every_row(before, tmp_path):
-    """An incremental refresh tests only the rows it could have written (the window of every
-    incremental model: the newest built day, 2026-06-28, minus the 3-day lookback); a full build
-    tests every row. Shown with a broken row planted before the window: the refresh does not see it
-    (the run that wrote it would have), `dbt test` without the var does."""
+    """An incremental refresh tests only the rows it could have written; a full build tests every
+    row. The window: the newest built day, Sunday 2026-06-28, minus the 3-day lookback is 06-25 for
+    the daily models; the weekly core-action model rewrites whole weeks from the Monday of its
+    newest week (06-22) minus 3 days, 06-19, i.e. from 06-15, whose week ends 06-21 (its tests window
+    on a week's last day). With --as-of the cutoff's week is rewritten: never later than the as-of
+    date. Shown with a broken row planted before the window: the refresh does not see it (the run
+    that wrote it would have), `dbt test` without the var does."""
     from product_metrics.refresh import test_window_start
 
     path = _copy(before[0], tmp_path)
-    assert test_window_start(path) == dt.date(2026, 6, 25)
+    assert test_window_start(path) == dt.date(2026, 6, 21)
+    assert test_window_start(path, as_of=dt.date(2026, 6, 10)) == dt.date(2026, 6, 10)
+    assert test_window_start(path, late_days=0) == dt.date(2026, 6, 28)
     assert test_window_start(tmp_path / "missing.duckdb") is None
     with duckdb.connect(str(path)) as con:
         # An old rejected event with a reason outside the spec's list, as a buggy run would have left it
         # (only audit.rejected_rows reads it, whose tests do not look at the reason's value).
         planted = con.execute("update staging.base_raw__events set rejection_reason = 'not_a_reason' where "
                               "source_key = (select min(source_key) from staging.base_raw__events where "
-                              "rejection_reason is not null and event_date < '2026-06-25') returning event_date"
+                              "rejection_reason is not null and event_date < '2026-06-21') returning event_date"
                               ).fetchall()
-    assert len(planted) == 1 and planted[0][0] < dt.date(2026, 6, 25)
+    assert len(planted) == 1 and planted[0][0] < dt.date(2026, 6, 21)
     _load_incoming(path)
     assert _refresh(path) == 0  # its data tests, windowed, passed
 

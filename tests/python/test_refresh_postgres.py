@@ -34,7 +34,7 @@ psycopg2 = pytest.importorskip("psycopg2")
 URL_ENV = "PRODUCT_METRICS_TEST_POSTGRES_URL"
 DEFAULT_URL = "postgresql+psycopg2://postgres@127.0.0.1:54329/postgres"
 DBT_USER, DBT_PASSWORD = "product_metrics_dbt", "product_metrics_dbt"
-SELECTION = ["-s", "+int_events_rolled_up_to_user_days", "+rejected_rows"]
+SELECTION = ["-s", "+int_events_rolled_up_to_user_days", "+int_core_actions_rolled_up_to_user_weeks", "+rejected_rows"]
 NO_SAMPLES = {"product_metrics__use_sample_data": False}
 
 

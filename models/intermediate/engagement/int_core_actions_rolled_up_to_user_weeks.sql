@@ -1,5 +1,16 @@
 -- One row per user and week (Monday start) in which the user did the core-action event
 -- (var product_metrics__core_action_event_name) before the cutoff, with how many times.
+-- Incremental (issue 6): a refresh re-derives whole weeks from the Monday of its window's first
+-- day on (a late event changes its week's count); a cutoff moved back removes the weeks after it.
+{{ config(
+    materialized=product_metrics.refresh_materialization(),
+    incremental_strategy='replace_window',
+    refresh_window_column='week_start',
+    refresh_window_grain='week',
+    refresh_window_capped_at_cutoff=true,
+    on_schema_change='fail',
+) }}
+{% set window_start = product_metrics.refresh_window_start() %}
 {% set core_action = var('product_metrics__core_action_event_name', 'core_action') %}
 
 with
@@ -21,6 +32,8 @@ core_actions as (
     where
         events.event_name = '{{ core_action }}'
         and events.event_date < cutoff.cutoff_date
+        -- The window starts on a Monday: every event of the weeks it re-derives.
+        and {{ product_metrics.in_refresh_window('events.event_date', window_start) }}
 )
 
 select
