@@ -18,7 +18,10 @@
     the window also starts no later than the reporting cutoff, so rows a cutoff moved back in time
     now excludes are deleted too. Config `refresh_window_grain='week'`, for a model with one row per
     week (the column holds its Monday): the window starts at the Monday of the week holding that
-    date, since a late row anywhere in a week changes the week's row.
+    date, since a late row anywhere in a week changes the week's row. Config
+    `refresh_window_state`: the expression, over the model's rows, whose newest date says how far
+    the model was derived (default: the window column); config `refresh_window_reach_days`: how many
+    days before the date of a changed input row the rows it can change start (default 0).
 #}
 {% macro refresh_window_start() -%}
     {#- Unit tests have no table of their own (`this` is none): they test the full derivation. -#}
@@ -37,11 +40,14 @@
     {%- if grain not in ('day', 'week') -%}
         {{ exceptions.raise_compiler_error("Model " ~ this ~ ": refresh_window_grain must be 'day' or 'week', got " ~ grain) }}
     {%- endif -%}
-    {%- set window_start = 'min(window_start)' if grain == 'day' else product_metrics.week_start('min(window_start)') -%}
+    {%- set reach_days = config.get('refresh_window_reach_days', 0) | int -%}
+    {%- set state = config.get('refresh_window_state', column) -%}
+    {%- set earliest = product_metrics.add_days('min(window_start)', -reach_days) -%}
+    {%- set window_start = earliest if grain == 'day' else product_metrics.week_start(earliest) -%}
     {%- set query -%}
         select cast({{ window_start }} as {{ dbt.type_string() }}) as window_start
         from (
-            select {{ product_metrics.add_days('max(' ~ column ~ ')', -late_days) }} as window_start
+            select {{ product_metrics.add_days('max(' ~ state ~ ')', -late_days) }} as window_start
             from {{ this }}
             {%- if config.get('refresh_window_capped_at_cutoff', false) %}
             union all

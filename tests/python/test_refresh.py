@@ -313,6 +313,26 @@ def test_row_older_than_the_window_fails_loudly_until_full_refresh(before, tmp_p
     assert any(r[0] == "very-late-1" for r in snapshot(path)["staging.base_raw__events"])
 
 
+def test_old_user_loaded_late_fails_loudly_until_full_refresh(before, tmp_path):
+    """A refresh keeps the activation of users who signed up before its window, so an old user
+    whose row arrives late is not in int_users_activated: a test fails the refresh instead of a
+    silently smaller activation cohort."""
+    path = _copy(before[0], tmp_path)
+    _load_incoming(path)
+    with duckdb.connect(str(path)) as con:
+        con.execute("insert into raw.users by name select * replace ('late-old-user-1' as user_id) from raw.users "
+                    "where try_cast(signed_up_at as timestamp) < '2026-03-01' order by user_id limit 1")
+    console = Console(width=200, record=True)
+    code = run_refresh(database=path, options=RefreshOptions(checks=False), settings=None, docs_dir=None,
+                       console=console)
+    printed = console.export_text()
+    assert code == 1
+    assert "assert_activation_has_each_cohorted_user" in printed and "refresh --full-refresh" in printed
+
+    assert _refresh(path, full_refresh=True) == 0
+    assert any(r[0] == "late-old-user-1" for r in snapshot(path)["intermediate.int_users_activated"])
+
+
 def test_lock_is_refused_while_held_and_free_after(tmp_path):
     from product_metrics.refresh import RefreshLocked, refresh_lock
 

@@ -3,8 +3,8 @@ strategy give there what a full refresh gives, on the scenario of test_refresh.p
 late events, duplicates of old and new ids, a late event of an old cohort).
 
 Needs the PostgreSQL server of `scripts/start_postgres.sh` (or PRODUCT_METRICS_TEST_POSTGRES_URL);
-skipped without one, except under CI (CI=true), where it fails. Only the event path and the other
-base models are run (`dbt run`): the metric tables are recomputed from them in full on every run.
+skipped without one, except under CI (CI=true), where it fails. Only the incremental models and
+what they read are run (`dbt run`): the metric tables are recomputed from them in full on every run.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ psycopg2 = pytest.importorskip("psycopg2")
 URL_ENV = "PRODUCT_METRICS_TEST_POSTGRES_URL"
 DEFAULT_URL = "postgresql+psycopg2://postgres@127.0.0.1:54329/postgres"
 DBT_USER, DBT_PASSWORD = "product_metrics_dbt", "product_metrics_dbt"
-SELECTION = ["-s", "+int_events_rolled_up_to_user_days", "+int_core_actions_rolled_up_to_user_weeks", "+rejected_rows"]
+SELECTION = ["-s", "+int_events_rolled_up_to_user_days", "+int_core_actions_rolled_up_to_user_weeks",
+             "+int_users_activated", "+rejected_rows"]
 NO_SAMPLES = {"product_metrics__use_sample_data": False}
 
 

@@ -3,17 +3,37 @@
 -- of signup (var product_metrics__activation_window_days; an event exactly N days later counts).
 -- The one definition of activation: fct_activation_weekly, fct_aarrr_monthly and the semantic
 -- layer all count these rows.
+-- Incremental (issue 6): a user's row depends only on their events in the N days after signup, so
+-- a refresh re-derives the users who signed up at most N + 2 days (a DST hour, a time-zone day)
+-- before its window, and keeps the others. The window comes from the newest activation kept (an
+-- event date, never later than the events it was derived from); a cutoff moved back re-derives
+-- from there. Old users loaded or changed late are caught by the test
+-- assert_activation_has_each_cohorted_user (then: refresh --full-refresh).
 {% set activation_event = var('product_metrics__activation_event_name', 'core_action') %}
 {% set window_days = var('product_metrics__activation_window_days', 7) | int %}
+{{ config(
+    materialized=product_metrics.refresh_materialization(),
+    incremental_strategy='replace_window',
+    refresh_window_column='signup_date',
+    refresh_window_state='cast(activated_at as date)',
+    refresh_window_reach_days=window_days + 2,
+    refresh_window_capped_at_cutoff=true,
+    on_schema_change='fail',
+) }}
+{% set window_start = product_metrics.refresh_window_start() %}
 
 with
 
 users as (
     select * from {{ ref('int_users_cohorted') }}
+    where {{ product_metrics.in_refresh_window('signup_date', window_start) }}
 ),
 
+-- Staging rejects events dated before their user's signup date: none of these users' events is
+-- dated before the window.
 events as (
     select * from {{ ref('stg_raw__events') }}
+    where {{ product_metrics.in_refresh_window('event_date', window_start) }}
 ),
 
 cutoff as (
