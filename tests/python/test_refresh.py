@@ -297,40 +297,51 @@ def test_concurrent_refresh_is_refused_and_full_refresh_rebuilds(before, full_re
 def test_row_older_than_the_window_fails_loudly_until_full_refresh(before, tmp_path):
     """What the lookback cannot catch: a raw row dated before the window. The reconciliation test
     (raw = accepted + rejected) fails the refresh instead of leaving it silently out."""
-    path = _copy(before[0], tmp_path)
+    rebuilt = _fails_naming_then_full_refresh(
+        _copy(before[0], tmp_path), "assert_raw_rows_reconcile",
+        late_load="insert into raw.events select 'very-late-1', user_id, '2026-04-02 12:00:00', 'page_view' "
+                  "from raw.events where try_cast(occurred_at as timestamp) is not null limit 1")
+    assert any(r[0] == "very-late-1" for r in rebuilt["staging.base_raw__events"])
+
+
+def _fails_naming_then_full_refresh(path: Path, failing_test: str, *, late_load: str) -> dict[str, list[tuple]]:
+    """After the new days and `late_load` (SQL), the refresh fails, naming the test and
+    `--full-refresh`; a full refresh then passes. Returns the rebuilt tables."""
     _load_incoming(path)
     with duckdb.connect(str(path)) as con:
-        con.execute("insert into raw.events select 'very-late-1', user_id, '2026-04-02 12:00:00', 'page_view' "
-                    "from raw.events where try_cast(occurred_at as timestamp) is not null limit 1")
+        con.execute(late_load)
     console = Console(width=200, record=True)
     code = run_refresh(database=path, options=RefreshOptions(checks=False), settings=None, docs_dir=None,
                        console=console)
     printed = console.export_text()
     assert code == 1
-    assert "assert_raw_rows_reconcile" in printed and "product-metrics refresh --full-refresh" in printed
-
+    assert failing_test in printed and "product-metrics refresh --full-refresh" in printed
     assert _refresh(path, full_refresh=True) == 0
-    assert any(r[0] == "very-late-1" for r in snapshot(path)["staging.base_raw__events"])
+    return snapshot(path)
 
 
 def test_old_user_loaded_late_fails_loudly_until_full_refresh(before, tmp_path):
     """A refresh keeps the activation of users who signed up before its window, so an old user
     whose row arrives late is not in int_users_activated: a test fails the refresh instead of a
     silently smaller activation cohort."""
-    path = _copy(before[0], tmp_path)
-    _load_incoming(path)
-    with duckdb.connect(str(path)) as con:
-        con.execute("insert into raw.users by name select * replace ('late-old-user-1' as user_id) from raw.users "
-                    "where try_cast(signed_up_at as timestamp) < '2026-03-01' order by user_id limit 1")
-    console = Console(width=200, record=True)
-    code = run_refresh(database=path, options=RefreshOptions(checks=False), settings=None, docs_dir=None,
-                       console=console)
-    printed = console.export_text()
-    assert code == 1
-    assert "assert_activation_has_each_cohorted_user" in printed and "refresh --full-refresh" in printed
+    rebuilt = _fails_naming_then_full_refresh(
+        _copy(before[0], tmp_path), "assert_activation_has_each_cohorted_user",
+        late_load="insert into raw.users by name select * replace ('late-old-user-1' as user_id) from raw.users "
+                  "where try_cast(signed_up_at as timestamp) < '2026-03-01' order by user_id limit 1")
+    assert any(r[0] == "late-old-user-1" for r in rebuilt["intermediate.int_users_activated"])
 
-    assert _refresh(path, full_refresh=True) == 0
-    assert any(r[0] == "late-old-user-1" for r in snapshot(path)["intermediate.int_users_activated"])
+
+def test_a_kept_north_star_week_that_differs_from_the_lifecycle_fails(before, tmp_path):
+    """The guard of the incremental north star: its weeks before a refresh window are kept while
+    the lifecycle table is rebuilt, so a kept week must still match it."""
+    path = _copy(before[0], tmp_path)
+    selection = ["test", "-s", "assert_north_star_drivers_match_lifecycle"]
+    assert run_dbt(Project(root=REPO_ROOT, duckdb_path=path), selection, vars=NO_SAMPLES).success
+    with duckdb.connect(str(path)) as con:
+        con.execute("update metrics.fct_north_star_weekly set dormant_users = dormant_users + 1 "
+                    "where week_start = (select min(week_start) from metrics.fct_north_star_weekly)")
+    failed = run_dbt(Project(root=REPO_ROOT, duckdb_path=path), selection, vars=NO_SAMPLES).failed_nodes()
+    assert [n.unique_id for n in failed] == ["test.product_metrics.assert_north_star_drivers_match_lifecycle"]
 
 
 def test_lock_is_refused_while_held_and_free_after(tmp_path):

@@ -1,20 +1,38 @@
 -- The north star per week (Monday start): weekly active users who did the core action at least k
 -- times that week (var product_metrics__north_star_min_core_actions), with its drivers alongside.
 -- The active-user drivers are read from fct_user_lifecycle_weekly, not counted a second time.
+-- Incremental (issue 6): a week's row reads only that week's rows of its three inputs, and a late
+-- event changes no lifecycle status before its own week, so a refresh re-derives whole weeks from
+-- the Monday of its window. The window comes from the newest week with an active user (never later
+-- than the user-days it was derived from); a cutoff moved back re-derives from the cutoff's week.
+{{ config(
+    materialized=product_metrics.refresh_materialization(),
+    incremental_strategy='replace_window',
+    refresh_window_column='week_start',
+    refresh_window_grain='week',
+    refresh_window_state='case when weekly_active_users > 0 then week_start end',
+    refresh_window_capped_at_cutoff=true,
+    on_schema_change='fail',
+) }}
+-- depends_on: {{ ref('int_reporting_cutoff') }} (the window's cap, read by refresh_window_start)
+{% set window_start = product_metrics.refresh_window_start() %}
 {% set min_core_actions = var('product_metrics__north_star_min_core_actions', 3) | int %}
 
 with
 
 lifecycle as (
     select * from {{ ref('fct_user_lifecycle_weekly') }}
+    where {{ product_metrics.in_refresh_window('week_start', window_start) }}
 ),
 
 core_action_weeks as (
     select * from {{ ref('int_core_actions_rolled_up_to_user_weeks') }}
+    where {{ product_metrics.in_refresh_window('week_start', window_start) }}
 ),
 
 user_days as (
     select * from {{ ref('int_events_rolled_up_to_user_days') }}
+    where {{ product_metrics.in_refresh_window('activity_date', window_start) }}
 ),
 
 active_user_weeks as (
