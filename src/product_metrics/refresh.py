@@ -90,16 +90,15 @@ def dbt_env(options: RefreshOptions, test_window_start: dt.date | None = None) -
     return {TEST_WINDOW_ENV: test_window_start.isoformat()}
 
 
-# The incremental models and their window columns (config refresh_window_column).
+# The incremental models whose data tests are windowed: their window columns and grains (configs
+# refresh_window_column and refresh_window_grain; a weekly column holds the week's Monday).
 INCREMENTAL_MODELS = {
-    "staging.base_raw__events": "event_date",
-    "staging.base_raw__orders": "order_date",
-    "staging.base_raw__ai_suggestions": "created_date",
-    "intermediate.int_events_rolled_up_to_user_days": "activity_date",
-    "intermediate.int_core_actions_rolled_up_to_user_weeks": "week_start",
+    "staging.base_raw__events": ("event_date", "day"),
+    "staging.base_raw__orders": ("order_date", "day"),
+    "staging.base_raw__ai_suggestions": ("created_date", "day"),
+    "intermediate.int_events_rolled_up_to_user_days": ("activity_date", "day"),
+    "intermediate.int_core_actions_rolled_up_to_user_weeks": ("week_start", "week"),
 }
-# Models with one row per week (config refresh_window_grain='week'; the column holds the Monday).
-WEEKLY_MODELS = frozenset({"intermediate.int_core_actions_rolled_up_to_user_weeks"})
 LATE_ARRIVAL_DAYS = 3  # dbt_project.yml var product_metrics__late_arrival_days, which refresh never overrides
 
 
@@ -120,12 +119,12 @@ def test_window_start(database: Path, late_days: int = LATE_ARRIVAL_DAYS, as_of:
             "select table_schema, table_name from information_schema.tables").fetchall()}
         if not set(INCREMENTAL_MODELS) <= existing:
             return None
-        latest = {table: con.execute(f"select max({column}) from {table}").fetchone()[0]
-                  for table, column in INCREMENTAL_MODELS.items()}
-    if any(date is None for date in latest.values()):
+        latest = [(con.execute(f"select max({column}) from {table}").fetchone()[0], grain)
+                  for table, (column, grain) in INCREMENTAL_MODELS.items()]
+    if any(date is None for date, _ in latest):
         return None
-    starts = [_first_rewritten(date - dt.timedelta(days=late_days), weekly=table in WEEKLY_MODELS)
-              for table, date in latest.items()]
+    starts = [_first_rewritten(date - dt.timedelta(days=late_days), weekly=grain == "week")
+              for date, grain in latest]
     if as_of is not None:
         starts.append(as_of)
     return min(starts)
