@@ -63,12 +63,18 @@
 {%- endmacro %}
 
 
-{# A predicate: the date lies in the refresh window (always true on a full build). #}
-{% macro in_refresh_window(date_expression, window_start) -%}
+{#
+    A predicate: the date lies in the refresh window (always true on a full build). With
+    `reach_days`, the window is widened by that many days before its start: the input rows a model
+    reads to re-derive its window (a rolling N-day count reads N - 1 days before the window).
+#}
+{% macro in_refresh_window(date_expression, window_start, reach_days=0) -%}
     {%- if window_start is none -%}
         true
-    {%- else -%}
+    {%- elif reach_days == 0 -%}
         {{ date_expression }} >= cast('{{ window_start }}' as date)
+    {%- else -%}
+        {{ date_expression }} >= {{ product_metrics.add_days("cast('" ~ window_start ~ "' as date)", -reach_days) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -128,15 +134,22 @@
 {#
     Incremental strategy `replace_window`: delete the refresh window (and the undated rows, which
     every run re-derives) from the table, insert the rows the model selected for it. dbt runs both in
-    the model's transaction, so a killed run leaves the table as it was.
+    the model's transaction, so a killed run leaves the table as it was. Config
+    `refresh_window_unique_key`, for a model with one row per key whose date moves forward (a
+    user's last active date): the rows of the keys the model re-derived are deleted too, wherever
+    their old date lies.
 #}
 {% macro get_incremental_replace_window_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set column = config.get('refresh_window_column') -%}
+    {%- set unique_key = config.get('refresh_window_unique_key') -%}
     {%- set window_start = product_metrics.refresh_window_start() -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ target }}
-    where {{ column }} is null or {{ product_metrics.in_refresh_window(column, window_start) }};
+    where {{ column }} is null or {{ product_metrics.in_refresh_window(column, window_start) }}
+    {%- if unique_key %}
+        or {{ unique_key }} in (select rederived.{{ unique_key }} from {{ arg_dict['temp_relation'] }} as rederived)
+    {%- endif %};
 
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}

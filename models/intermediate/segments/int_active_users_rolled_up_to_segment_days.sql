@@ -7,11 +7,25 @@
 -- the users counted on a date are a running sum of +1 at interval starts and -1 after interval ends,
 -- here partitioned by segment. A user is in exactly one segment of each dimension, so the changes are
 -- summed per date and combination of dimension values first, then rolled up to each dimension.
+-- Incremental (issue 6), as fct_stickiness_daily: a refresh re-derives the dates of its window
+-- from the user-days of N - 1 days before it on, for every segment already counted and every new one.
+{{ config(
+    materialized=product_metrics.refresh_materialization(),
+    incremental_strategy='replace_window',
+    refresh_window_column='activity_date',
+    refresh_window_state='case when dau > 0 then activity_date end',
+    refresh_window_capped_at_cutoff=true,
+    on_schema_change='fail',
+) }}
+{% set window_start = product_metrics.refresh_window_start() %}
+{% set mau_days = var('product_metrics__mau_window_days', 30) | int %}
 
 with
 
 user_days as (
     select * from {{ ref('int_events_rolled_up_to_user_days') }}
+    -- An interval opened before this reach ends before the window: it counts on no date derived.
+    where {{ product_metrics.in_refresh_window('activity_date', window_start, reach_days=mau_days - 1) }}
 ),
 
 users as (
@@ -29,27 +43,37 @@ user_intervals as (
 -- Users sharing all four dimension values form one combination (a few hundred of them): the
 -- intervals are counted per combination number, not per four text columns (with the separate
 -- aggregates below, ~45% less time on 2M user-days; DECISIONS.md).
-user_combinations as (
+combinations as (
     select
-        user_id,
         country,
         platform,
         acquisition_channel,
         signup_cohort_month,
-        dense_rank() over (
+        row_number() over (
             order by country, platform, acquisition_channel, signup_cohort_month
         ) as combination_id
-    from users
+    from (
+        select distinct
+            country,
+            platform,
+            acquisition_channel,
+            signup_cohort_month
+        from users
+    ) as distinct_combinations
 ),
 
-combinations as (
-    select distinct
-        combination_id,
-        country,
-        platform,
-        acquisition_channel,
-        signup_cohort_month
-    from user_combinations
+-- Numbered once per combination, then joined to the users (none of the four values is null): a
+-- join instead of a window sorting every user (1.0 s against 0.1 s on 2M users).
+user_combinations as (
+    select
+        users.user_id,
+        combinations.combination_id
+    from users
+    inner join combinations
+        on users.country = combinations.country
+            and users.platform = combinations.platform
+            and users.acquisition_channel = combinations.acquisition_channel
+            and users.signup_cohort_month = combinations.signup_cohort_month
 ),
 
 user_day_combinations as (
@@ -160,13 +184,28 @@ segment_changes as (
     ) }}
 ),
 
--- A segment's earliest change is the +1 of its first active day.
+-- A segment's earliest change is the +1 of its first active day. On a refresh, a segment with rows
+-- already has a row on every date to the cutoff, though no user-day read may be its own.
 segment_first_dates as (
     select
         dimension_name,
         dimension_value,
         min(change_date) as first_activity_date
-    from segment_changes
+    from (
+        select
+            dimension_name,
+            dimension_value,
+            change_date
+        from segment_changes
+        {%- if window_start is not none %}
+        union all
+        select distinct
+            dimension_name,
+            dimension_value,
+            cast('{{ window_start }}' as date) as change_date
+        from {{ this }}
+        {%- endif %}
+    ) as segment_dates_known
     group by dimension_name, dimension_value
 ),
 
@@ -213,3 +252,4 @@ select
     cast(wau as {{ dbt.type_bigint() }}) as wau,
     cast(mau as {{ dbt.type_bigint() }}) as mau
 from counted
+where {{ product_metrics.in_refresh_window('activity_date', window_start) }}

@@ -5,12 +5,33 @@
 -- next one. A user's intervals never overlap, so the users counted on a date are the
 -- intervals covering it: a running sum of +1 at each interval start and -1 after each end.
 -- One pass over the user-days, whatever N is.
+-- Incremental (issue 6): a date's counts read only the user-days of the N days up to it, so a
+-- refresh re-derives the dates of its window from the user-days of N - 1 days before it on. The
+-- window comes from the newest date with an active user (the user-days' own newest date); a
+-- cutoff moved back re-derives from the cutoff.
+{{ config(
+    materialized=product_metrics.refresh_materialization(),
+    incremental_strategy='replace_window',
+    refresh_window_column='activity_date',
+    refresh_window_state='case when dau > 0 then activity_date end',
+    refresh_window_capped_at_cutoff=true,
+    on_schema_change='fail',
+) }}
+{% set window_start = product_metrics.refresh_window_start() %}
 {% set mau_days = var('product_metrics__mau_window_days', 30) | int %}
 
 with
 
 user_days as (
     select * from {{ ref('int_events_rolled_up_to_user_days') }}
+    -- An interval opened before this reach ends before the window: it counts on no date derived.
+    where {{ product_metrics.in_refresh_window('activity_date', window_start, reach_days=mau_days - 1) }}
+),
+
+-- The first activity date of all history (is_full_window): a min over one column.
+first_activity as (
+    select min(activity_date) as first_activity_date
+    from {{ ref('int_events_rolled_up_to_user_days') }}
 ),
 
 cutoff as (
@@ -87,21 +108,24 @@ daily_changes as (
     group by change_date
 ),
 
+-- The running sums start at the first user-day read (on a refresh, N - 1 days before the window).
 bounds as (
     select
-        min(user_days.activity_date) as first_activity_date,
+        min(user_days.activity_date) as first_read_date,
+        max(first_activity.first_activity_date) as first_activity_date,
         max(cutoff.cutoff_date) as cutoff_date
     from user_days
+    cross join first_activity
     cross join cutoff
 ),
 
 dates as (
     select
-        {{ add_days('bounds.first_activity_date', 'numbers.n') }} as activity_date,
+        {{ add_days('bounds.first_read_date', 'numbers.n') }} as activity_date,
         bounds.first_activity_date
     from bounds
     inner join {{ integer_series() }} as numbers
-        on numbers.n < {{ dbt.datediff('bounds.first_activity_date', 'bounds.cutoff_date', 'day') }}
+        on numbers.n < {{ dbt.datediff('bounds.first_read_date', 'bounds.cutoff_date', 'day') }}
 ),
 
 counted as (
@@ -125,3 +149,4 @@ select
     -- The whole N-day window ending this date lies on or after the first activity date.
     {{ add_days('activity_date', 1 - mau_days) }} >= first_activity_date as is_full_window
 from counted
+where {{ product_metrics.in_refresh_window('activity_date', window_start) }}
