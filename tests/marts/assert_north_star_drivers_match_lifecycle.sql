@@ -1,6 +1,7 @@
 -- fct_north_star_weekly has one row per week of fct_user_lifecycle_weekly, with the same lifecycle
--- counts. A refresh keeps the north star's weeks before its window while the lifecycle table is
--- rebuilt in full every run: a kept week that a full rebuild would change fails here, not silently.
+-- counts. A refresh keeps the weeks of both before its window, each from its own table: a kept
+-- week on which they part fails here, not silently (the lifecycle's own counts are checked against
+-- the user-days by assert_lifecycle_accounts_for_active_users).
 -- Returns the weeks that differ. Fix: product-metrics refresh --full-refresh.
 with
 

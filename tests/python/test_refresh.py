@@ -331,17 +331,24 @@ def test_old_user_loaded_late_fails_loudly_until_full_refresh(before, tmp_path):
     assert any(r[0] == "late-old-user-1" for r in rebuilt["intermediate.int_users_activated"])
 
 
-def test_a_kept_north_star_week_that_differs_from_the_lifecycle_fails(before, tmp_path):
-    """The guard of the incremental north star: its weeks before a refresh window are kept while
-    the lifecycle table is rebuilt, so a kept week must still match it."""
+@pytest.mark.parametrize(("guard", "planted"), [
+    # The incremental north star keeps its weeks before a refresh window: they must match the lifecycle.
+    ("assert_north_star_drivers_match_lifecycle",
+     ("update metrics.fct_north_star_weekly set dormant_users = dormant_users + 1 "
+      "where week_start = (select min(week_start) from metrics.fct_north_star_weekly)")),
+    # The incremental lifecycle must account for the week's active users, counted from the user-days.
+    ("assert_lifecycle_accounts_for_active_users",
+     ("update metrics.fct_user_lifecycle_weekly set users = users + 1 where lifecycle_status = 'resurrecting' "
+      "and week_start = (select max(week_start) from metrics.fct_user_lifecycle_weekly)")),
+])
+def test_a_kept_week_that_breaks_its_guard_fails(before, tmp_path, guard, planted):
     path = _copy(before[0], tmp_path)
-    selection = ["test", "-s", "assert_north_star_drivers_match_lifecycle"]
+    selection = ["test", "-s", guard]
     assert run_dbt(Project(root=REPO_ROOT, duckdb_path=path), selection, vars=NO_SAMPLES).success
     with duckdb.connect(str(path)) as con:
-        con.execute("update metrics.fct_north_star_weekly set dormant_users = dormant_users + 1 "
-                    "where week_start = (select min(week_start) from metrics.fct_north_star_weekly)")
+        con.execute(planted)
     failed = run_dbt(Project(root=REPO_ROOT, duckdb_path=path), selection, vars=NO_SAMPLES).failed_nodes()
-    assert [n.unique_id for n in failed] == ["test.product_metrics.assert_north_star_drivers_match_lifecycle"]
+    assert [n.unique_id for n in failed] == [f"test.product_metrics.{guard}"]
 
 
 def test_lock_is_refused_while_held_and_free_after(tmp_path):

@@ -2,10 +2,50 @@
 -- new (their first active week), returning (active last week too) or resurrecting (not active last
 -- week, active some week before); dormant users were active last week and not this week. Every week
 -- from the first active week to the cutoff's week has a row for each of the four statuses.
+-- Incremental (issue 6): a user's status in a week depends on that week, the week before and
+-- whether they were active at all before, so a refresh re-derives whole weeks from the Monday of
+-- its window, from the user-days of the week before it on and, for the users active there, whether
+-- they were active earlier. The window comes from the newest week with an active user (never later
+-- than the user-days it was derived from); a cutoff moved back re-derives from the cutoff's week.
+{{ config(
+    materialized=product_metrics.refresh_materialization(),
+    incremental_strategy='replace_window',
+    refresh_window_column='week_start',
+    refresh_window_grain='week',
+    refresh_window_state="case when lifecycle_status <> 'dormant' and users > 0 then week_start end",
+    refresh_window_capped_at_cutoff=true,
+    on_schema_change='fail',
+) }}
+{% set window_start = product_metrics.refresh_window_start() %}
+
 with
 
 user_days as (
     select * from {{ ref('int_events_rolled_up_to_user_days') }}
+    -- The window starts on a Monday: its first week's returning and dormant users need the week before.
+    where {{ product_metrics.in_refresh_window('activity_date', window_start, reach_days=7) }}
+),
+
+-- The first active week of all history, where the grid of weeks starts: a min over one column.
+first_activity as (
+    select {{ week_start('min(activity_date)') }} as first_week_start
+    from {{ ref('int_events_rolled_up_to_user_days') }}
+),
+
+-- On a refresh, the users read who were active before the days read: their first week read is not
+-- their first active week. None on a full build, which reads every user-day.
+users_active_before as (
+    {%- if window_start is none %}
+    select user_days.user_id
+    from user_days
+    where 1 = 0
+    {%- else %}
+    select distinct earlier_days.user_id
+    from {{ ref('int_events_rolled_up_to_user_days') }} as earlier_days
+    where
+        not ({{ product_metrics.in_refresh_window('earlier_days.activity_date', window_start, reach_days=7) }})
+        and earlier_days.user_id in (select user_days.user_id from user_days)
+    {%- endif %}
 ),
 
 cutoff as (
@@ -35,14 +75,18 @@ last_week as (
 
 active_statuses as (
     select
-        user_id,
-        week_start,
+        user_weeks_in_sequence.user_id,
+        user_weeks_in_sequence.week_start,
         case
-            when previous_active_week is null then 'new'
-            when previous_active_week = {{ add_days('week_start', -7) }} then 'returning'
-            else 'resurrecting'
+            when user_weeks_in_sequence.previous_active_week = {{ add_days('user_weeks_in_sequence.week_start', -7) }}
+                then 'returning'
+            when user_weeks_in_sequence.previous_active_week is not null
+                or users_active_before.user_id is not null
+                then 'resurrecting'
+            else 'new'
         end as lifecycle_status
     from user_weeks_in_sequence
+    left join users_active_before on user_weeks_in_sequence.user_id = users_active_before.user_id
 ),
 
 -- A user goes dormant the week after an active week not followed by another active week.
@@ -78,7 +122,7 @@ status_counts as (
 
 weeks as (
     select {{ add_days('first_week.first_week_start', 'numbers.n * 7') }} as week_start
-    from (select min(week_start) as first_week_start from user_weeks) as first_week
+    from first_activity as first_week
     cross join last_week
     inner join {{ integer_series() }} as numbers
         on {{ add_days('first_week.first_week_start', 'numbers.n * 7') }} <= last_week.last_week_start
@@ -114,3 +158,4 @@ left join status_counts
     on
         grid.week_start = status_counts.week_start
         and grid.lifecycle_status = status_counts.lifecycle_status
+where {{ product_metrics.in_refresh_window('grid.week_start', window_start) }}
