@@ -6,8 +6,12 @@ users as (
     select * from {{ ref('int_users_cohorted') }}
 ),
 
-user_days as (
-    select * from {{ ref('int_events_rolled_up_to_user_days') }}
+cohort_period_activity as (
+    select * from {{ ref('int_active_users_rolled_up_to_cohort_periods') }}
+),
+
+last_active as (
+    select * from {{ ref('int_users_last_active') }}
 ),
 
 cutoff as (
@@ -37,58 +41,32 @@ cohort_sizes as (
     group by cohort_granularity, cohort_start
 ),
 
--- The weeks and months each user was active in, each once however many days: fewer rows to join
--- to the cohorts than the user-days. A cohort week starts on the same weekday as the week_start
--- of a date, so whole weeks from it to a date equal whole weeks to that date's week start.
-user_periods as (
-    select distinct
-        'week' as cohort_granularity,
-        user_id,
-        {{ week_start('activity_date') }} as active_period_start
-    from user_days
-    union all
-    select distinct
-        'month' as cohort_granularity,
-        user_id,
-        {{ month_start('activity_date') }} as active_period_start
-    from user_days
-),
-
--- Each user's active periods: one row per (user, period) however many days they were active.
-active_periods as (
-    select
-        cohort_members.cohort_granularity,
-        cohort_members.cohort_start,
-        cohort_members.user_id,
-        case cohort_members.cohort_granularity
-            when 'week' then {{ weeks_between('cohort_members.cohort_start', 'user_periods.active_period_start') }}
-            else {{ months_between('cohort_members.cohort_start', 'user_periods.active_period_start') }}
-        end as period_number
-    from cohort_members
-    inner join user_periods
-        on cohort_members.user_id = user_periods.user_id
-            and cohort_members.cohort_granularity = user_periods.cohort_granularity
-),
-
+-- The users of each cohort active in each period, counted per calendar period upstream. A cohort
+-- week starts on the same weekday as the week_start of a date, so whole weeks from it to a
+-- period's start are the period number.
 retained as (
     select
         cohort_granularity,
         cohort_start,
-        period_number,
-        count(*) as retained_users
-    from active_periods
-    group by cohort_granularity, cohort_start, period_number
+        case cohort_granularity
+            when 'week' then {{ weeks_between('cohort_start', 'period_start') }}
+            else {{ months_between('cohort_start', 'period_start') }}
+        end as period_number,
+        active_users as retained_users
+    from cohort_period_activity
 ),
 
--- A user is "retained or after" in every period up to their last active one.
+-- A user is "retained or after" in every period up to the one holding their last active day.
 last_active_periods as (
     select
-        cohort_granularity,
-        cohort_start,
-        user_id,
-        max(period_number) as last_period_number
-    from active_periods
-    group by cohort_granularity, cohort_start, user_id
+        cohort_members.cohort_granularity,
+        cohort_members.cohort_start,
+        case cohort_members.cohort_granularity
+            when 'week' then {{ weeks_between('cohort_members.cohort_start', week_start('last_active.last_activity_date')) }}
+            else {{ months_between('cohort_members.cohort_start', month_start('last_active.last_activity_date')) }}
+        end as last_period_number
+    from cohort_members
+    inner join last_active on cohort_members.user_id = last_active.user_id
 ),
 
 users_by_last_period as (

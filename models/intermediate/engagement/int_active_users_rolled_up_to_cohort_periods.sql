@@ -1,0 +1,100 @@
+-- Per signup cohort (week or month) and calendar period of the same granularity in which any of
+-- its users was active: how many of them were, and the newest active day among them. The retained
+-- users of fct_cohort_retention, before periods are numbered from the cohort's start.
+-- Incremental (issue 6): a late event changes the period holding its day. A refresh re-derives the
+-- periods that end in its window (period_end_date, the period's last day), from the user-days of
+-- their first days on. The window comes from the newest active day kept (never later than the
+-- user-days it was derived from); a cutoff moved back re-derives from the cutoff.
+{{ config(
+    materialized=product_metrics.refresh_materialization(),
+    incremental_strategy='replace_window',
+    refresh_window_column='period_end_date',
+    refresh_window_state='last_activity_date',
+    refresh_window_capped_at_cutoff=true,
+    on_schema_change='fail',
+) }}
+-- depends_on: {{ ref('int_reporting_cutoff') }} (the window's cap, read by refresh_window_start)
+{% set window_start = product_metrics.refresh_window_start() %}
+
+with
+
+users as (
+    select * from {{ ref('int_users_cohorted') }}
+),
+
+-- A month that ends in the window starts at most 30 days before the window, a week 6 days.
+user_days as (
+    select * from {{ ref('int_events_rolled_up_to_user_days') }}
+    where {{ product_metrics.in_refresh_window('activity_date', window_start, reach_days=30) }}
+),
+
+cohort_members as (
+    select
+        'week' as cohort_granularity,
+        user_id,
+        cohort_week as cohort_start
+    from users
+    union all
+    select
+        'month' as cohort_granularity,
+        user_id,
+        cohort_month as cohort_start
+    from users
+),
+
+-- Each user once per active week and month, however many days.
+user_periods as (
+    select
+        'week' as cohort_granularity,
+        user_id,
+        {{ week_start('activity_date') }} as period_start,
+        max(activity_date) as last_activity_date
+    from user_days
+    group by user_id, {{ week_start('activity_date') }}
+    union all
+    select
+        'month' as cohort_granularity,
+        user_id,
+        {{ month_start('activity_date') }} as period_start,
+        max(activity_date) as last_activity_date
+    from user_days
+    group by user_id, {{ month_start('activity_date') }}
+),
+
+cohort_periods as (
+    select
+        cohort_members.cohort_granularity,
+        cohort_members.cohort_start,
+        user_periods.period_start,
+        count(*) as active_users,
+        max(user_periods.last_activity_date) as last_activity_date
+    from cohort_members
+    inner join user_periods
+        on cohort_members.user_id = user_periods.user_id
+            and cohort_members.cohort_granularity = user_periods.cohort_granularity
+    group by cohort_members.cohort_granularity, cohort_members.cohort_start, user_periods.period_start
+),
+
+bounded as (
+    select
+        cohort_granularity,
+        cohort_start,
+        period_start,
+        case cohort_granularity
+            when 'week' then {{ add_days('period_start', 6) }}
+            else {{ add_days(add_months('period_start', 1), -1) }}
+        end as period_end_date,
+        active_users,
+        last_activity_date
+    from cohort_periods
+)
+
+select
+    cohort_granularity,
+    cohort_start,
+    period_start,
+    period_end_date,
+    cast(active_users as {{ dbt.type_bigint() }}) as active_users,
+    last_activity_date
+from bounded
+where {{ product_metrics.in_refresh_window('period_end_date', window_start) }}
