@@ -35,7 +35,9 @@ URL_ENV = "PRODUCT_METRICS_TEST_POSTGRES_URL"
 DEFAULT_URL = "postgresql+psycopg2://postgres@127.0.0.1:54329/postgres"
 DBT_USER, DBT_PASSWORD = "product_metrics_dbt", "product_metrics_dbt"
 SELECTION = ["-s", "+int_events_rolled_up_to_user_days", "+int_core_actions_rolled_up_to_user_weeks",
-             "+int_users_activated", "+fct_north_star_weekly", "+rejected_rows"]
+             "+int_users_activated", "+fct_north_star_weekly", "+fct_stickiness_daily",
+             "+int_active_users_rolled_up_to_segment_days",
+             "+fct_cohort_retention", "+rejected_rows"]
 NO_SAMPLES = {"product_metrics__use_sample_data": False}
 
 
