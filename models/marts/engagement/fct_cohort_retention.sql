@@ -19,17 +19,7 @@ cutoff as (
 ),
 
 cohort_members as (
-    select
-        'week' as cohort_granularity,
-        user_id,
-        cohort_week as cohort_start
-    from users
-    union all
-    select
-        'month' as cohort_granularity,
-        user_id,
-        cohort_month as cohort_start
-    from users
+    {{ cohort_members('users') }}
 ),
 
 cohort_sizes as (
