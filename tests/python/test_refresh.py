@@ -294,6 +294,28 @@ def test_concurrent_refresh_is_refused_and_full_refresh_rebuilds(before, full_re
     assert _refresh(path) == 0
 
 
+def test_a_quiet_month_before_the_window_leaves_no_day_out(before, tmp_path):
+    """Stickiness re-derives its window from the user-days of the N - 1 days before it. With no
+    activity there, nor on the window's first days, those days still get their rows (0 users), as
+    in a full rebuild: the running sums start at the window, not at the first day read."""
+    newest_built = FIRST_NEW_DAY - dt.timedelta(days=1)
+    quiet_from, quiet_to = newest_built - dt.timedelta(days=40), newest_built - dt.timedelta(days=1)
+    path = _copy(before[0], tmp_path)
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"delete from raw.events where {_day('occurred_at')} between '{quiet_from}' and '{quiet_to}'")
+    assert _refresh(path, full_refresh=True) == 0  # yesterday's warehouse, with the quiet month
+    (tmp_path / "reference").mkdir()
+    reference = _copy(path, tmp_path / "reference")
+    _load_incoming(reference)
+    assert _refresh(reference, full_refresh=True) == 0
+    _load_incoming(path)
+    assert _refresh(path) == 0
+    refreshed, rebuilt = snapshot(path), snapshot(reference)
+    assert [row[:4] for row in rebuilt["metrics.fct_stickiness_daily"] if row[0] == newest_built - dt.timedelta(days=3)] \
+        == [(newest_built - dt.timedelta(days=3), 0, 0, 0)]  # the window's first day: nobody active for 40 days
+    assert_same_tables(refreshed, rebuilt)
+
+
 def test_row_older_than_the_window_fails_loudly_until_full_refresh(before, tmp_path):
     """What the lookback cannot catch: a raw row dated before the window. The reconciliation test
     (raw = accepted + rejected) fails the refresh instead of leaving it silently out."""

@@ -185,7 +185,8 @@ segment_changes as (
 ),
 
 -- A segment's earliest change is the +1 of its first active day. On a refresh, a segment with rows
--- already has a row on every date to the cutoff, though no user-day read may be its own.
+-- already has a row on every date from its first one to the cutoff, though no user-day read may
+-- be its own: its dates start at the window, or at its first row when that is later.
 segment_first_dates as (
     select
         dimension_name,
@@ -199,11 +200,12 @@ segment_first_dates as (
         from segment_changes
         {%- if window_start is not none %}
         union all
-        select distinct
+        select
             dimension_name,
             dimension_value,
-            cast('{{ window_start }}' as date) as change_date
+            greatest(min(activity_date), cast('{{ window_start }}' as date)) as change_date
         from {{ this }}
+        group by dimension_name, dimension_value
         {%- endif %}
     ) as segment_dates_known
     group by dimension_name, dimension_value

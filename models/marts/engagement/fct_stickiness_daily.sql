@@ -108,24 +108,43 @@ daily_changes as (
     group by change_date
 ),
 
--- The running sums start at the first user-day read (on a refresh, N - 1 days before the window).
+first_read as (
+    select min(activity_date) as first_read_date
+    from user_days
+),
+
+-- The running sums start at the first user-day read. On a refresh that is up to N - 1 days before
+-- the window, or later when nobody was active then: the window's dates start no later than the
+-- window (nor before the first activity date), so each still gets its row.
 bounds as (
     select
-        min(user_days.activity_date) as first_read_date,
-        max(first_activity.first_activity_date) as first_activity_date,
-        max(cutoff.cutoff_date) as cutoff_date
-    from user_days
+        {%- if window_start is none %}
+        first_read.first_read_date as first_counted_date,
+        {%- else %}
+        case when first_activity.first_activity_date is not null then
+            greatest(
+                first_activity.first_activity_date,
+                least(
+                    coalesce(first_read.first_read_date, cast('{{ window_start }}' as date)),
+                    cast('{{ window_start }}' as date)
+                )
+            )
+        end as first_counted_date,
+        {%- endif %}
+        first_activity.first_activity_date,
+        cutoff.cutoff_date
+    from first_read
     cross join first_activity
     cross join cutoff
 ),
 
 dates as (
     select
-        {{ add_days('bounds.first_read_date', 'numbers.n') }} as activity_date,
+        {{ add_days('bounds.first_counted_date', 'numbers.n') }} as activity_date,
         bounds.first_activity_date
     from bounds
     inner join {{ integer_series() }} as numbers
-        on numbers.n < {{ dbt.datediff('bounds.first_read_date', 'bounds.cutoff_date', 'day') }}
+        on numbers.n < {{ dbt.datediff('bounds.first_counted_date', 'bounds.cutoff_date', 'day') }}
 ),
 
 counted as (
