@@ -316,6 +316,23 @@ def test_a_quiet_month_before_the_window_leaves_no_day_out(before, tmp_path):
     assert_same_tables(refreshed, rebuilt)
 
 
+def test_refresh_with_the_cutoff_moved_back_equals_full_rebuild_at_it(before, tmp_path):
+    """--as-of a week back, beyond the lookback: each model capped at the cutoff re-derives from it,
+    so the days after it go, and so do the kept rows that depended on them (a user's last active
+    day falls back to one before the cutoff)."""
+    as_of = NEWEST_DAY - dt.timedelta(days=7)
+    path = _copy(before[0], tmp_path)
+    _load_incoming(path)
+    assert _refresh(path) == 0
+    (tmp_path / "reference").mkdir()
+    reference = _copy(path, tmp_path / "reference")
+    assert _refresh(reference, full_refresh=True, as_of=as_of) == 0
+    assert _refresh(path, as_of=as_of) == 0
+    refreshed, rebuilt = snapshot(path), snapshot(reference)
+    assert max(row[1] for row in rebuilt["intermediate.int_users_last_active"]) < as_of
+    assert_same_tables(refreshed, rebuilt)
+
+
 def test_row_older_than_the_window_fails_loudly_until_full_refresh(before, tmp_path):
     """What the lookback cannot catch: a raw row dated before the window. The reconciliation test
     (raw = accepted + rejected) fails the refresh instead of leaving it silently out."""
