@@ -172,6 +172,60 @@
 {%- endmacro %}
 
 
+{#
+    A raw timestamp column as a UTC timestamp (without time zone). A column the loader already
+    typed as a timestamp is taken as it is: the text round trip (print, parse with a zone) gives the
+    same value and was a quarter of base_raw__events' time. Any other column (text, or a type not
+    listed in raw_timestamp_kind, such as DuckDB's TIMESTAMP_NS) is read as text and cast.
+    Use with raw_timestamp_text, so that `failed_cast` has no text to fail on when the column is typed.
+#}
+{% macro raw_utc_timestamp(relation, column) -%}
+    {%- set kind = product_metrics.raw_timestamp_kind(relation, column) -%}
+    {%- if kind == 'utc' -%}
+        {{ column }}
+    {%- elif kind == 'instant' -%}
+        {{ adapter.dispatch('instant_as_utc_timestamp', 'product_metrics')(column) }}
+    {%- else -%}
+        {{ product_metrics.try_cast_utc_timestamp(product_metrics.raw_text(column)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{# The raw timestamp's text for the `invalid_value` rule: null when the column is typed (a typed value is valid). #}
+{% macro raw_timestamp_text(relation, column) -%}
+    {%- if product_metrics.raw_timestamp_kind(relation, column) == 'text' -%}
+        {{ product_metrics.raw_text(column) }}
+    {%- else -%}
+        cast(null as {{ dbt.type_string() }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    'utc': a timestamp without time zone, read as UTC (as offset-less text is);
+    'instant': a timestamp with time zone; 'text': anything else, cast from its text.
+#}
+{% macro raw_timestamp_kind(relation, column) -%}
+    {%- set raw_type = product_metrics.raw_column_type(relation, column) -%}
+    {{ return(adapter.dispatch('raw_timestamp_kind', 'product_metrics')(raw_type)) }}
+{%- endmacro %}
+
+{% macro default__raw_timestamp_kind(raw_type) -%}
+    {%- if raw_type in ('timestamp', 'timestamp without time zone') -%}
+        {{ return('utc') }}
+    {%- elif raw_type in ('timestamp with time zone', 'timestamptz') -%}
+        {{ return('instant') }}
+    {%- endif -%}
+    {{ return('text') }}
+{%- endmacro %}
+
+{#- Spark's `timestamp` is an instant, which the models' timestamps are too: taken as it is. -#}
+{% macro spark__raw_timestamp_kind(raw_type) -%}
+    {{ return('utc' if raw_type == 'timestamp' else 'text') }}
+{%- endmacro %}
+
+{% macro default__instant_as_utc_timestamp(column) -%}
+    ({{ column }} at time zone 'UTC')
+{%- endmacro %}
+
 {# True when a present raw value did not cast: the `invalid_value` rule. #}
 {% macro failed_cast(text_expression, typed_expression) -%}
     ({{ text_expression }} is not null and {{ typed_expression }} is null)

@@ -15,14 +15,61 @@
 {%- endmacro %}
 
 
-{# The raw row as JSON-like text, for `rejected_rows.raw_record` (portable string concat). #}
-{% macro raw_record(columns) -%}
+{#
+    The rows of CTE `rows` with their `copy_number`, as copy_number numbers them (`tie_breaker`:
+    an expression over the rows, computed for the repeated keys' rows only). Only the keys
+    that occur more than once are ranked (a sort); every other row is copy 1 as it is read. That
+    is cheaper than ranking every row, and the rows keep the order they were read in: a raw table
+    loaded in time order stays clustered by date, so a read of a date window (a refresh, its data
+    tests) skips the older row groups on DuckDB. A null key is copy 1 (it is `missing_key` anyway).
+#}
+{% macro number_copies(rows, key_column, timestamp_column, tie_breaker) -%}
+    {%- set repeated_keys -%}
+        select repeated.{{ key_column }}
+        from {{ rows }} as repeated
+        group by repeated.{{ key_column }}
+        having count(*) > 1
+    {%- endset %}
+    select
+        {{ rows }}.*,
+        {{ product_metrics.copy_number(key_column, timestamp_column, tie_breaker) }} as copy_number
+    from {{ rows }}
+    where {{ rows }}.{{ key_column }} in ({{ repeated_keys }})
+    union all
+    select
+        {{ rows }}.*,
+        1 as copy_number
+    from {{ rows }}
+    where not exists (
+        select 1
+        from ({{ repeated_keys }}) as repeated_keys
+        where repeated_keys.{{ key_column }} = {{ rows }}.{{ key_column }}
+    )
+{%- endmacro %}
+
+
+{#
+    The raw row as JSON-like text, for `rejected_rows.raw_record` (portable string concat).
+    `prefix`: the columns are carried under that prefix (raw_columns), keys keep the raw names.
+#}
+{% macro raw_record(columns, prefix='') -%}
     '{' ||
     {%- for column in columns %}
-    '"{{ column }}": ' || coalesce('"' || replace(cast({{ column }} as {{ dbt.type_string() }}), '"', {{ product_metrics.string_literal('\\\\"') }}) || '"', 'null')
+    '"{{ column }}": ' || coalesce('"' || replace(cast({{ prefix ~ column }} as {{ dbt.type_string() }}), '"', {{ product_metrics.string_literal('\\\\"') }}) || '"', 'null')
     {%- if not loop.last %} || ', ' ||{% endif %}
     {%- endfor %}
     || '}'
+{%- endmacro %}
+
+
+{#
+    The raw columns as they are, prefixed `raw_`, for a select list: the raw record is built from
+    them only for the rows that need it (rejected rows, tie-breaks), not for every row read.
+#}
+{% macro raw_columns(columns) -%}
+    {%- for column in columns %}
+    {{ column }} as raw_{{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
 {%- endmacro %}
 
 

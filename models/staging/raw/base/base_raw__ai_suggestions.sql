@@ -8,6 +8,10 @@
 ) }}
 {% set window_start = product_metrics.refresh_window_start() %}
 {% set raw_ai_suggestions = product_metrics.raw_table('ai_suggestions') %}
+{% set raw_column_names = [
+    'suggestion_id', 'user_id', 'created_at', 'model_version', 'feature',
+    'latency_ms', 'cost_usd', 'outcome', 'escalated_to_human',
+] %}
 
 with
 
@@ -20,29 +24,27 @@ users as (
     select user_id from {{ ref('stg_raw__users') }}
 ),
 
+-- The values as trimmed text for the reject rules, and the timestamp typed (raw_utc_timestamp).
 as_text as (
     select
         coalesce(cast(suggestion_id as {{ dbt.type_string() }}), '') as source_key,
         {{ raw_text('suggestion_id') }} as suggestion_id,
         {{ raw_text('user_id') }} as user_id,
-        {{ raw_text('created_at') }} as created_at_text,
+        {{ product_metrics.raw_timestamp_text(raw_ai_suggestions, 'created_at') }} as created_at_text,
+        {{ product_metrics.raw_utc_timestamp(raw_ai_suggestions, 'created_at') }} as created_at,
         {{ raw_text('model_version') }} as model_version,
         {{ raw_text('feature') }} as feature,
         {{ raw_text('latency_ms') }} as latency_ms_text,
         {{ raw_text('cost_usd') }} as cost_usd_text,
         lower({{ raw_text('outcome') }}) as outcome,
         {{ raw_text('escalated_to_human') }} as escalated_to_human_text,
-        {{ raw_record([
-            'suggestion_id', 'user_id', 'created_at', 'model_version', 'feature',
-            'latency_ms', 'cost_usd', 'outcome', 'escalated_to_human',
-        ]) }} as raw_record
+        {{ raw_columns(raw_column_names) }}
     from source
 ),
 
 typed as (
     select
         *,
-        {{ try_cast_utc_timestamp('created_at_text') }} as created_at,
         {{ product_metrics.try_cast('latency_ms_text', dbt.type_numeric()) }} as latency_ms,
         {{ product_metrics.try_cast('cost_usd_text', dbt.type_numeric()) }} as cost_usd,
         {{ product_metrics.try_cast('escalated_to_human_text', dbt.type_boolean()) }} as escalated_to_human
@@ -66,13 +68,16 @@ keys_before_window as (
     {{ product_metrics.keys_before_refresh_window('suggestion_id', 'window_rows', window_start) }}
 ),
 
+copies as (
+    {{ number_copies('window_rows', 'suggestion_id', 'created_at', raw_record(raw_column_names, prefix='raw_')) }}
+),
+
 ranked as (
     select
-        window_rows.*,
-        {{ copy_number('window_rows.suggestion_id', 'window_rows.created_at', 'window_rows.raw_record') }} as copy_number,
+        copies.*,
         keys_before_window.suggestion_id is not null as has_earlier_copy
-    from window_rows
-    left join keys_before_window on window_rows.suggestion_id = keys_before_window.suggestion_id
+    from copies
+    left join keys_before_window on copies.suggestion_id = keys_before_window.suggestion_id
 ),
 
 checked as (
@@ -107,5 +112,5 @@ select
     escalated_to_human,
     source_key,
     rejection_reason,
-    case when rejection_reason is not null then raw_record end as raw_record
+    case when rejection_reason is not null then {{ raw_record(raw_column_names, prefix='raw_') }} end as raw_record
 from checked

@@ -8,6 +8,7 @@
 ) }}
 {% set window_start = product_metrics.refresh_window_start() %}
 {% set raw_events = product_metrics.raw_table('events') %}
+{% set raw_column_names = ['event_id', 'user_id', 'occurred_at', 'event_name'] %}
 
 with
 
@@ -23,29 +24,24 @@ users as (
     from {{ ref('stg_raw__users') }}
 ),
 
+-- The values as trimmed text for the reject rules, and the timestamp typed (raw_utc_timestamp).
 as_text as (
     select
         coalesce(cast(event_id as {{ dbt.type_string() }}), '') as source_key,
         {{ raw_text('event_id') }} as event_id,
         {{ raw_text('user_id') }} as user_id,
-        {{ raw_text('occurred_at') }} as occurred_at_text,
+        {{ product_metrics.raw_timestamp_text(raw_events, 'occurred_at') }} as occurred_at_text,
+        {{ product_metrics.raw_utc_timestamp(raw_events, 'occurred_at') }} as occurred_at,
         {{ raw_text('event_name') }} as event_name,
-        {{ raw_record(['event_id', 'user_id', 'occurred_at', 'event_name']) }} as raw_record
+        {{ raw_columns(raw_column_names) }}
     from source
-),
-
-typed as (
-    select
-        *,
-        {{ try_cast_utc_timestamp('occurred_at_text') }} as occurred_at
-    from as_text
 ),
 
 dated as (
     select
         *,
         {{ local_date('occurred_at') }} as event_date
-    from typed
+    from as_text
 ),
 
 -- Undated rows are re-derived by every run: they belong to no day.
@@ -58,13 +54,16 @@ keys_before_window as (
     {{ product_metrics.keys_before_refresh_window('event_id', 'window_rows', window_start) }}
 ),
 
+copies as (
+    {{ number_copies('window_rows', 'event_id', 'occurred_at', raw_record(raw_column_names, prefix='raw_')) }}
+),
+
 ranked as (
     select
-        window_rows.*,
-        {{ copy_number('window_rows.event_id', 'window_rows.occurred_at', 'window_rows.raw_record') }} as copy_number,
+        copies.*,
         keys_before_window.event_id is not null as has_earlier_copy
-    from window_rows
-    left join keys_before_window on window_rows.event_id = keys_before_window.event_id
+    from copies
+    left join keys_before_window on copies.event_id = keys_before_window.event_id
 ),
 
 checked as (
@@ -90,5 +89,5 @@ select
     event_name,
     source_key,
     rejection_reason,
-    case when rejection_reason is not null then raw_record end as raw_record
+    case when rejection_reason is not null then {{ raw_record(raw_column_names, prefix='raw_') }} end as raw_record
 from checked

@@ -1,37 +1,32 @@
 -- Every raw invites row, typed, with the reason it is rejected (null = accepted).
+{% set raw_invites = product_metrics.raw_table('invites') %}
+{% set raw_column_names = ['invite_id', 'inviter_user_id', 'invitee_user_id', 'sent_at'] %}
+
 with
 
 source as (
-    select * from {{ product_metrics.raw_table('invites') }}
+    select * from {{ raw_invites }}
 ),
 
 users as (
     select user_id from {{ ref('stg_raw__users') }}
 ),
 
+-- The values as trimmed text for the reject rules, and the timestamp typed (raw_utc_timestamp).
 as_text as (
     select
         coalesce(cast(invite_id as {{ dbt.type_string() }}), '') as source_key,
         {{ raw_text('invite_id') }} as invite_id,
         {{ raw_text('inviter_user_id') }} as inviter_user_id,
         {{ raw_text('invitee_user_id') }} as invitee_user_id,
-        {{ raw_text('sent_at') }} as sent_at_text,
-        {{ raw_record(['invite_id', 'inviter_user_id', 'invitee_user_id', 'sent_at']) }} as raw_record
+        {{ product_metrics.raw_timestamp_text(raw_invites, 'sent_at') }} as sent_at_text,
+        {{ product_metrics.raw_utc_timestamp(raw_invites, 'sent_at') }} as sent_at,
+        {{ raw_columns(raw_column_names) }}
     from source
 ),
 
-typed as (
-    select
-        *,
-        {{ try_cast_utc_timestamp('sent_at_text') }} as sent_at
-    from as_text
-),
-
 ranked as (
-    select
-        *,
-        {{ copy_number('invite_id', 'sent_at', 'raw_record') }} as copy_number
-    from typed
+    {{ number_copies('as_text', 'invite_id', 'sent_at', raw_record(raw_column_names, prefix='raw_')) }}
 ),
 
 checked as (
@@ -60,5 +55,5 @@ select
     {{ local_date('sent_at') }} as sent_date,
     source_key,
     rejection_reason,
-    case when rejection_reason is not null then raw_record end as raw_record
+    case when rejection_reason is not null then {{ raw_record(raw_column_names, prefix='raw_') }} end as raw_record
 from checked

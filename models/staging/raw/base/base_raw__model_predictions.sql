@@ -1,36 +1,37 @@
 -- Every raw model_predictions row, typed, with the reason it is rejected (null = accepted).
+{% set raw_model_predictions = product_metrics.raw_table('model_predictions') %}
+{% set raw_column_names = ['prediction_id', 'model_version', 'evaluated_at', 'predicted_label', 'actual_label'] %}
+
 with
 
 source as (
-    select * from {{ product_metrics.raw_table('model_predictions') }}
+    select * from {{ raw_model_predictions }}
 ),
 
+-- The values as trimmed text for the reject rules, and the timestamp typed (raw_utc_timestamp).
 as_text as (
     select
         coalesce(cast(prediction_id as {{ dbt.type_string() }}), '') as source_key,
         {{ raw_text('prediction_id') }} as prediction_id,
         {{ raw_text('model_version') }} as model_version,
-        {{ raw_text('evaluated_at') }} as evaluated_at_text,
+        {{ product_metrics.raw_timestamp_text(raw_model_predictions, 'evaluated_at') }} as evaluated_at_text,
+        {{ product_metrics.raw_utc_timestamp(raw_model_predictions, 'evaluated_at') }} as evaluated_at,
         {{ raw_text('predicted_label') }} as predicted_label_text,
         {{ raw_text('actual_label') }} as actual_label_text,
-        {{ raw_record(['prediction_id', 'model_version', 'evaluated_at', 'predicted_label', 'actual_label']) }} as raw_record
+        {{ raw_columns(raw_column_names) }}
     from source
 ),
 
 typed as (
     select
         *,
-        {{ try_cast_utc_timestamp('evaluated_at_text') }} as evaluated_at,
         {{ product_metrics.try_cast('predicted_label_text', dbt.type_boolean()) }} as predicted_label,
         {{ product_metrics.try_cast('actual_label_text', dbt.type_boolean()) }} as actual_label
     from as_text
 ),
 
 ranked as (
-    select
-        *,
-        {{ copy_number('prediction_id', 'evaluated_at', 'raw_record') }} as copy_number
-    from typed
+    {{ number_copies('typed', 'prediction_id', 'evaluated_at', raw_record(raw_column_names, prefix='raw_')) }}
 ),
 
 checked as (
@@ -57,5 +58,5 @@ select
     actual_label,
     source_key,
     rejection_reason,
-    case when rejection_reason is not null then raw_record end as raw_record
+    case when rejection_reason is not null then {{ raw_record(raw_column_names, prefix='raw_') }} end as raw_record
 from checked

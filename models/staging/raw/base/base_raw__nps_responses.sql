@@ -1,39 +1,40 @@
 -- Every raw nps_responses row, typed, with the reason it is rejected (null = accepted).
+{% set raw_nps_responses = product_metrics.raw_table('nps_responses') %}
+{% set raw_column_names = ['response_id', 'user_id', 'responded_at', 'score'] %}
+
 with
 
 source as (
-    select * from {{ product_metrics.raw_table('nps_responses') }}
+    select * from {{ raw_nps_responses }}
 ),
 
 users as (
     select user_id from {{ ref('stg_raw__users') }}
 ),
 
+-- The values as trimmed text for the reject rules, and the timestamp typed (raw_utc_timestamp).
 as_text as (
     select
         coalesce(cast(response_id as {{ dbt.type_string() }}), '') as source_key,
         {{ raw_text('response_id') }} as response_id,
         {{ raw_text('user_id') }} as user_id,
-        {{ raw_text('responded_at') }} as responded_at_text,
+        {{ product_metrics.raw_timestamp_text(raw_nps_responses, 'responded_at') }} as responded_at_text,
+        {{ product_metrics.raw_utc_timestamp(raw_nps_responses, 'responded_at') }} as responded_at,
         {{ raw_text('score') }} as score_text,
-        {{ raw_record(['response_id', 'user_id', 'responded_at', 'score']) }} as raw_record
+        {{ raw_columns(raw_column_names) }}
     from source
 ),
 
 typed as (
     select
         *,
-        {{ try_cast_utc_timestamp('responded_at_text') }} as responded_at,
         -- Numeric first: 7.5 is a number (so not `invalid_value`) but not a valid score.
         {{ product_metrics.try_cast('score_text', dbt.type_numeric()) }} as score_number
     from as_text
 ),
 
 ranked as (
-    select
-        *,
-        {{ copy_number('response_id', 'responded_at', 'raw_record') }} as copy_number
-    from typed
+    {{ number_copies('typed', 'response_id', 'responded_at', raw_record(raw_column_names, prefix='raw_')) }}
 ),
 
 checked as (
@@ -64,5 +65,5 @@ select
     cast(case when rejection_reason is null then score_number end as {{ dbt.type_int() }}) as score,
     source_key,
     rejection_reason,
-    case when rejection_reason is not null then raw_record end as raw_record
+    case when rejection_reason is not null then {{ raw_record(raw_column_names, prefix='raw_') }} end as raw_record
 from checked

@@ -8,6 +8,7 @@
 ) }}
 {% set window_start = product_metrics.refresh_window_start() %}
 {% set raw_orders = product_metrics.raw_table('orders') %}
+{% set raw_column_names = ['order_id', 'user_id', 'ordered_at', 'amount_usd'] %}
 
 with
 
@@ -20,21 +21,22 @@ users as (
     select user_id from {{ ref('stg_raw__users') }}
 ),
 
+-- The values as trimmed text for the reject rules, and the timestamp typed (raw_utc_timestamp).
 as_text as (
     select
         coalesce(cast(order_id as {{ dbt.type_string() }}), '') as source_key,
         {{ raw_text('order_id') }} as order_id,
         {{ raw_text('user_id') }} as user_id,
-        {{ raw_text('ordered_at') }} as ordered_at_text,
+        {{ product_metrics.raw_timestamp_text(raw_orders, 'ordered_at') }} as ordered_at_text,
+        {{ product_metrics.raw_utc_timestamp(raw_orders, 'ordered_at') }} as ordered_at,
         {{ raw_text('amount_usd') }} as amount_usd_text,
-        {{ raw_record(['order_id', 'user_id', 'ordered_at', 'amount_usd']) }} as raw_record
+        {{ raw_columns(raw_column_names) }}
     from source
 ),
 
 typed as (
     select
         *,
-        {{ try_cast_utc_timestamp('ordered_at_text') }} as ordered_at,
         {{ product_metrics.try_cast('amount_usd_text', dbt.type_numeric()) }} as amount_usd
     from as_text
 ),
@@ -56,13 +58,16 @@ keys_before_window as (
     {{ product_metrics.keys_before_refresh_window('order_id', 'window_rows', window_start) }}
 ),
 
+copies as (
+    {{ number_copies('window_rows', 'order_id', 'ordered_at', raw_record(raw_column_names, prefix='raw_')) }}
+),
+
 ranked as (
     select
-        window_rows.*,
-        {{ copy_number('window_rows.order_id', 'window_rows.ordered_at', 'window_rows.raw_record') }} as copy_number,
+        copies.*,
         keys_before_window.order_id is not null as has_earlier_copy
-    from window_rows
-    left join keys_before_window on window_rows.order_id = keys_before_window.order_id
+    from copies
+    left join keys_before_window on copies.order_id = keys_before_window.order_id
 ),
 
 checked as (
@@ -90,5 +95,5 @@ select
     amount_usd,
     source_key,
     rejection_reason,
-    case when rejection_reason is not null then raw_record end as raw_record
+    case when rejection_reason is not null then {{ raw_record(raw_column_names, prefix='raw_') }} end as raw_record
 from checked

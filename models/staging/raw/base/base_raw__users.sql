@@ -1,34 +1,29 @@
 -- Every raw users row, typed, with the reason it is rejected (null = accepted).
+{% set raw_users = product_metrics.raw_table('users') %}
+{% set raw_column_names = ['user_id', 'signed_up_at', 'acquisition_channel', 'country', 'platform'] %}
+
 with
 
 source as (
-    select * from {{ product_metrics.raw_table('users') }}
+    select * from {{ raw_users }}
 ),
 
+-- The values as trimmed text for the reject rules, and the timestamp typed (raw_utc_timestamp).
 as_text as (
     select
         coalesce(cast(user_id as {{ dbt.type_string() }}), '') as source_key,
         {{ raw_text('user_id') }} as user_id,
-        {{ raw_text('signed_up_at') }} as signed_up_at_text,
+        {{ product_metrics.raw_timestamp_text(raw_users, 'signed_up_at') }} as signed_up_at_text,
+        {{ product_metrics.raw_utc_timestamp(raw_users, 'signed_up_at') }} as signed_up_at,
         {{ raw_text('acquisition_channel') }} as acquisition_channel_text,
         {{ raw_text('country') }} as country,
         {{ raw_text('platform') }} as platform,
-        {{ raw_record(['user_id', 'signed_up_at', 'acquisition_channel', 'country', 'platform']) }} as raw_record
+        {{ raw_columns(raw_column_names) }}
     from source
 ),
 
-typed as (
-    select
-        *,
-        {{ try_cast_utc_timestamp('signed_up_at_text') }} as signed_up_at
-    from as_text
-),
-
 ranked as (
-    select
-        *,
-        {{ copy_number('user_id', 'signed_up_at', 'raw_record') }} as copy_number
-    from typed
+    {{ number_copies('as_text', 'user_id', 'signed_up_at', raw_record(raw_column_names, prefix='raw_')) }}
 ),
 
 checked as (
@@ -53,5 +48,5 @@ select
     platform,
     source_key,
     rejection_reason,
-    case when rejection_reason is not null then raw_record end as raw_record
+    case when rejection_reason is not null then {{ raw_record(raw_column_names, prefix='raw_') }} end as raw_record
 from checked
