@@ -1,12 +1,24 @@
 -- AI suggestion outcomes, latency and cost per day, model version and feature.
 -- Percentiles are computed from the day's rows (exact, linear interpolation), never from other
 -- percentiles: a week's p90 must be recomputed from its rows, not averaged from these.
+-- Incremental (issue 6): a day's row depends on that day's suggestions only, so a refresh
+-- re-derives the days of its window (macros/incremental) from the suggestions dated in it.
+{{ config(
+    materialized=product_metrics.refresh_materialization(),
+    incremental_strategy='replace_window',
+    refresh_window_column='activity_date',
+    refresh_window_capped_at_cutoff=true,
+    on_schema_change='fail',
+) }}
+-- depends_on: {{ ref('int_reporting_cutoff') }} (the window's cap, read by refresh_window_start)
+{% set window_start = product_metrics.refresh_window_start() %}
 {% set latency_decimals = var('product_metrics__latency_decimals', 3) | int %}
 
 with
 
 suggestions as (
     select * from {{ ref('int_ai_suggestions_before_cutoff') }}
+    where {{ product_metrics.in_refresh_window('created_date', window_start) }}
 ),
 
 -- A missing model version or feature is still a suggestion shown: it is grouped as 'unknown'
