@@ -173,29 +173,24 @@
 
 
 {#
-    A raw timestamp column as a UTC timestamp (without time zone). A column the loader already
-    typed as a timestamp is taken as it is: the text round trip (print, parse with a zone) gives the
-    same value and was a quarter of base_raw__events' time. Any other column (text, or a type not
-    listed in raw_timestamp_kind, such as DuckDB's TIMESTAMP_NS) is read as text and cast.
-    Use with raw_timestamp_text, so that `failed_cast` has no text to fail on when the column is typed.
+    Two select items for raw timestamp column `column`: `<column>_text`, its text for the
+    `invalid_value` rule, and `<column>`, the UTC timestamp (without time zone). A column the loader
+    already typed as a timestamp is taken as it is: the text round trip (print, parse with a zone)
+    gives the same value and was a quarter of base_raw__events' time; its text is null, since a typed
+    value cannot fail a cast. Any other column (text, or a type not listed in raw_timestamp_kind,
+    such as DuckDB's TIMESTAMP_NS) is read as text and cast. The column's type is looked up once.
 #}
-{% macro raw_utc_timestamp(relation, column) -%}
+{% macro raw_timestamp_columns(relation, column) -%}
     {%- set kind = product_metrics.raw_timestamp_kind(relation, column) -%}
     {%- if kind == 'utc' -%}
-        {{ column }}
+        cast(null as {{ dbt.type_string() }}) as {{ column }}_text,
+        {{ column }} as {{ column }}
     {%- elif kind == 'instant' -%}
-        {{ adapter.dispatch('instant_as_utc_timestamp', 'product_metrics')(column) }}
+        cast(null as {{ dbt.type_string() }}) as {{ column }}_text,
+        {{ adapter.dispatch('instant_as_utc_timestamp', 'product_metrics')(column) }} as {{ column }}
     {%- else -%}
-        {{ product_metrics.try_cast_utc_timestamp(product_metrics.raw_text(column)) }}
-    {%- endif -%}
-{%- endmacro %}
-
-{# The raw timestamp's text for the `invalid_value` rule: null when the column is typed (a typed value is valid). #}
-{% macro raw_timestamp_text(relation, column) -%}
-    {%- if product_metrics.raw_timestamp_kind(relation, column) == 'text' -%}
-        {{ product_metrics.raw_text(column) }}
-    {%- else -%}
-        cast(null as {{ dbt.type_string() }})
+        {{ product_metrics.raw_text(column) }} as {{ column }}_text,
+        {{ product_metrics.try_cast_utc_timestamp(product_metrics.raw_text(column)) }} as {{ column }}
     {%- endif -%}
 {%- endmacro %}
 

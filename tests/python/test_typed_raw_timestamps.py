@@ -1,4 +1,4 @@
-"""Raw timestamps the loader already typed skip the text round trip (macro raw_utc_timestamp).
+"""Raw timestamps the loader already typed skip the text round trip (macro raw_timestamp_columns).
 
 The same raw rows, loaded three ways (typed timestamps, every column text, timestamps with time
 zone), must give the same staging tables: the same column types and the same rows. The typed

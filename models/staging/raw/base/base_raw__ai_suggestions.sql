@@ -24,14 +24,13 @@ users as (
     select user_id from {{ ref('stg_raw__users') }}
 ),
 
--- The values as trimmed text for the reject rules, and the timestamp typed (raw_utc_timestamp).
+-- The values as trimmed text for the reject rules, and the timestamp typed (raw_timestamp_columns).
 as_text as (
     select
         coalesce(cast(suggestion_id as {{ dbt.type_string() }}), '') as source_key,
         {{ raw_text('suggestion_id') }} as suggestion_id,
         {{ raw_text('user_id') }} as user_id,
-        {{ product_metrics.raw_timestamp_text(raw_ai_suggestions, 'created_at') }} as created_at_text,
-        {{ product_metrics.raw_utc_timestamp(raw_ai_suggestions, 'created_at') }} as created_at,
+        {{ product_metrics.raw_timestamp_columns(raw_ai_suggestions, 'created_at') }},
         {{ raw_text('model_version') }} as model_version,
         {{ raw_text('feature') }} as feature,
         {{ raw_text('latency_ms') }} as latency_ms_text,

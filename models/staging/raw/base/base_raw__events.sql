@@ -24,14 +24,13 @@ users as (
     from {{ ref('stg_raw__users') }}
 ),
 
--- The values as trimmed text for the reject rules, and the timestamp typed (raw_utc_timestamp).
+-- The values as trimmed text for the reject rules, and the timestamp typed (raw_timestamp_columns).
 as_text as (
     select
         coalesce(cast(event_id as {{ dbt.type_string() }}), '') as source_key,
         {{ raw_text('event_id') }} as event_id,
         {{ raw_text('user_id') }} as user_id,
-        {{ product_metrics.raw_timestamp_text(raw_events, 'occurred_at') }} as occurred_at_text,
-        {{ product_metrics.raw_utc_timestamp(raw_events, 'occurred_at') }} as occurred_at,
+        {{ product_metrics.raw_timestamp_columns(raw_events, 'occurred_at') }},
         {{ raw_text('event_name') }} as event_name,
         {{ raw_columns(raw_column_names) }}
     from source

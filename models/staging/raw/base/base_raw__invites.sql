@@ -12,15 +12,14 @@ users as (
     select user_id from {{ ref('stg_raw__users') }}
 ),
 
--- The values as trimmed text for the reject rules, and the timestamp typed (raw_utc_timestamp).
+-- The values as trimmed text for the reject rules, and the timestamp typed (raw_timestamp_columns).
 as_text as (
     select
         coalesce(cast(invite_id as {{ dbt.type_string() }}), '') as source_key,
         {{ raw_text('invite_id') }} as invite_id,
         {{ raw_text('inviter_user_id') }} as inviter_user_id,
         {{ raw_text('invitee_user_id') }} as invitee_user_id,
-        {{ product_metrics.raw_timestamp_text(raw_invites, 'sent_at') }} as sent_at_text,
-        {{ product_metrics.raw_utc_timestamp(raw_invites, 'sent_at') }} as sent_at,
+        {{ product_metrics.raw_timestamp_columns(raw_invites, 'sent_at') }},
         {{ raw_columns(raw_column_names) }}
     from source
 ),

@@ -8,14 +8,13 @@ source as (
     select * from {{ raw_model_predictions }}
 ),
 
--- The values as trimmed text for the reject rules, and the timestamp typed (raw_utc_timestamp).
+-- The values as trimmed text for the reject rules, and the timestamp typed (raw_timestamp_columns).
 as_text as (
     select
         coalesce(cast(prediction_id as {{ dbt.type_string() }}), '') as source_key,
         {{ raw_text('prediction_id') }} as prediction_id,
         {{ raw_text('model_version') }} as model_version,
-        {{ product_metrics.raw_timestamp_text(raw_model_predictions, 'evaluated_at') }} as evaluated_at_text,
-        {{ product_metrics.raw_utc_timestamp(raw_model_predictions, 'evaluated_at') }} as evaluated_at,
+        {{ product_metrics.raw_timestamp_columns(raw_model_predictions, 'evaluated_at') }},
         {{ raw_text('predicted_label') }} as predicted_label_text,
         {{ raw_text('actual_label') }} as actual_label_text,
         {{ raw_columns(raw_column_names) }}

@@ -12,14 +12,13 @@ users as (
     select user_id from {{ ref('stg_raw__users') }}
 ),
 
--- The values as trimmed text for the reject rules, and the timestamp typed (raw_utc_timestamp).
+-- The values as trimmed text for the reject rules, and the timestamp typed (raw_timestamp_columns).
 as_text as (
     select
         coalesce(cast(response_id as {{ dbt.type_string() }}), '') as source_key,
         {{ raw_text('response_id') }} as response_id,
         {{ raw_text('user_id') }} as user_id,
-        {{ product_metrics.raw_timestamp_text(raw_nps_responses, 'responded_at') }} as responded_at_text,
-        {{ product_metrics.raw_utc_timestamp(raw_nps_responses, 'responded_at') }} as responded_at,
+        {{ product_metrics.raw_timestamp_columns(raw_nps_responses, 'responded_at') }},
         {{ raw_text('score') }} as score_text,
         {{ raw_columns(raw_column_names) }}
     from source

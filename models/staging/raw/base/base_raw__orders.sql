@@ -21,14 +21,13 @@ users as (
     select user_id from {{ ref('stg_raw__users') }}
 ),
 
--- The values as trimmed text for the reject rules, and the timestamp typed (raw_utc_timestamp).
+-- The values as trimmed text for the reject rules, and the timestamp typed (raw_timestamp_columns).
 as_text as (
     select
         coalesce(cast(order_id as {{ dbt.type_string() }}), '') as source_key,
         {{ raw_text('order_id') }} as order_id,
         {{ raw_text('user_id') }} as user_id,
-        {{ product_metrics.raw_timestamp_text(raw_orders, 'ordered_at') }} as ordered_at_text,
-        {{ product_metrics.raw_utc_timestamp(raw_orders, 'ordered_at') }} as ordered_at,
+        {{ product_metrics.raw_timestamp_columns(raw_orders, 'ordered_at') }},
         {{ raw_text('amount_usd') }} as amount_usd_text,
         {{ raw_columns(raw_column_names) }}
     from source

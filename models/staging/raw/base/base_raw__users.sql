@@ -8,13 +8,12 @@ source as (
     select * from {{ raw_users }}
 ),
 
--- The values as trimmed text for the reject rules, and the timestamp typed (raw_utc_timestamp).
+-- The values as trimmed text for the reject rules, and the timestamp typed (raw_timestamp_columns).
 as_text as (
     select
         coalesce(cast(user_id as {{ dbt.type_string() }}), '') as source_key,
         {{ raw_text('user_id') }} as user_id,
-        {{ product_metrics.raw_timestamp_text(raw_users, 'signed_up_at') }} as signed_up_at_text,
-        {{ product_metrics.raw_utc_timestamp(raw_users, 'signed_up_at') }} as signed_up_at,
+        {{ product_metrics.raw_timestamp_columns(raw_users, 'signed_up_at') }},
         {{ raw_text('acquisition_channel') }} as acquisition_channel_text,
         {{ raw_text('country') }} as country,
         {{ raw_text('platform') }} as platform,
