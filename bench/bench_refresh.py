@@ -374,7 +374,9 @@ def bench_size(label: str, users: int, workdir: Path) -> SizeResult:
     result.events = data.row_counts["events"]
     hold_back_last_day(database, str(data.end_date))
 
+    # A stale saved parse from an earlier run (another checkout) would point dbt at its files.
     target = workdir / f"target_{label}"
+    shutil.rmtree(target, ignore_errors=True)
     print(f"[{label}] full dbt build…", flush=True)
     result.measures["full dbt build"] = dbt_build(database, target / "full")
     event_path_dbt = sum(node_seconds(target / "full", EVENT_PATH_MODELS).values())
