@@ -370,39 +370,6 @@ def test_old_user_loaded_late_fails_loudly_until_full_refresh(before, tmp_path):
     assert any(r[0] == "late-old-user-1" for r in rebuilt["intermediate.int_users_activated"])
 
 
-def test_a_user_whose_cohort_changed_is_re_derived(before, tmp_path):
-    """A late copy of an old user's row with a signup time 40 days earlier is the kept copy now:
-    the user's cohort changes although their period 1 ended long before the window.
-    int_users_retained_in_period_one re-derives them (their kept cohort is not today's), so it and
-    the segment retention equal a full rebuild."""
-    path = _copy(before[0], tmp_path)
-    _load_incoming(path)
-    with duckdb.connect(str(path)) as con:
-        user_id, signed_up_at = con.execute("""
-            select user_id, cast(signed_up_at as timestamp)
-            from raw.users
-            where try_cast(signed_up_at as timestamp) between '2026-03-10' and '2026-03-20'
-            order by user_id
-            limit 1
-        """).fetchone()
-        con.execute("insert into raw.users by name select * replace (? as signed_up_at) from raw.users "
-                    "where user_id = ? limit 1", [str(signed_up_at - dt.timedelta(days=40)), user_id])
-    models = ["intermediate.int_users_retained_in_period_one", "intermediate.int_retention_rolled_up_to_segment_cohorts"]
-    selection = ["run", "-s", "+int_retention_rolled_up_to_segment_cohorts"]
-    (tmp_path / "reference").mkdir()
-    reference = _copy(path, tmp_path / "reference")
-    assert run_dbt(Project(root=REPO_ROOT, duckdb_path=reference), [*selection, "--full-refresh"], vars=NO_SAMPLES).success
-    assert run_dbt(Project(root=REPO_ROOT, duckdb_path=path), selection, vars=NO_SAMPLES).success
-    refreshed, rebuilt = snapshot(path), snapshot(reference)
-
-    def cohort_month(tables):
-        return next(row[2] for row in tables["intermediate.int_users_retained_in_period_one"] if row[0] == user_id)
-
-    assert cohort_month(snapshot(before[0])) == dt.date(2026, 3, 1)
-    assert cohort_month(rebuilt) in (dt.date(2026, 1, 1), dt.date(2026, 2, 1))
-    assert [refreshed[name] for name in models] == [rebuilt[name] for name in models]
-
-
 @pytest.mark.parametrize(("guard", "planted"), [
     # The incremental north star keeps its weeks before a refresh window: they must match the lifecycle.
     ("assert_north_star_drivers_match_lifecycle",

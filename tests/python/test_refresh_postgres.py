@@ -37,8 +37,7 @@ DBT_USER, DBT_PASSWORD = "product_metrics_dbt", "product_metrics_dbt"
 SELECTION = ["-s", "+int_events_rolled_up_to_user_days", "+int_core_actions_rolled_up_to_user_weeks",
              "+int_users_activated", "+fct_north_star_weekly", "+fct_stickiness_daily",
              "+int_active_users_rolled_up_to_segment_days",
-             "+fct_cohort_retention", "+int_retention_rolled_up_to_segment_cohorts", "+fct_ai_suggestions_daily",
-             "+rejected_rows"]
+             "+fct_cohort_retention", "+fct_ai_suggestions_daily", "+rejected_rows"]
 NO_SAMPLES = {"product_metrics__use_sample_data": False}
 
 

@@ -1,8 +1,9 @@
 -- Week-1 and month-1 retention counts per signup cohort and user-dimension segment (country,
 -- platform, acquisition channel), for the cohorts whose period 1 starts before the cutoff.
--- Retained in period 1 as in fct_cohort_retention, per user in int_users_retained_in_period_one
--- (incremental). This model joins them to today's dimension values, so a changed value moves the
--- user. The cohort is already the signup period, so the signup cohort month is no dimension here.
+-- Retained in period 1, as in fct_cohort_retention: active on a date of
+-- [cohort week + 7 days, + 14 days) for week cohorts, of the calendar month after the cohort
+-- month for month cohorts. The cohort is already the signup period, so the signup cohort month
+-- is no dimension here.
 with
 
 users as (
@@ -13,13 +14,40 @@ segmented_users as (
     select * from {{ ref('int_users_segmented') }}
 ),
 
--- Every cohorted user has a row (int_users_retained_in_period_one): an inner join loses nobody.
-retained_users as (
-    select * from {{ ref('int_users_retained_in_period_one') }}
+user_days as (
+    select * from {{ ref('int_events_rolled_up_to_user_days') }}
 ),
 
 cutoff as (
     select * from {{ ref('int_reporting_cutoff') }}
+),
+
+-- Only the days that can fall in period 1 of either cohort: before the end of month 1.
+period_one_activity as (
+    select
+        users.user_id,
+        max(
+            case
+                when
+                    user_days.activity_date >= {{ add_days('users.cohort_week', 7) }}
+                    and user_days.activity_date < {{ add_days('users.cohort_week', 14) }}
+                    then 1
+                else 0
+            end
+        ) as is_retained_week_1,
+        max(
+            case
+                when
+                    user_days.activity_date >= {{ add_months('users.cohort_month', 1) }}
+                    and user_days.activity_date < {{ add_months('users.cohort_month', 2) }}
+                    then 1
+                else 0
+            end
+        ) as is_retained_month_1
+    from user_days
+    inner join users on user_days.user_id = users.user_id
+    where user_days.activity_date < {{ add_months('users.cohort_month', 2) }}
+    group by users.user_id
 ),
 
 cohort_members as (
@@ -28,26 +56,26 @@ cohort_members as (
         users.cohort_week as cohort_start,
         {{ add_days('users.cohort_week', 7) }} as period_start,
         {{ add_days('users.cohort_week', 14) }} as period_end,
-        retained_users.is_retained_week_1 as retained_users,
+        coalesce(period_one_activity.is_retained_week_1, 0) as retained_users,
         segmented_users.country,
         segmented_users.platform,
         segmented_users.acquisition_channel
     from users
     inner join segmented_users on users.user_id = segmented_users.user_id
-    inner join retained_users on users.user_id = retained_users.user_id
+    left join period_one_activity on users.user_id = period_one_activity.user_id
     union all
     select
         'month' as cohort_granularity,
         users.cohort_month as cohort_start,
         {{ add_months('users.cohort_month', 1) }} as period_start,
         {{ add_months('users.cohort_month', 2) }} as period_end,
-        retained_users.is_retained_month_1 as retained_users,
+        coalesce(period_one_activity.is_retained_month_1, 0) as retained_users,
         segmented_users.country,
         segmented_users.platform,
         segmented_users.acquisition_channel
     from users
     inner join segmented_users on users.user_id = segmented_users.user_id
-    inner join retained_users on users.user_id = retained_users.user_id
+    left join period_one_activity on users.user_id = period_one_activity.user_id
 ),
 
 combination_counts as (
