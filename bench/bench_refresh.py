@@ -12,6 +12,9 @@ generates the demo data, holds back the last day of events, orders and AI sugges
 - a one-day incremental refresh (`dbt build` after loading the day: what `product-metrics refresh`
   runs first, starting, as a scheduled refresh does, from the previous run's saved dbt parse);
 - peak memory (max RSS of the dbt process, from getrusage of children);
+- once per run, dbt's fixed cost of a refresh: the same refresh on 200 users (~11k events), where
+  SQL costs next to nothing, also without its data tests and with no node selected; each as a share
+  of every size's full build, the part of it no faster SQL can take off a `dbt build` refresh;
 - rolling MAU (30 days) on the refreshed warehouse, each in a fresh process from the same user-days
   table: our fct_stickiness_daily (its compiled SQL), the SQL MetricFlow generates for a cumulative
   30-day count-distinct metric (`mau_cumulative_reference`, added to a copy of the semantic manifest
@@ -360,23 +363,43 @@ def measure_mau(target: Path, full_target: Path, database: Path, result: SizeRes
             print(f"  MAU of {name} differs on {len(wrong)} dates, e.g. {wrong[:3]}")
 
 
-def bench_size(label: str, users: int, workdir: Path) -> SizeResult:
-    import duckdb
-
+def generate_without_last_day(label: str, users: int, workdir: Path) -> tuple[Path, Path, int]:
+    """A fresh warehouse of demo data with its last day held back, and an empty target directory
+    (a stale saved parse from an earlier run in another checkout would point dbt at its files)."""
     from product_metrics.demo_data import generate_demo_data
 
-    result = SizeResult(label, users)
     database = workdir / f"events_{label}.duckdb"
     for stale in workdir.glob(f"events_{label}.duckdb*"):
         stale.unlink()
     print(f"[{label}] generating {users:,} users x {DAYS} days…", flush=True)
     data = generate_demo_data(database, users=users, days=DAYS)
-    result.events = data.row_counts["events"]
     hold_back_last_day(database, str(data.end_date))
-
-    # A stale saved parse from an earlier run (another checkout) would point dbt at its files.
     target = workdir / f"target_{label}"
     shutil.rmtree(target, ignore_errors=True)
+    return database, target, data.row_counts["events"]
+
+
+def refresh_build(database: Path, target: Path, directory: str, *extra_args: str) -> Measure:
+    """What `product-metrics refresh` runs: its vars, and its data tests on the refresh window only.
+    Like a scheduled refresh, it starts from the previous run's saved parse (product_metrics.dbt
+    carries it between runs); here the full build's, made with the same vars and profile. The time
+    includes the refresh's look-up of its window."""
+    options = RefreshOptions()
+    started = time.perf_counter()
+    env = dbt_env(options, test_window_start(database))
+    window_seconds = time.perf_counter() - started
+    (target / directory).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(target / "full" / "partial_parse.msgpack", target / directory / "partial_parse.msgpack")
+    build = dbt_build(database, target / directory, *dbt_args(options)[1:], *extra_args,
+                      variables=dbt_vars(options), env=env)
+    return Measure(build.seconds + window_seconds, build.peak_rss_mb, run_phase(target / directory))
+
+
+def bench_size(label: str, users: int, workdir: Path) -> SizeResult:
+    import duckdb
+
+    result = SizeResult(label, users)
+    database, target, result.events = generate_without_last_day(label, users, workdir)
     print(f"[{label}] full dbt build…", flush=True)
     result.measures["full dbt build"] = dbt_build(database, target / "full")
     event_path_dbt = sum(node_seconds(target / "full", EVENT_PATH_MODELS).values())
@@ -394,26 +417,37 @@ def bench_size(label: str, users: int, workdir: Path) -> SizeResult:
     result.measures["event path, hand-written floor"] = run_event_path_floor(database)
     load_last_day(database)
     print(f"[{label}] one-day incremental refresh…", flush=True)
-    # What `product-metrics refresh` runs: its vars, and its data tests on the refresh window only.
-    # Like a scheduled refresh, it starts from the previous run's saved parse (product_metrics.dbt
-    # carries it between runs); here the full build's, made with the same vars and profile.
-    options = RefreshOptions()
-    started = time.perf_counter()
-    env = dbt_env(options, test_window_start(database))
-    window_seconds = time.perf_counter() - started
-    (target / "incremental").mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(target / "full" / "partial_parse.msgpack", target / "incremental" / "partial_parse.msgpack")
-    refresh = dbt_build(database, target / "incremental", *dbt_args(options)[1:], variables=dbt_vars(options),
-                        env=env)
-    result.measures["one-day incremental refresh"] = Measure(refresh.seconds + window_seconds, refresh.peak_rss_mb)
+    result.measures["one-day incremental refresh"] = refresh_build(database, target, "incremental")
     for name, directory in (("full dbt build", "full"), ("one-day incremental refresh", "incremental")):
         result.model_seconds[name] = sum(node_seconds(target / directory).values())
-        result.measures[name].detail = run_phase(target / directory)
+    result.measures["full dbt build"].detail = run_phase(target / "full")
     with duckdb.connect(str(database), read_only=True) as con:
         result.user_days = con.execute("select count(*) from intermediate.int_events_rolled_up_to_user_days"
                                        ).fetchone()[0]
     print(f"[{label}] rolling MAU, four ways…", flush=True)
     measure_mau(target / "incremental", target / "full", database, result)
+    return result
+
+
+# dbt's own cost of a refresh, apart from any data: the same dbt processes on a warehouse so small
+# (200 users, ~11k events) that their SQL is next to nothing. Set against a size's full build, it
+# is the share of that build no SQL work, however cheap, can take off a `dbt build` refresh.
+FIXED_COST_USERS = 200
+NOTHING_SELECTED = ("--select", "tag:bench_selects_no_node")
+
+
+def measure_fixed_cost(workdir: Path) -> SizeResult:
+    label = "fixed"
+    result = SizeResult(label, FIXED_COST_USERS)
+    database, target, result.events = generate_without_last_day(label, FIXED_COST_USERS, workdir)
+    print(f"[{label}] full dbt build, then dbt's fixed cost of a refresh…", flush=True)
+    dbt_build(database, target / "full")
+    load_last_day(database)
+    result.measures["one-day incremental refresh"] = refresh_build(database, target, "incremental")
+    result.measures["the same without its data tests"] = refresh_build(
+        database, target, "no_tests", "--exclude-resource-type", "test")
+    result.measures["dbt start-up and saved parse, no node selected"] = refresh_build(
+        database, target, "nothing", *NOTHING_SELECTED)
     return result
 
 
@@ -426,7 +460,7 @@ def machine() -> str:
             f"Python {platform.python_version()}; load average at the end: {load}")
 
 
-def report(results: list[SizeResult]) -> str:
+def report(results: list[SizeResult], fixed: SizeResult | None = None) -> str:
     lines = []
     for result in results:
         full = result.measures["full dbt build"].seconds
@@ -455,7 +489,20 @@ def report(results: list[SizeResult]) -> str:
             rss = f"{measure.peak_rss_mb:,.0f}" if measure.peak_rss_mb else ""
             lines.append(f"| {name} | {measure.seconds:.2f} | {rss} | {ratio} |")
         lines += ["", f"MAU values agree on every date: **{result.mau_agree}**", ""]
+    if fixed is not None:
+        lines += fixed_cost_report(fixed, results)
     return "\n".join(lines)
+
+
+def fixed_cost_report(fixed: SizeResult, results: list[SizeResult]) -> list[str]:
+    fulls = {result.label: result.measures["full dbt build"].seconds for result in results}
+    lines = [f"### dbt's fixed cost of a refresh ({fixed.events:,} events, {fixed.users:,} users, {DAYS} days)", "",
+             "| measured | seconds | peak RSS (MB) | share of the full build |", "|---|---:|---:|---|"]
+    for name, measure in fixed.measures.items():
+        shares = "; ".join(f"{measure.seconds / full:.1%} at {label}" for label, full in fulls.items())
+        detail = f" ({measure.detail})" if measure.detail else ""
+        lines.append(f"| {name}{detail} | {measure.seconds:.2f} | {measure.peak_rss_mb:,.0f} | {shares} |")
+    return [*lines, ""]
 
 
 def main() -> None:
@@ -463,6 +510,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="1M,10M", help="comma-separated, from 1M, 10M, 100M")
     parser.add_argument("--with-100m", action="store_true", help="also the 100M-event run (~30 min, a 6 GB warehouse, ~20 GB RAM)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/bench_refresh"))
+    parser.add_argument("--no-fixed-cost", action="store_true",
+                        help="skip measuring dbt's fixed cost of a refresh on a 200-user warehouse (~1.5 min)")
     parser.add_argument("--results", type=Path, help="also write the tables (Markdown) to this file")
     parser.add_argument("--mau-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--database", type=Path, help=argparse.SUPPRESS)
@@ -478,7 +527,8 @@ def main() -> None:
         parser.error(f"unknown sizes {sorted(unknown)}: choose from {', '.join(SIZES)}")
     args.workdir.mkdir(parents=True, exist_ok=True)
     results = [bench_size(label, SIZES[label], args.workdir) for label in labels]
-    text = report(results) + "\nMachine: " + machine() + "\n"
+    fixed = None if args.no_fixed_cost else measure_fixed_cost(args.workdir)
+    text = report(results, fixed) + "\nMachine: " + machine() + "\n"
     print(text)
     if args.results:
         args.results.write_text(text)
