@@ -8,6 +8,7 @@ the expectations need only the definitions, not the rejection rules."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, replace
@@ -17,10 +18,11 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
+import yaml
 
 from product_metrics.dbt import DbtRun
 
-from .conftest import DEMO_SIZE, build_warehouse
+from .conftest import DEMO_SIZE, REPO_ROOT, build_warehouse
 
 
 @dataclass(frozen=True)
@@ -439,3 +441,46 @@ def test_each_changed_setting_changes_the_expected_numbers(built, setting):
         return
     expectations = [expected_stickiness, expected_north_star, expected_activation, expected_ltv_cac, expected_k_factor]
     assert any(f(built.raw, reset) != f(built.raw, CHANGED) for f in expectations)
+
+
+# -- Every unit test pins what it reads -----------------------------------------------------------
+
+# Read only by a refresh (macros/incremental): a unit test has no table of its own and derives
+# every row, so it never reads them.
+NOT_READ_BY_UNIT_TESTS = {"product_metrics__late_arrival_days", "product_metrics__test_window_start"}
+
+
+def _vars_read_by_models() -> dict[str, set[str]]:
+    """Per model, the vars its SQL and the macros it calls (transitively, with their per-engine
+    `<engine>__` versions) read."""
+    var_call = re.compile(r"""\bvar\(\s*['"](product_metrics__\w+)['"]""")
+    macro_def = re.compile(r"\{%-?\s*macro\s+(\w+)\s*\(")
+    bodies = {}
+    for path in (REPO_ROOT / "macros").rglob("*.sql"):
+        parts = macro_def.split(path.read_text())
+        bodies.update(zip(parts[1::2], parts[2::2]))
+
+    def read(text: str, seen: set[str]) -> set[str]:
+        found = set(var_call.findall(text))
+        called = set(re.findall(r"\b(\w+)\(", text))
+        called |= {name for name in bodies if name.partition("__")[2] in called}
+        for name in called & bodies.keys() - seen:
+            seen.add(name)
+            found |= read(bodies[name], seen)
+        return found
+
+    return {path.stem: read(path.read_text(), set()) for path in (REPO_ROOT / "models").rglob("*.sql")}
+
+
+def test_every_unit_test_pins_the_vars_its_model_reads():
+    """A unit test's expectations hold for the vars it was written for: each var its model reads
+    is pinned in the test's `overrides: vars:`, so a user's own settings never fail it."""
+    reads = _vars_read_by_models()
+    missing = []
+    for path in (REPO_ROOT / "models").rglob("*.yml"):
+        for test in (yaml.safe_load(path.read_text()) or {}).get("unit_tests") or []:
+            pinned = set((test.get("overrides") or {}).get("vars") or {})
+            unpinned = reads[test["model"]] - NOT_READ_BY_UNIT_TESTS - pinned
+            missing += [f"{test['name']}: {name}" for name in sorted(unpinned)]
+    assert reads["fct_stickiness_daily"] >= {"product_metrics__mau_window_days"}  # the scan finds macro reads
+    assert missing == []
