@@ -12,6 +12,9 @@ generates the demo data, holds back the last day of events, orders and AI sugges
 - a one-day incremental refresh (`dbt build` after loading the day: what `product-metrics refresh`
   runs first, starting, as a scheduled refresh does, from the previous run's saved dbt parse);
 - peak memory (max RSS of the dbt process, from getrusage of children);
+- publishing: what write-audit-publish adds to every `product-metrics build` and `refresh` (the
+  warehouse file copied aside before dbt, checkpointed and renamed over the live file after the
+  checks; product_metrics.publish), on the refreshed warehouse, and the refresh and full build with it;
 - once per run, dbt's fixed cost of a refresh: the same refresh on 200 users (~11k events), where
   SQL costs next to nothing, also without its data tests and with no node selected; each as a share
   of every size's full build, the part of it no faster SQL can take off a `dbt build` refresh;
@@ -38,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from product_metrics.project import Project
+from product_metrics.publish import WarehouseCopy, file_size_text
 from product_metrics.refresh import RefreshOptions, dbt_args, dbt_env, dbt_vars, test_window_start
 
 REPO = Path(__file__).resolve().parents[1]
@@ -424,9 +428,24 @@ def bench_size(label: str, users: int, workdir: Path) -> SizeResult:
     with duckdb.connect(str(database), read_only=True) as con:
         result.user_days = con.execute("select count(*) from intermediate.int_events_rolled_up_to_user_days"
                                        ).fetchone()[0]
+    print(f"[{label}] publishing: the warehouse copied aside and swapped back in…", flush=True)
+    result.measures[PUBLISHING] = measure_publishing(database)
     print(f"[{label}] rolling MAU, four ways…", flush=True)
     measure_mau(target / "incremental", target / "full", database, result)
     return result
+
+
+PUBLISHING = "publishing (copy aside, checkpoint, atomic rename)"
+
+
+def measure_publishing(database: Path) -> Measure:
+    """Write-audit-publish's own cost, the same whatever dbt did in between: `product-metrics build`
+    and `refresh` copy the warehouse file before dbt and rename the copy over it after the checks."""
+    copy = WarehouseCopy(database)
+    started = time.perf_counter()
+    state, _ = copy.prepare()
+    copy.publish(state)
+    return Measure(time.perf_counter() - started, None, f"a {file_size_text(database)} warehouse file")
 
 
 # dbt's own cost of a refresh, apart from any data: the same dbt processes on a warehouse so small
@@ -480,6 +499,11 @@ def report(results: list[SizeResult], fixed: SizeResult | None = None) -> str:
                 ratio = f"{measure.seconds / result.measures['event path, hand-written floor'].seconds:.2f}x the floor"
             elif name == "event path, hand-written floor":
                 ratio = measure.detail
+            elif name == PUBLISHING:
+                refresh = result.measures["one-day incremental refresh"].seconds
+                ratio = (f"{measure.detail}: {measure.seconds / refresh:.1%} of the refresh, {measure.seconds / full:.1%} "
+                         f"of the full build; with it the refresh is {refresh + measure.seconds:.2f} s = "
+                         f"{(refresh + measure.seconds) / (full + measure.seconds):.1%} of the full build with it")
             elif name.startswith("MAU: ") and name != "MAU: our model (fct_stickiness_daily)":
                 ratio = f"{measure.seconds / ours:.1f}x our model's time ({measure.detail})"
             elif name == "MAU: our model (fct_stickiness_daily)":

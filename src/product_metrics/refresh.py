@@ -49,7 +49,7 @@ def refresh_lock(database: Path) -> Iterator[Path]:
             handle.seek(0)
             holder = handle.read().strip() or "an unknown process"
             raise RefreshLocked(
-                f"Another refresh of {database} is running ({holder}); this one did nothing. Wait for it to "
+                f"Another build or refresh of {database} is running ({holder}); this one did nothing. Wait for it to "
                 f"finish and run again. The lock ({path}) is released when that process ends, even if it "
                 "is killed: there is nothing to delete.") from None
         handle.seek(0)
@@ -159,15 +159,21 @@ def run_refresh(*, database: Path | None, options: RefreshOptions, settings, doc
 
 
 def _run_stages(project, options: RefreshOptions, settings, docs_dir: Path | None, console) -> int:
-    from product_metrics.quality.commands import Stage, run_stages
+    from product_metrics.quality.commands import run_published
+
+    title = "product-metrics refresh" + (f" as of {options.as_of}" if options.as_of else "")
+    return run_published(project, lambda work: _stages(work, options, settings, docs_dir, console), console, title)
+
+
+def _stages(project, options: RefreshOptions, settings, docs_dir: Path | None, console) -> list:
+    from product_metrics.quality.commands import Stage
 
     artifacts: dict[str, Path] = {}
     stages = [Stage("dbt build" + (" (full refresh)" if options.full_refresh else " (incremental)"),
                     lambda result: _dbt_stage(project, options, console, result, artifacts))]
     if options.checks:
         stages += _check_stages(project, options, settings, docs_dir, console, artifacts)
-    title = "product-metrics refresh" + (f" as of {options.as_of}" if options.as_of else "")
-    return run_stages(stages, console, title)
+    return stages
 
 
 def _dbt_stage(project, options: RefreshOptions, console, result, artifacts: dict[str, Path]) -> bool:

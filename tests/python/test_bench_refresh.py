@@ -52,3 +52,16 @@ def test_fixed_cost_report_gives_each_measure_as_a_share_of_each_full_build():
 
     assert "| one-day incremental refresh (304 nodes, run phase 10.0 s) | 15.00 | 280 | 30.0% at 10M; 6.0% at 100M |" in lines
     assert "| dbt start-up and saved parse, no node selected | 5.00 | 140 | 10.0% at 10M; 2.0% at 100M |" in lines
+
+
+def test_publishing_is_measured_on_the_warehouse_and_leaves_it_as_it_was(tmp_path):
+    database = tmp_path / "events.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("create table t as select range as value from range(1000)")
+
+    measure = bench_refresh.measure_publishing(database)
+
+    assert measure.seconds > 0 and "warehouse file" in measure.detail
+    assert not (tmp_path / ".unpublished" / database.name).exists()  # renamed over the live file
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute("select count(*), sum(value) from t").fetchone() == (1000, 499500)

@@ -285,7 +285,7 @@ def test_concurrent_refresh_is_refused_and_full_refresh_rebuilds(before, full_re
     output, _ = first.communicate(timeout=900)
 
     assert second.returncode == 3, second.stdout + second.stderr
-    assert "Another refresh of" in second.stdout and f"pid {first.pid}" in second.stdout
+    assert "Another build or refresh of" in second.stdout and f"pid {first.pid}" in second.stdout
     assert first.returncode == 0, output
     for stage in ("dbt build (full refresh)", "data quality", "governance", "alerts"):
         assert stage in output

@@ -70,11 +70,52 @@ class Stage:
 
 
 def run_build(*, database: Path | None, settings: QualitySettings, docs_dir: Path | None, console) -> int:
-    """`dbt build` → data quality → governance check: stop at the first failing stage."""
+    """`dbt build` → data quality → governance check → publish, on a copy of the warehouse: stop at
+    the first failing stage, and publish only when every stage passed."""
     from product_metrics.project import Project
+    from product_metrics.refresh import RefreshLocked, refresh_lock
 
     project = Project.locate(database)
-    return run_stages(build_stages(project, settings, docs_dir, console), console)
+    try:
+        with refresh_lock(project.duckdb_path):
+            return run_published(project, lambda work: build_stages(work, settings, docs_dir, console), console)
+    except RefreshLocked as error:
+        console.print(f"[red]✗ build refused:[/] {error}")
+        return 3
+
+
+def run_published(project, make_stages: Callable[[object], list[Stage]], console,
+                  title: str = "product-metrics build") -> int:
+    """Write-audit-publish (product_metrics.publish): the stages run on a copy of the warehouse,
+    and a last stage replaces the live warehouse by it when every stage before passed. A failed
+    or interrupted run leaves the live warehouse as it was. Exit 2 when no copy can be made."""
+    import dataclasses
+
+    from product_metrics.publish import PublishError, WarehouseCopy, file_size_text
+
+    copy = WarehouseCopy(project.duckdb_path)
+    try:
+        state, copy_s = copy.prepare()
+    except PublishError as error:
+        console.print(f"[red]✗ {title} could not start:[/] {error}")
+        return 2
+    work = dataclasses.replace(project, duckdb_path=copy.work)
+
+    def publish(result: StageResult) -> bool:
+        try:
+            copy.publish(state)
+        except PublishError as error:
+            result.detail = str(error)
+            return False
+        result.detail = (f"{project.duckdb_path.name} replaced atomically by the run's copy "
+                         f"({file_size_text(project.duckdb_path)}, copied in {copy_s:.1f}s)")
+        return True
+
+    code = run_stages([*make_stages(work), Stage("publish", publish)], console, title)
+    if code:
+        console.print(f"Nothing was published: [bold]{project.duckdb_path}[/] is unchanged. The failed run's "
+                      f"warehouse stays in {copy.work} until the next run.", soft_wrap=True, highlight=False)
+    return code
 
 
 def run_stages(stages: list[Stage], console, title: str = "product-metrics build") -> int:
