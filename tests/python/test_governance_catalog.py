@@ -130,6 +130,30 @@ def test_catalog_is_replaced_not_appended(fixture_dir, warehouse, tmp_path):
     assert query(warehouse, "select count(*) as n from metrics.metric_catalog") == [{"n": 12}]
 
 
+def test_catalog_flags_overdue_reviews_as_warnings(fixture_dir, warehouse, tmp_path):
+    def catalog(today: str):
+        result = runner.invoke(app, ["catalog", "--manifest-dir", str(fixture_dir), "--database", str(warehouse),
+                                     "--out", str(tmp_path / today), "--today", today], env=ENV)
+        assert result.exit_code == 0, result.output  # a warning, never a failure
+        rows = query(warehouse, "select metric_name, is_review_overdue from metrics.metric_catalog")
+        return result.output, {r["metric_name"] for r in rows if r["is_review_overdue"]}, \
+            (tmp_path / today / "index.html").read_text()
+
+    output, overdue, html = catalog(fx.TODAY)
+    assert overdue == set() and "review overdue" not in output and "reviews overdue" not in html
+    # revenue_usd: monthly, last reviewed 2026-11-01 -> due 2026-12-01
+    output, overdue, html = catalog("2026-12-02")
+    assert overdue == {"revenue_usd"}
+    assert "review overdue: revenue_usd (owner: Finance Analytics) was due 2026-12-01" in output
+    assert "1 reviews overdue" in html
+    card = re.search(r'<article class="metric" id="metric-revenue_usd".*?</article>', html, re.DOTALL).group(0)
+    assert '<span class="review-overdue">review overdue: was due 2026-12-01</span>' in card
+    manifest, _ = fx.load_good()
+    live = {m["name"] for m in manifest["metrics"].values()
+            if fx.governance(manifest, m["name"]).get("status") != "deprecated"}
+    assert catalog("2027-12-06")[1] == live  # a year ahead: every live metric's review
+
+
 def test_catalog_html_renders_in_chromium(fixture_dir, warehouse, tmp_path):
     out = tmp_path / "html"
     result = runner.invoke(app, ["catalog", "--manifest-dir", str(fixture_dir), "--database", str(warehouse),
@@ -182,6 +206,17 @@ def test_no_breach_exits_0_and_records_nothing(fixture_dir, warehouse):
     assert result.exit_code == 0, result.output
     assert "0 alert, 0 warn, 4 ok" in result.output
     assert query(warehouse, "select count(*) as n from audit.metric_alerts") == [{"n": 0}]
+
+
+def test_alerts_list_overdue_reviews_without_failing(fixture_dir, warehouse):
+    result = alerts(fixture_dir, warehouse, "--fail-on", "warn", "--today", fx.TODAY)
+    assert result.exit_code == 0, result.output
+    assert "review overdue" not in result.output
+    result = alerts(fixture_dir, warehouse, "--fail-on", "warn", "--today", "2027-12-06")
+    assert result.exit_code == 0, result.output  # overdue reviews are not breaches
+    assert "review overdue: revenue_usd (owner: Finance Analytics) was due 2026-12-01" in result.output
+    assert "review overdue: dau_mau_ratio (owner: Growth Analytics) was due 2027-01-01" in result.output
+    assert "0 alert, 0 warn, 4 ok" in result.output
 
 
 BREACH_SQL = """

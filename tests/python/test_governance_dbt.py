@@ -140,6 +140,80 @@ def test_the_real_project_passes_governance_and_its_catalog_renders(sample_wareh
     assert not unreadable, f"lives_in that cannot be read from the built warehouse: {unreadable}"
 
 
+@pytest.fixture(scope="module")
+def parsed_real_project(tmp_path_factory) -> Path:
+    """`dbt parse` of the real project: the directory of its manifest.json and semantic_manifest.json."""
+    from product_metrics.dbt import run_dbt
+    from product_metrics.project import Project
+
+    warehouse = tmp_path_factory.mktemp("parsed") / "warehouse.duckdb"
+    run = run_dbt(Project(root=REPO_ROOT, duckdb_path=warehouse), ["parse"])
+    assert run.success, "\n".join(run.error_lines[-20:])
+    return run.target_path
+
+
+def overdue_lines(target: Path, today: dt.date) -> list[str]:
+    from product_metrics.governance.rules import is_review_overdue
+
+    return [f"review overdue: {m.name} (owner: {m.governance.owner.name}) was due {m.governance.next_review_due()}"
+            for m in load_registry(target).governed()
+            if is_review_overdue(m.governance.next_review_due(), m.governance.status, today)]
+
+
+@pytest.mark.skipif(not _real_yaml_has_governance(), reason="the real metrics carry no governance meta yet")
+def test_the_shipped_project_passes_governance_check_on_the_real_date(parsed_real_project):
+    """No shipped file turns red when the calendar moves: no --today, the wall clock's date."""
+    result = runner.invoke(app, ["governance", "check", "--manifest-dir", str(parsed_real_project)], env=ENV)
+    assert result.exit_code == 0, result.output
+    for line in overdue_lines(parsed_real_project, dt.date.today()):
+        assert line in result.output
+
+
+@pytest.mark.skipif(not _real_yaml_has_governance(), reason="the real metrics carry no governance meta yet")
+def test_a_year_ahead_overdue_reviews_warn_and_only_strict_fails(parsed_real_project):
+    year_ahead = dt.date.today() + dt.timedelta(days=366)
+    expected = overdue_lines(parsed_real_project, year_ahead)
+    assert expected, "a year ahead, some review of the shipped metrics is overdue"
+    args = ["governance", "check", "--manifest-dir", str(parsed_real_project), "--today", year_ahead.isoformat()]
+
+    result = runner.invoke(app, args, env=ENV)
+    assert result.exit_code == 0, result.output
+    for line in expected:
+        assert f"! {line}\n" in result.output  # one line per metric: name, owner, due date
+    assert f"{len(expected)} warnings (review_overdue), not failures" in result.output
+
+    strict = runner.invoke(app, [*args, "--strict"], env=ENV)
+    assert strict.exit_code == 1, strict.output
+    assert f"{len(expected)} problems in {len(expected)} of" in strict.output
+
+
+@pytest.mark.skipif(not _real_yaml_has_governance(), reason="the real metrics carry no governance meta yet")
+def test_build_and_refresh_governance_stages_pass_with_overdue_reviews(parsed_real_project, tmp_path):
+    from rich.console import Console
+
+    from product_metrics.project import Project
+    from product_metrics.quality.commands import StageResult, governance_stage
+    from product_metrics.quality.rules import QualitySettings
+    from product_metrics.refresh import RefreshOptions, _check_stages
+
+    project = Project(root=REPO_ROOT, duckdb_path=tmp_path / "warehouse.duckdb")
+    artifacts = {"target_path": parsed_real_project}
+    year_ahead = dt.date.today() + dt.timedelta(days=366)
+    console = Console(width=250, record=True)
+
+    build = StageResult("governance")  # the stage `product-metrics build` runs, a year ahead
+    assert governance_stage(project, console, build, artifacts, today=year_ahead), console.export_text()
+    assert build.detail.startswith("no failing rule; ") and "review_overdue" in build.detail
+    printed = console.export_text()
+    assert all(line in printed for line in overdue_lines(parsed_real_project, year_ahead))
+
+    (refresh_stage,) = [s for s in _check_stages(project, RefreshOptions(), QualitySettings(), None, console,
+                                                 artifacts) if s.name == "governance"]
+    refreshed = StageResult("governance")  # the stage `product-metrics refresh` runs, on the real date
+    assert refresh_stage.run(refreshed), console.export_text()
+    assert not (tmp_path / "warehouse.duckdb").exists()
+
+
 def assert_model_governance(registry) -> None:
     """The real project's model governance as dbt_project.yml and models/_groups.yml set it: metric
     tables public, contracted, version 1 under the spec's relation name; base models private; every

@@ -16,7 +16,7 @@ import fixture_manifests as fx
 from product_metrics.cli import app
 from product_metrics.governance.contract import next_review_due, parse_governance
 from product_metrics.governance.definitions import Decisions
-from product_metrics.governance.rules import RULES, check
+from product_metrics.governance.rules import CALENDAR_RULES, RULES, check
 
 TODAY = dt.date.fromisoformat(fx.TODAY)
 runner = CliRunner()
@@ -230,12 +230,55 @@ def test_a_deprecated_guardrail_fails(good):
 
 # --- review_overdue -----------------------------------------------------------------------------
 
-def test_an_overdue_review_fails(good):
+def test_an_overdue_review_is_found(good):
     manifest, semantic = good  # revenue_usd: monthly, last reviewed 2026-11-01 -> due 2026-12-01
     assert run(manifest, semantic, today=dt.date(2026, 12, 1)).ok
     violation = only(run(manifest, semantic, today=dt.date(2026, 12, 2)), "review_overdue", "revenue_usd")
     assert violation.problem == "review was due 2026-12-01 (last reviewed 2026-11-01, monthly)"
     assert "Finance Analytics" in violation.fix
+    assert violation.line == "review overdue: revenue_usd (owner: Finance Analytics) was due 2026-12-01"
+    assert "review_overdue" in CALENDAR_RULES
+
+
+def check_cli(directory, *args):
+    return runner.invoke(app, ["governance", "check", "--manifest-dir", str(directory), *args],
+                         env={"COLUMNS": "250"})
+
+
+def test_an_overdue_review_warns_and_fails_only_with_strict(good, tmp_path):
+    directory = fx.write(tmp_path / "good", *good)
+    result = check_cli(directory, "--today", "2026-12-02")
+    assert result.exit_code == 0, result.output
+    assert "! review overdue: revenue_usd (owner: Finance Analytics) was due 2026-12-01\n" in result.output
+    assert "1 warnings (review_overdue), not failures" in result.output
+    assert "12 metrics, no rule fails" in result.output
+    assert "Governance check" not in result.output  # no table of problems
+
+    strict = check_cli(directory, "--today", "2026-12-02", "--strict")
+    assert strict.exit_code == 1, strict.output
+    assert "review was due 2026-12-01" in strict.output and "1 problems in 1" in strict.output
+    assert check_cli(directory, "--today", "2026-12-01", "--strict").exit_code == 0  # due today: not overdue
+
+
+def test_a_year_ahead_every_review_is_a_warning_and_other_rules_still_fail(good, tmp_path):
+    manifest, semantic = good
+    year_ahead = (TODAY + dt.timedelta(days=366)).isoformat()
+    result = check_cli(fx.write(tmp_path / "good", manifest, semantic), "--today", year_ahead)
+    assert result.exit_code == 0, result.output
+    governed = [m["name"] for m in manifest["metrics"].values()
+                if fx.governance(manifest, m["name"]).get("status") != "deprecated"]
+    registry = fx.registry(manifest, semantic)
+    for name in governed:
+        governance = registry.metrics[name].governance
+        assert (f"review overdue: {name} (owner: {governance.owner.name}) was due "
+                f"{governance.next_review_due()}") in result.output
+    assert f"{len(governed)} warnings (review_overdue)" in result.output
+
+    del fx.governance(manifest, "nps")["owner"]
+    broken = check_cli(fx.write(tmp_path / "broken", manifest, semantic), "--today", year_ahead)
+    assert broken.exit_code == 1, broken.output
+    assert "missing_field" in broken.output and "1 problems in 1" in broken.output
+    assert "review overdue: dau_mau_ratio" in broken.output  # the warnings are still listed
 
 
 def test_deprecated_metrics_need_no_review(good):

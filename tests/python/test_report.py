@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from product_metrics.cli import app
+from product_metrics.governance.rules import is_review_overdue
 from product_metrics.report import charts
 from product_metrics.report.charts import CHARTS
 from product_metrics.report.data import Warehouse
@@ -105,6 +106,17 @@ def test_demo_report_renders_every_chart_in_chromium(demo_warehouse, tmp_path):
             assert owner in card.group(1) and f"mailto:{email}" in card.group(1)
     # Alerts: one row per metric with thresholds, levels from the catalog's latest values.
     assert '<table id="threshold-status">' in loaded.dom
+    # Overdue reviews on the real date: a warning note naming each metric, its owner and due date.
+    with Warehouse.open(demo_warehouse) as warehouse:
+        reviews = warehouse._connection.sql("select metric_name, owner_name, next_review_due, status, "
+                                            "is_review_overdue from metrics.metric_catalog").fetchall()
+    today = dt.datetime.now(dt.UTC).date()
+    overdue = [(name, owner, due) for name, owner, due, status, _ in reviews if is_review_overdue(due, status, today)]
+    assert sorted(name for name, *_, flagged in reviews if flagged) == sorted(name for name, _, _ in overdue)
+    note = re.search(r'<details class="reviews-overdue".*?</details>', loaded.dom, re.DOTALL)
+    assert bool(note) == bool(overdue)
+    for name, owner, due in overdue:
+        assert f"<li>review overdue: {name} (owner: {owner}) was due {due}</li>" in note.group(0)
 
     shot = ARTIFACTS / "report.png"
     assert screenshot(page, shot, height=10_000) == []  # the whole page
@@ -221,6 +233,36 @@ def test_report_is_dated_and_lists_the_charts(handmade_warehouse):
     assert "Built 2026-07-01 08:30 UTC" in report.html
     assert report.drawn == ["nps", "ai", "lifecycle"]
     assert report.not_drawn["quality"] == "not built: audit.dq_results"
+
+
+def test_overdue_reviews_are_a_warning_note_as_of_the_report_date(handmade_warehouse):
+    import duckdb
+
+    from product_metrics.report.data import Definition
+    from product_metrics.report.html import render_report
+
+    types = {"latest_period": "date", "next_review_due": "date", "threshold_warn": "double",
+             "threshold_alert": "double", "latest_value": "double"}
+    columns = ", ".join(f"{name} {types.get(name, 'text')}" for name in Definition.__dataclass_fields__)
+    with duckdb.connect(str(handmade_warehouse)) as con:
+        con.execute(f"create table metrics.metric_catalog ({columns})")
+        con.executemany("insert into metrics.metric_catalog (metric_name, owner_name, status, next_review_due) "
+                        "values (?, ?, ?, ?)", [("dau", "Product Analytics", "certified", "2026-12-01"),
+                                                ("old_dau", "Product Analytics", "deprecated", "2026-12-01"),
+                                                ("nps", "Customer Insights", "draft", "2027-01-01"),
+                                                ("notes", None, "draft", None)])
+
+    def note(built_at: dt.datetime) -> list[str]:
+        with Warehouse.open(handmade_warehouse) as warehouse:
+            html = render_report(warehouse, built_at=built_at).html
+        found = re.search(r'<details class="reviews-overdue".*?</details>', html, re.DOTALL)
+        return re.findall(r"<li>(.*?)</li>", found.group(0)) if found else []
+
+    assert note(dt.datetime(2026, 12, 1, 23)) == []  # due today is not overdue yet
+    assert note(dt.datetime(2026, 12, 2)) == ["review overdue: dau (owner: Product Analytics) was due 2026-12-01"]
+    assert note(dt.datetime(2027, 12, 6)) == [  # a year ahead: deprecated metrics still need no review
+        "review overdue: dau (owner: Product Analytics) was due 2026-12-01",
+        "review overdue: nps (owner: Customer Insights) was due 2027-01-01"]
 
 
 def test_retention_triangle_marks_incomplete_cells(tmp_path):

@@ -2,18 +2,22 @@
 
 Commands
 --------
-- `product-metrics governance check [--manifest-dir DIR] [--state DIR] [--today YYYY-MM-DD] [--decisions FILE]`
-  reads dbt's manifest.json and semantic_manifest.json (a fresh `dbt parse` into its own target
-  path, or --manifest-dir) and exits 1 with a table of problems (metric, field, problem, what to
-  do, rule) when a rule fails; exit 0 prints "N metrics, all rules pass". Exit 2: no manifest.
+- `product-metrics governance check [--manifest-dir DIR] [--state DIR] [--today YYYY-MM-DD] [--decisions FILE]
+  [--strict]` reads dbt's manifest.json and semantic_manifest.json (a fresh `dbt parse` into its own
+  target path, or --manifest-dir) and exits 1 with a table of problems (metric, field, problem, what
+  to do, rule) when a rule fails; exit 0 prints "N metrics, all rules pass". Exit 2: no manifest.
+  Findings only the calendar brings (rules.CALENDAR_RULES: review_overdue) are warnings, one line
+  per metric (`review overdue: <metric> (owner: <name>) was due <date>`), here and in build,
+  refresh, catalog, alerts and the report; with --strict they fail (exit 1).
 - `product-metrics catalog [--out DIR] [--database F | --url URL] [--manifest-dir DIR]` replaces
   table `metrics.metric_catalog` (one row per metric: every field, lists and mappings as JSON text,
   the tables it lives in, its latest value) and writes DIR/index.html (default
   target/metric_catalog/): one self-contained page with the metric tree (Graphviz SVG) and a card
-  per metric.
+  per metric; column is_review_overdue as of --today (default: today).
 - `product-metrics alerts [--fail-on alert|warn|never] [--today YYYY-MM-DD]` compares each live
   metric's latest complete value with its thresholds and appends breaches to
-  `audit.metric_alerts`; `--today` is an as-of date (only periods before it count).
+  `audit.metric_alerts`; `--today` is an as-of date (only periods before it count; reviews due
+  before it are listed as overdue, never in the exit code).
 
 The metadata contract (on every MetricFlow metric)
 ---------------------------------------------------

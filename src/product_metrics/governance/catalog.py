@@ -11,6 +11,7 @@ from typing import Any
 
 from product_metrics.governance.definitions import input_metrics
 from product_metrics.governance.registry import Metric, Registry
+from product_metrics.governance.rules import is_review_overdue
 from product_metrics.governance.warehouse import LatestValue, Warehouse
 
 CATALOG_TABLE = "metric_catalog"
@@ -34,6 +35,7 @@ CATALOG_COLUMNS: tuple[tuple[str, str], ...] = (
     ("review_cadence", "text"),
     ("last_reviewed", "date"),
     ("next_review_due", "date"),
+    ("is_review_overdue", "boolean"),
     ("status", "text"),
     ("version", "integer"),
     ("thresholds", "text"),
@@ -94,8 +96,10 @@ def catalog_entries(registry: Registry, latest: dict[str, LatestValue]) -> list[
     return entries
 
 
-def catalog_row(entry: CatalogEntry, built_at: dt.datetime) -> dict[str, Any]:
+def catalog_row(entry: CatalogEntry, built_at: dt.datetime, today: dt.date | None = None) -> dict[str, Any]:
+    """`today`: the date review deadlines are checked against (default: the day of built_at)."""
     metric, governance, latest = entry.metric, entry.metric.governance, entry.latest
+    due = governance.next_review_due() if governance else None
     raw = dict(governance.raw) if governance else {}
     lives_in = governance.lives_in if governance else None
     note = (latest.error or latest.note) if latest else (None if lives_in else "no lives_in: semantic layer only")
@@ -115,7 +119,9 @@ def catalog_row(entry: CatalogEntry, built_at: dt.datetime) -> dict[str, Any]:
         "guardrails": _json(list(governance.guardrails)) if governance and governance.guardrails is not None else None,
         "review_cadence": governance.review_cadence if governance else None,
         "last_reviewed": governance.last_reviewed if governance else None,
-        "next_review_due": governance.next_review_due() if governance else None,
+        "next_review_due": due,
+        "is_review_overdue": is_review_overdue(due, governance.status, today or built_at.date()) if governance
+        else None,
         "status": governance.status if governance else None,
         "version": governance.version if governance else None,
         "thresholds": _json(raw.get("thresholds")) if governance and governance.thresholds is not None else None,
@@ -139,7 +145,7 @@ def catalog_row(entry: CatalogEntry, built_at: dt.datetime) -> dict[str, Any]:
 
 
 def write_catalog_table(warehouse: Warehouse, entries: list[CatalogEntry], *, built_at: dt.datetime,
-                        schema: str = CATALOG_SCHEMA) -> int:
+                        schema: str = CATALOG_SCHEMA, today: dt.date | None = None) -> int:
     """Replace `<schema>.metric_catalog` with one row per metric (in one transaction)."""
-    rows = [catalog_row(entry, built_at) for entry in entries]
+    rows = [catalog_row(entry, built_at, today) for entry in entries]
     return warehouse.write(schema, CATALOG_TABLE, CATALOG_COLUMNS, rows, replace=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from product_metrics.governance.catalog import CatalogEntry
 from product_metrics.governance.registry import Registry
+from product_metrics.governance.rules import is_review_overdue
 from product_metrics.governance.tree import LEVEL_TITLES, LEVELS, MetricTree, metric_tree, render_svg
 
 CATALOG_FILE = "index.html"
@@ -38,6 +39,7 @@ code { background: var(--bg); padding: 1px 4px; border-radius: 3px; font-size: 1
 .status-certified { color: #276749; } .status-draft { color: #975a16; } .status-deprecated { color: #718096; text-decoration: line-through; }
 .role-north_star { color: #1a365d; } .role-kpi { color: var(--accent); } .role-guardrail { color: var(--red); } .role-diagnostic { color: var(--muted); }
 .overdue { color: var(--red); font-weight: 600; }
+.review-overdue { color: #975a16; font-weight: 600; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 16px; }
 article.metric { border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; background: #fff; }
 article.metric:target { outline: 3px solid var(--accent); }
@@ -104,8 +106,8 @@ def _review(entry: CatalogEntry, today: dt.date) -> str:
     if governance is None or governance.last_reviewed is None:
         return "—"
     due = governance.next_review_due()
-    overdue = due is not None and due < today and governance.status != "deprecated"
-    due_text = f'<span class="overdue">overdue since {due}</span>' if overdue else f"next {due}"
+    due_text = (f'<span class="review-overdue">review overdue: was due {due}</span>'
+                if is_review_overdue(due, governance.status, today) else f"next {due}")
     return f"{governance.last_reviewed} ({escape(governance.review_cadence or '?')}; {due_text})"
 
 
@@ -207,8 +209,11 @@ def render_catalog_html(registry: Registry, entries: list[CatalogEntry], *, buil
     governed = [e for e in entries if e.metric.governance]
     counts = {status: sum(1 for e in governed if e.metric.governance.status == status)
               for status in ("certified", "draft", "deprecated")}
+    overdue = sum(1 for e in governed
+                  if is_review_overdue(e.metric.governance.next_review_due(), e.metric.governance.status, today))
     subtitle = (f"{len(entries)} metrics · {counts['certified']} certified · {counts['draft']} draft · "
-                f"{counts['deprecated']} deprecated · built {built_at:%Y-%m-%d %H:%M} UTC")
+                f"{counts['deprecated']} deprecated · " + (f"{overdue} reviews overdue · " if overdue else "")
+                + f"built {built_at:%Y-%m-%d %H:%M} UTC")
     cards = "".join(_card(entry, known, today) for entry in entries)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -58,12 +58,16 @@ def check(
     decisions: Annotated[Path | None, typer.Option(
         "--decisions", dir_okay=False,
         help="The decision log searched for '<metric> v<N>' entries (default: the project's DECISIONS.md).")] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Fail on warnings too: an overdue review exits 1 (for CI that wants it).")] = False,
 ) -> None:
-    """Check every metric's governance meta; exit 1 with the list of problems when a rule fails."""
+    """Check every metric's governance meta; exit 1 with the list of problems when a rule fails.
+
+    An overdue review is a warning (one line per metric, exit 0) unless --strict. Exit 2: no manifest."""
     from product_metrics.governance.commands import run_check
 
     code = run_check(manifest_dir=manifest_dir, state=state, today=(today.date() if today else dt.date.today()),
-                     decisions=decisions, console=_console())
+                     decisions=decisions, console=_console(), strict=strict)
     if code:
         raise typer.Exit(code)
 
@@ -77,6 +81,8 @@ def catalog(
     manifest_dir: ManifestDirOption = None,
     schema: Annotated[str, typer.Option(help="Schema of the metric_catalog table.")] = "metrics",
     table: Annotated[bool, typer.Option(help="Write the metric_catalog table to the warehouse.")] = True,
+    today: Annotated[dt.datetime | None, typer.Option(
+        formats=["%Y-%m-%d"], help="Date the review deadlines are checked against (default: today).")] = None,
 ) -> None:
     """Write the metric catalog: table metrics.metric_catalog and a static HTML page with the metric tree.
 
@@ -84,7 +90,7 @@ def catalog(
     from product_metrics.governance.commands import run_catalog
 
     code = run_catalog(database=database, url=url, manifest_dir=manifest_dir, out=out, schema=schema,
-                       write_table=table, console=_console())
+                       write_table=table, console=_console(), today=today.date() if today else None)
     if code:
         raise typer.Exit(code)
 
@@ -93,7 +99,8 @@ def alerts(
     fail_on: Annotated[FailOn, typer.Option(
         "--fail-on", help="Exit 1 on a breach at this level or worse (never: always exit 0).")] = FailOn.never,
     today: Annotated[dt.datetime | None, typer.Option(
-        formats=["%Y-%m-%d"], help="As-of date: only periods before it count (default: every period).")] = None,
+        formats=["%Y-%m-%d"], help="As-of date: only periods before it count (default: every period); reviews "
+                                   "due before it are listed as overdue (default: today).")] = None,
     database: DatabaseOption = None,
     url: UrlOption = None,
     manifest_dir: ManifestDirOption = None,

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from product_metrics.governance.registry import ManifestError, Registry, load_registry, parse_project
@@ -43,19 +44,21 @@ def _utc_now() -> dt.datetime:
 # --- governance check ---------------------------------------------------------------------------
 
 def run_check(*, manifest_dir: Path | None, state: Path | None, today: dt.date, decisions: Path | None,
-              console: Console) -> int:
-    """Exit 0 when every rule passes, 1 on a violation, 2 when the manifests cannot be read."""
+              console: Console, strict: bool = False) -> int:
+    """Exit 0 when no rule fails, 1 on a violation, 2 when the manifests cannot be read. Findings
+    only the calendar brings (CALENDAR_RULES: an overdue review) are warnings; `strict` fails on them."""
     return check_and_print(manifest_dir=manifest_dir, state=state, today=today, decisions=decisions,
-                           console=console)[0]
+                           console=console, warn_rules=frozenset() if strict else None)[0]
 
 
 def check_and_print(*, manifest_dir: Path | None, state: Path | None, today: dt.date, decisions: Path | None,
-                    console: Console, warn_rules: frozenset[str] = frozenset()) -> tuple[int, int]:
-    """The exit code of run_check and the number of warnings: violations of `warn_rules` are
-    printed but do not fail the check."""
+                    console: Console, warn_rules: frozenset[str] | None = None) -> tuple[int, int]:
+    """The exit code of run_check and the number of warnings: violations of `warn_rules` (default:
+    CALENDAR_RULES) are printed one line each but do not fail the check."""
     from product_metrics.governance.definitions import Decisions
-    from product_metrics.governance.rules import check
+    from product_metrics.governance.rules import CALENDAR_RULES, check
 
+    warn_rules = CALENDAR_RULES if warn_rules is None else warn_rules
     try:
         registry = load_current(manifest_dir, console)
         previous = load_registry(state) if state is not None else None
@@ -67,29 +70,49 @@ def check_and_print(*, manifest_dir: Path | None, state: Path | None, today: dt.
         decisions = (project.root if project else Path.cwd()) / "DECISIONS.md"
     result = check(registry, today=today, previous=previous, decisions=Decisions.read(decisions))
     compared = f"; definitions compared with {result.compared_with}" if result.compared_with else ""
-    if result.ok:
-        console.print(f"[green]✓[/] {result.metrics} metrics, all rules pass "
-                      f"({result.tables} metric tables, {result.models} models, {result.exposures} exposures "
-                      f"checked{compared})")
-        return EXIT_OK, 0
-    table = Table(title="Governance check", title_justify="left", show_lines=False, expand=False)
-    for column, style in (("metric", "bold"), ("field", "cyan"), ("problem", ""), ("what to do", "green"),
-                          ("rule", "dim")):
-        table.add_column(column, style=style or None, overflow="fold")
-    for violation in result.violations:
-        table.add_row(violation.subject, violation.field, violation.problem, violation.fix, violation.rule)
-    console.print(table)
+    checked = (f"{result.tables} metric tables, {result.models} models, {result.exposures} exposures "
+               f"checked{compared}")
     failing = [v for v in result.violations if v.rule not in warn_rules]
     warnings = [v for v in result.violations if v.rule in warn_rules]
-    for label, violations in (("warnings", warnings), ("problems", failing)):
-        if not violations:
-            continue
-        subjects = len({v.subject for v in violations})
-        rules = sorted({v.rule for v in violations})
-        mark = "[red]✗[/]" if label == "problems" else "[yellow]![/]"
-        console.print(f"{mark} {len(violations)} {label} in {subjects} of {result.metrics} metrics, tables "
-                      f"and exposures (rules: {', '.join(rules)}){compared}")
-    return (EXIT_FAILED if failing else EXIT_OK), len(warnings)
+    if failing:
+        table = Table(title="Governance check", title_justify="left", show_lines=False, expand=False)
+        for column, style in (("metric", "bold"), ("field", "cyan"), ("problem", ""), ("what to do", "green"),
+                              ("rule", "dim")):
+            table.add_column(column, style=style or None, overflow="fold")
+        for violation in failing:
+            table.add_row(violation.subject, violation.field, violation.problem, violation.fix, violation.rule)
+        console.print(table)
+    print_warnings(warnings, console)
+    if not result.violations:
+        console.print(f"[green]✓[/] {result.metrics} metrics, all rules pass ({checked})")
+        return EXIT_OK, 0
+    if warnings:
+        rules = ", ".join(sorted({v.rule for v in warnings}))
+        console.print(f"[yellow]![/] {len(warnings)} warnings ({rules}), not failures: "
+                      "`product-metrics governance check --strict` fails on them")
+    if failing:
+        subjects = len({v.subject for v in failing})
+        rules = ", ".join(sorted({v.rule for v in failing}))
+        console.print(f"[red]✗[/] {len(failing)} problems in {subjects} of {result.metrics} metrics, tables "
+                      f"and exposures (rules: {rules}){compared}")
+        return EXIT_FAILED, len(warnings)
+    console.print(f"[green]✓[/] {result.metrics} metrics, no rule fails ({checked})")
+    return EXIT_OK, len(warnings)
+
+
+def print_warnings(violations, console: Console) -> None:
+    """One line per finding shown as a warning, e.g. `review overdue: dau (owner: …) was due …`."""
+    for violation in violations:
+        console.print(f"[yellow]![/] {escape(violation.line)}", highlight=False, soft_wrap=True)
+
+
+def print_overdue_reviews(registry: Registry, today: dt.date, console: Console) -> int:
+    """The overdue reviews as warnings (catalog, alerts); returns how many."""
+    from product_metrics.governance.rules import review_rules
+
+    overdue = review_rules(registry, today)
+    print_warnings(overdue, console)
+    return len(overdue)
 
 
 # --- catalog ------------------------------------------------------------------------------------
@@ -100,7 +123,7 @@ def default_catalog_dir() -> Path:
 
 
 def run_catalog(*, database: Path | None, url: str | None, manifest_dir: Path | None, out: Path | None,
-                schema: str, write_table: bool, console: Console) -> int:
+                schema: str, write_table: bool, console: Console, today: dt.date | None = None) -> int:
     from product_metrics.governance.catalog import CATALOG_TABLE, catalog_entries, write_catalog_table
     from product_metrics.governance.catalog_html import CATALOG_FILE, render_catalog_html, write_catalog_html
     from product_metrics.governance.warehouse import read_latest_values
@@ -111,23 +134,25 @@ def run_catalog(*, database: Path | None, url: str | None, manifest_dir: Path | 
         console.print(f"[red]✗ catalog could not read the manifests:[/] {error}")
         return EXIT_ERROR
     built_at = _utc_now()
+    today = today or built_at.date()
     try:
         with Warehouse.open(database, url) as warehouse:
             latest = read_latest_values(warehouse, registry)
             entries = catalog_entries(registry, latest)
             if write_table:
-                rows = write_catalog_table(warehouse, entries, built_at=built_at, schema=schema)
+                rows = write_catalog_table(warehouse, entries, built_at=built_at, schema=schema, today=today)
                 console.print(f"[green]✓[/] {schema}.{CATALOG_TABLE}: {rows} metrics written to {warehouse.label}")
     except WarehouseError as error:
         console.print(f"[red]✗ catalog could not use the warehouse:[/] {error}")
         return EXIT_ERROR
     path = write_catalog_html((out or default_catalog_dir()) / CATALOG_FILE,
-                              render_catalog_html(registry, entries, built_at=built_at))
+                              render_catalog_html(registry, entries, built_at=built_at, today=today))
     unread = [value for value in latest.values() if value.error]
     console.print(f"[green]✓[/] HTML catalog: {path} ({len(entries)} metrics)")
     if unread:
         console.print(f"[yellow]![/] {len(unread)} metrics have no latest value (is the warehouse built?): "
                       + "; ".join(f"{v.metric}: {v.error}" for v in unread[:5]))
+    print_overdue_reviews(registry, today, console)
     return EXIT_OK
 
 
@@ -153,6 +178,8 @@ def run_alerts(*, database: Path | None, url: str | None, manifest_dir: Path | N
     except WarehouseError as error:
         console.print(f"[red]✗ alerts could not use the warehouse:[/] {error}")
         return EXIT_ERROR
+    # Overdue reviews are warnings here as everywhere: shown, never part of the exit code.
+    print_overdue_reviews(registry, today or dt.date.today(), console)
     if not evaluations:
         console.print("No live metric has thresholds and lives_in: nothing to evaluate.")
         return EXIT_OK

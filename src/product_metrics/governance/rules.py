@@ -40,8 +40,9 @@ RULES: dict[str, str] = {
     "missing_decision": "a new version has its DECISIONS.md entry",
 }
 
-# Rules that the passing of time alone can break, with no change to the project: a scheduled
-# refresh reports them as warnings (refresh.py), `governance check` and `build` fail on them.
+# Rules that the passing of time alone can break, with no change to the project. They are warnings
+# everywhere (build, refresh, `governance check`, catalog, alerts, report), so that no shipped file
+# fails a build when the calendar moves; `governance check --strict` fails on them.
 CALENDAR_RULES = frozenset({"review_overdue"})
 
 
@@ -52,6 +53,11 @@ class Violation:
     field: str
     problem: str
     fix: str
+    summary: str = ""  # one line naming the subject, for a finding shown as a warning
+
+    @property
+    def line(self) -> str:
+        return self.summary or f"{self.rule}: {self.subject} ({self.field}): {self.problem}"
 
 
 @dataclass
@@ -132,17 +138,29 @@ def guardrail_rules(registry: Registry) -> list[Violation]:
     return violations
 
 
+def is_review_overdue(due: dt.date | None, status: str | None, today: dt.date) -> bool:
+    """The review_overdue rule on one metric: its review was due before today (deprecated metrics
+    need no review). The catalog and the report use it on the catalog's columns."""
+    return due is not None and due < today and status != "deprecated"
+
+
+def overdue_line(metric: str, owner: str | None, due: dt.date) -> str:
+    """How an overdue review is shown as a warning, one line per metric."""
+    return f"review overdue: {metric} (owner: {owner or 'none'}) was due {due}"
+
+
 def review_rules(registry: Registry, today: dt.date) -> list[Violation]:
     violations = []
     for metric in sorted(registry.governed(), key=lambda m: m.name):
-        due = metric.governance.next_review_due()
-        if due is not None and due < today and metric.governance.status != "deprecated":
+        governance = metric.governance
+        due = governance.next_review_due()
+        if is_review_overdue(due, governance.status, today):
+            owner = governance.owner.name if governance.owner else None
             violations.append(Violation(
                 "review_overdue", metric.name, "last_reviewed",
-                f"review was due {due} (last reviewed {metric.governance.last_reviewed}, "
-                f"{metric.governance.review_cadence})",
-                f"review the definition with {metric.governance.owner.name if metric.governance.owner else 'the owner'}"
-                " and set last_reviewed to the review date"))
+                f"review was due {due} (last reviewed {governance.last_reviewed}, {governance.review_cadence})",
+                f"review the definition with {owner or 'the owner'} and set last_reviewed to the review date",
+                summary=overdue_line(metric.name, owner, due)))
     return violations
 
 

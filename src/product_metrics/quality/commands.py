@@ -149,10 +149,15 @@ def build_stages(project, settings: QualitySettings, docs_dir: Path | None, cons
 
 
 def governance_stage(project, console, result: StageResult, artifacts: dict[str, Path], today=None,
-                     warn_rules: frozenset[str] = frozenset()) -> bool:
+                     warn_rules: frozenset[str] | None = None) -> bool:
+    """`governance check` on the build's manifest. Violations of `warn_rules` (default: the rules
+    only the calendar breaks, an overdue review) are warnings: they never fail a build or refresh."""
     import datetime as dt
 
     from product_metrics.governance.commands import EXIT_OK, check_and_print
+    from product_metrics.governance.rules import CALENDAR_RULES
+
+    warn_rules = CALENDAR_RULES if warn_rules is None else warn_rules
 
     manifest_dir = artifacts.get("target_path")
     code, warnings = check_and_print(manifest_dir=manifest_dir, state=None, today=today or dt.date.today(),

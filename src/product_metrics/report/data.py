@@ -33,6 +33,7 @@ class Definition:
     latest_period: object
     latest_value: float | None
     lives_in_table: str | None
+    next_review_due: object
 
 
 @dataclass

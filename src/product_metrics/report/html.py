@@ -47,6 +47,10 @@ th { background: var(--bg); font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .level-alert { color: var(--red); font-weight: 700; } .level-warn { color: var(--amber); font-weight: 700; }
 .level-ok { color: var(--green); } .level-no_value { color: var(--muted); }
+.reviews-overdue { border-left: 3px solid var(--amber); background: #fffaf0; padding: 6px 10px; margin: 0 0 12px;
+                   font-size: 13px; }
+.reviews-overdue summary { cursor: pointer; color: var(--amber); font-weight: 600; }
+.reviews-overdue ul { margin: 6px 0 0; padding-left: 18px; }
 """
 
 # Draws each figure from its JSON; a figure that fails shows its error in the panel and on the console.
@@ -191,8 +195,40 @@ def _threshold_rows(catalog: dict[str, Definition]) -> list[tuple[str, str, Defi
     return sorted(rows, key=lambda r: (order[r[1]], r[0]))
 
 
-def _alerts_panel(warehouse: Warehouse, catalog: dict[str, Definition] | None) -> str:
+def overdue_reviews(catalog: dict[str, Definition], today: dt.date) -> list[str]:
+    """One line per metric whose review is overdue on `today`, from the catalog's columns."""
+    from product_metrics.governance.rules import is_review_overdue, overdue_line
+
+    lines = []
+    for name, d in sorted(catalog.items()):
+        due = _as_date(d.next_review_due)
+        if is_review_overdue(due, d.status, today):
+            lines.append(overdue_line(name, d.owner_name, due))
+    return lines
+
+
+def _as_date(value: object) -> dt.date | None:
+    import pandas as pd
+
+    if value is None or pd.isna(value):
+        return None
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _reviews_note(catalog: dict[str, Definition], today: dt.date) -> str:
+    """A warning, never an alert: the numbers are right, a definition is just due for its review."""
+    lines = overdue_reviews(catalog, today)
+    if not lines:
+        return ""
+    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    return (f'<details class="reviews-overdue" id="reviews-overdue"><summary>{len(lines)} metric reviews overdue '
+            f"(a warning: the owners should review these definitions)</summary><ul>{items}</ul></details>")
+
+
+def _alerts_panel(warehouse: Warehouse, catalog: dict[str, Definition] | None, today: dt.date) -> str:
     parts = []
+    if catalog is not None:
+        parts.append(_reviews_note(catalog, today))
     if catalog is None:
         parts.append('<div class="missing">Table not built: <code>metrics.metric_catalog</code>. Run '
                      '<code>product-metrics catalog</code> for each metric\'s threshold status.</div>')
@@ -232,7 +268,7 @@ def render_report(warehouse: Warehouse, *, built_at: dt.datetime) -> Report:
     catalog = read_definitions(warehouse)
     charts = draw_charts(warehouse)
     panels = [_panel(c, catalog) for c in charts]
-    alerts = _alerts_panel(warehouse, catalog)
+    alerts = _alerts_panel(warehouse, catalog, built_at.date())
     nav = "".join(f'<a href="#panel-{c.chart.key}">{escape(c.chart.title.split(" (")[0])}</a>' for c in charts)
     script = plotly.offline.get_plotlyjs() if any(c.figure_json for c in charts) else ""
     html = f"""<!doctype html>
