@@ -10,7 +10,9 @@ skipped without one, except under CI (CI=true), where it fails.
 from __future__ import annotations
 
 import os
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 
 import pytest
@@ -209,6 +211,40 @@ def test_a_reader_holding_a_live_table_makes_the_publish_wait_then_give_up(datab
     assert (_fingerprints(database, LIVE), _oids(database)) == (before, oids)
 
 
+def test_a_query_waiting_for_the_publish_reads_the_new_table(database):
+    """Queries see the old tables until the commit and the new ones after: one that waited on the
+    publish's lock does not fail on the dropped table, it reads the table now holding the name."""
+    _make_live(database)
+    _sql(database, "drop view metrics.v_a")
+    prepare(database)
+    _sql(database, "insert into metrics__pending.fct_a values ('2026-01-03', 3)")
+    with ThreadPoolExecutor(max_workers=2) as pool, \
+            closing(_bi(database).connect(autocommit=False)) as first, first.cursor() as cursor:
+        cursor.execute("select count(*) from metrics.fct_a")  # the publish waits for this transaction
+        publishing = pool.submit(publish, database, lock_timeout_s=30)
+        _wait_for(lambda: _waiting(database) == 1)
+        waiting = pool.submit(_sql, _bi(database), "select count(*) from metrics.fct_a")
+        _wait_for(lambda: _waiting(database) == 2)
+        cursor.execute("select count(*) from metrics.fct_a")
+        assert cursor.fetchone() == (2,)
+        first.commit()
+        publishing.result(timeout=30)
+        assert waiting.result(timeout=30) == [(3,)]
+
+
+def _waiting(settings: PostgresSettings) -> int:
+    """Lock requests of this database not granted yet (pg_locks shows every role's)."""
+    return _sql(settings, "select count(*) from pg_locks where not granted and database = "
+                          "(select oid from pg_database where datname = current_database())")[0][0]
+
+
+def _wait_for(condition, timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
 def test_discard_keeps_the_build_for_inspection_closed_to_bi(database):
     _make_live(database)
     prepare(database)
@@ -268,4 +304,5 @@ def test_dbt_builds_aside_and_only_publish_changes_what_bi_reads(database, tmp_p
     # Published after all: what the second run built, the history kept, BI still reads.
     publish(database)
     assert _fingerprints(database, LIVE) == rebuilt
-    assert _can_read(database, "metrics.fct_cac_monthly")
+    # A table dbt rebuilt and an incremental one it updated in its copy: BI reads both.
+    assert _can_read(database, "metrics.fct_cac_monthly") and _can_read(database, "metrics.fct_stickiness_daily")
