@@ -10,6 +10,8 @@ skipped without one, except under CI (CI=true), where it fails.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -243,6 +245,52 @@ def _wait_for(condition, timeout_s: float = 20) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def test_a_killed_publish_changes_nothing(database):
+    """The publish process killed half-way (metrics swapped, waiting for a lock on audit): the
+    server rolls the transaction back."""
+    _make_live(database)
+    _sql(database, "drop view metrics.v_a")
+    prepare(database)
+    _sql(database, "insert into metrics__pending.fct_a values ('2026-01-03', 3)")
+    before, oids, pending = _fingerprints(database, LIVE), _oids(database), _fingerprints(database, PENDING)
+    code = ("import sys; from product_metrics.warehouses.postgres import PostgresSettings; "
+            "from product_metrics.warehouses.postgres_publish import publish; "
+            f"publish(PostgresSettings(*sys.argv[1:4], host={database.host!r}, port={database.port}), "
+            "lock_timeout_s=60)")
+    with closing(database.connect(autocommit=False)) as reader, reader.cursor() as cursor:
+        cursor.execute("select count(*) from audit.dq_results")
+        process = subprocess.Popen([sys.executable, "-c", code, database.user, database.password, database.dbname],
+                                   env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")})
+        try:
+            _wait_for(lambda: _waiting(database) == 1)
+            assert _sql(database, "select count(*) from pg_locks where mode = 'AccessExclusiveLock' and granted "
+                                  "and relation = 'metrics.fct_a'::regclass") == [(1,)], "metrics not swapped yet"
+        finally:
+            process.kill()
+            process.wait()
+        reader.commit()
+    _wait_for(lambda: _sql(database, "select count(*) from pg_locks where not granted or "
+                                     "mode = 'AccessExclusiveLock'") == [(0,)])
+    assert (_fingerprints(database, LIVE), _oids(database), _fingerprints(database, PENDING)) == (before, oids, pending)
+
+
+def test_a_server_error_is_one_line_and_changes_nothing(admin, database):  # noqa: F811
+    # A live table the dbt user may read but not drop (table and schema owned by another role).
+    _sql(admin.with_database(database.dbname), "create schema metrics", "create table metrics.fct_b as select 1 as x",
+         f"grant usage, create on schema metrics to {DBT_USER}", f"grant select on metrics.fct_b to {DBT_USER}")
+    prepare(database)
+    before, oids = _fingerprints(database, LIVE), _oids(database)
+    with pytest.raises(PublishError) as raised:
+        publish(database)
+    assert str(raised.value) == ("Publishing failed: must be owner of table fct_b; nothing was published (metrics, "
+                                 "audit unchanged; the new build is in metrics__pending, audit__pending).")
+    assert (_fingerprints(database, LIVE), _oids(database)) == (before, oids)
+    _sql(admin.with_database(database.dbname), f"revoke select on metrics.fct_b from {DBT_USER}")
+    with pytest.raises(PublishError, match=r"^Could not copy the live tables into metrics__pending, audit__pending: "
+                                           r"permission denied for table fct_b; metrics, audit unchanged\.$"):
+        prepare(database)
 
 
 def test_discard_keeps_the_build_for_inspection_closed_to_bi(database):

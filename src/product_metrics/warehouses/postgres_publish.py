@@ -94,12 +94,27 @@ def prepare(settings: PostgresSettings, live_schemas: Iterable[str] = LIVE_SCHEM
             suffix: str = PENDING_SUFFIX) -> Prepared:
     """(Re)create each pending schema as a copy of its live schema: every table, its rows, columns,
     defaults, constraints and indexes (`like ... including all`) and its table privileges.
-    Views of the live schema are not copied (dbt recreates its own). One transaction."""
+    Views of the live schema are not copied (dbt recreates its own). One transaction; an error of
+    the server raises PublishError (connection errors are raised as is)."""
+    import psycopg2
+
     started = time.perf_counter()
     prepared = Prepared()
+    schemas = [(live, pending_schema(live, suffix)) for live in live_schemas]
+    try:
+        _copy_live_schemas(settings, schemas, prepared)
+    except psycopg2.Error as error:
+        if error.pgcode is None:
+            raise
+        raise PublishError(f"Could not copy the live tables into {', '.join(p for _, p in schemas)}: "
+                           f"{_first_line(error)}; {', '.join(live for live, _ in schemas)} unchanged.") from None
+    prepared.elapsed_s = time.perf_counter() - started
+    return prepared
+
+
+def _copy_live_schemas(settings: PostgresSettings, schemas: Sequence[tuple[str, str]], prepared: Prepared) -> None:
     with _transaction(settings) as cursor:
-        for live in live_schemas:
-            pending = pending_schema(live, suffix)
+        for live, pending in schemas:
             cursor.execute(f"drop schema if exists {quote_identifier(pending)} cascade")
             cursor.execute(f"create schema {quote_identifier(pending)}")
             for table in _relations(cursor, live, kinds=("r", "p")):
@@ -110,8 +125,6 @@ def prepare(settings: PostgresSettings, live_schemas: Iterable[str] = LIVE_SCHEM
                 for privilege, grantee, grantable in _table_grants(cursor, table):
                     option = " with grant option" if grantable else ""
                     cursor.execute(f"grant {privilege} on table {copy.sql} to {grantee}{option}")
-    prepared.elapsed_s = time.perf_counter() - started
-    return prepared
 
 
 def publish(settings: PostgresSettings, live_schemas: Iterable[str] = LIVE_SCHEMAS,
@@ -121,7 +134,8 @@ def publish(settings: PostgresSettings, live_schemas: Iterable[str] = LIVE_SCHEM
     stay. The schema grants dbt gave the pending schema (USAGE for the BI role) are given to the
     live one; the emptied pending schema is dropped. Raises PublishError, changing nothing, when a
     live relation cannot be dropped (another object depends on it), cannot be locked within
-    `lock_timeout_s` (a long query reads it), or a pending schema is missing."""
+    `lock_timeout_s` (a long query reads it), or on any other error of the server (e.g. a live table
+    owned by another role); a pending schema missing is one too. Connection errors are raised as is."""
     import psycopg2
 
     started = time.perf_counter()
@@ -146,11 +160,13 @@ def publish(settings: PostgresSettings, live_schemas: Iterable[str] = LIVE_SCHEM
                     cursor.execute(f"grant {privilege} on schema {quote_identifier(live)} to {grantee}")
                 cursor.execute(f"drop schema {quote_identifier(pending)}")
     except psycopg2.Error as error:
+        if error.pgcode is None:  # no answer from the server (unreachable, connection lost)
+            raise
         if error.pgcode == _SQLSTATE_LOCK_NOT_AVAILABLE:
             raise PublishError(f"Could not lock a live table within {lock_timeout_s:g} s (a query or another "
                                f"publish holds it): publish again when it is done; "
                                f"{_unchanged(schemas)}.") from None
-        raise
+        raise PublishError(f"Publishing failed: {_first_line(error)}; {_unchanged(schemas)}.") from None
     published.elapsed_s = time.perf_counter() - started
     return published
 
@@ -197,6 +213,11 @@ def _drop_all(cursor, relations: Sequence[Relation], schemas: Sequence[tuple[str
                                f"(recreate it after publishing, or build it as a dbt model) and publish again; "
                                f"{_unchanged(schemas)}.")
         remaining = [relation for relation, _ in blocked]
+
+
+def _first_line(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
 
 
 def _unchanged(schemas: Sequence[tuple[str, str]]) -> str:
