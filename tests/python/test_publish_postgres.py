@@ -305,9 +305,11 @@ def test_discard_keeps_the_build_for_inspection_closed_to_bi(database):
     assert _sql(database, "select count(*) from metrics__pending.fct_a") == [(2,)]
 
 
-def test_an_empty_suffix_is_refused(database):
-    with pytest.raises(ValueError, match="suffix is empty"):
-        prepare(database, suffix="")
+def test_a_suffix_that_is_not_a_plain_name_is_refused(database):
+    for suffix in ("", "__Pending", "; drop schema metrics"):
+        with pytest.raises(ValueError, match="must be lower-case letters, digits and _"):
+            prepare(database, suffix=suffix)
+    assert dbt_env() == {"PRODUCT_METRICS_PUBLISH_SUFFIX": "__pending"}
     with pytest.raises(PublishError, match=r"^Nothing to publish: schema metrics__pending does not exist"):
         publish(database)
 

@@ -19,6 +19,7 @@ psycopg2 is imported by PostgresSettings.connect.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ PENDING_SUFFIX = "__pending"
 LIVE_SCHEMAS = ("metrics", "audit")
 DEFAULT_LOCK_TIMEOUT_S = 60.0
 _MAX_IDENTIFIER = 63
+_SUFFIX = re.compile(r"[a-z0-9_]+")
 
 # pg_class.relkind -> the keyword its DDL uses. Indexes, owned sequences and constraints move
 # with their table.
@@ -67,7 +69,7 @@ class Prepared:
 
 @dataclass
 class Published:
-    """The live relations `publish` replaced (`<schema>.<name>`), and how long it took."""
+    """The relations `publish` moved into the live schemas (`<schema>.<name>`), and how long it took."""
 
     relations: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
@@ -75,9 +77,7 @@ class Published:
 
 def pending_schema(live: str, suffix: str = PENDING_SUFFIX) -> str:
     """The schema a run builds `live` in: `<live><suffix>` (dbt_project.yml names it the same way)."""
-    if not suffix:
-        raise ValueError("The publish suffix is empty: the pending schema would be the live one.")
-    name = f"{live}{suffix}"
+    name = f"{live}{_checked(suffix)}"
     if len(name.encode()) > _MAX_IDENTIFIER:
         raise ValueError(f"Schema name {name} is longer than PostgreSQL's {_MAX_IDENTIFIER} bytes: "
                          f"use a shorter {SUFFIX_ENV}.")
@@ -86,8 +86,14 @@ def pending_schema(live: str, suffix: str = PENDING_SUFFIX) -> str:
 
 def dbt_env(suffix: str = PENDING_SUFFIX) -> dict[str, str]:
     """Environment for the dbt run that builds the pending schemas."""
-    pending_schema("metrics", suffix)
-    return {SUFFIX_ENV: suffix}
+    return {SUFFIX_ENV: _checked(suffix)}
+
+
+def _checked(suffix: str) -> str:
+    if not _SUFFIX.fullmatch(suffix):
+        raise ValueError(f"Publish suffix {suffix!r} must be lower-case letters, digits and _ (not empty: "
+                         "the pending schema would be the live one).")
+    return suffix
 
 
 def prepare(settings: PostgresSettings, live_schemas: Iterable[str] = LIVE_SCHEMAS,
