@@ -320,10 +320,10 @@ def test_dbt_builds_aside_and_only_publish_changes_what_bi_reads(database, tmp_p
     load_demo_data(database, **DEMO_SIZE)
     project = PostgresProject(root=REPO_ROOT, duckdb_path=tmp_path / "unused.duckdb", postgres=database)
 
-    def build() -> None:
+    def build(*, succeeds: bool = True) -> None:
         run = run_dbt(project, ["build", "--exclude", "test_type:unit"], vars=NO_SAMPLES, env=dbt_env())
         failed = [f"{n.unique_id}: {n.message}" for n in run.failed_nodes()]
-        assert run.success, failed or run.error_lines[-20:]
+        assert run.success == succeeds, failed or run.error_lines[-20:]
 
     # First run: nothing live yet.
     prepare(database)
@@ -356,3 +356,11 @@ def test_dbt_builds_aside_and_only_publish_changes_what_bi_reads(database, tmp_p
     assert _fingerprints(database, LIVE) == rebuilt
     # A table dbt rebuilt and an incremental one it updated in its copy: BI reads both.
     assert _can_read(database, "metrics.fct_cac_monthly") and _can_read(database, "metrics.fct_stickiness_daily")
+
+    # Third run: a raw table has gone missing, dbt fails half-way; not published.
+    live, oids = _fingerprints(database, LIVE), _oids(database)
+    prepare(database)
+    _sql(database, "alter table raw.orders rename to orders_gone")
+    build(succeeds=False)
+    discard(database)
+    assert (_fingerprints(database, LIVE), _oids(database)) == (live, oids)
