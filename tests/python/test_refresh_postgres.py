@@ -56,12 +56,13 @@ def admin() -> PostgresSettings:
     return settings
 
 
-def _fingerprints(settings: PostgresSettings) -> dict[str, tuple[int, str]]:
+def _fingerprints(settings: PostgresSettings,
+                  schemas: tuple[str, ...] = ("staging", "intermediate", "metrics", "audit")) -> dict[str, tuple[int, str]]:
     """Row count and an order-independent md5 of every table dbt built (detected_at left out)."""
     fingerprints = {}
     with closing(settings.connect()) as connection, connection.cursor() as cursor:
         cursor.execute("select table_schema, table_name from information_schema.tables "
-                       "where table_type = 'BASE TABLE' and table_schema in ('staging', 'intermediate', 'metrics', 'audit')")
+                       "where table_type = 'BASE TABLE' and table_schema = any(%s)", [list(schemas)])
         for schema, table in sorted(cursor.fetchall()):
             cursor.execute("select column_name from information_schema.columns where table_schema = %s and "
                            "table_name = %s and column_name <> 'detected_at' order by ordinal_position",
