@@ -104,7 +104,8 @@ def run_dbt(
 def partial_parse_state(project: Project, env: dict[str, str]) -> Path:
     """Where the parse state of runs on this warehouse and dbt target is kept between runs."""
     key = "|".join([env.get("DBT_TARGET", "duckdb"), str(project.duckdb_path),
-                    *(env.get(name, "") for name in ("PRODUCT_METRICS_POSTGRES_SCHEMA", "PRODUCT_METRICS_SPARK_DIR"))])
+                    *(env.get(name, "") for name in ("PRODUCT_METRICS_POSTGRES_SCHEMA", "PRODUCT_METRICS_SPARK_DIR",
+                                                       "PRODUCT_METRICS_PUBLISH_SUFFIX"))])
     return project.root / "target" / "partial_parse" / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.msgpack"
 
 

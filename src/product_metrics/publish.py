@@ -141,3 +141,97 @@ def _fsync_directory(directory: Path) -> None:
 def file_size_text(path: Path) -> str:
     size = path.stat().st_size if path.exists() else 0
     return f"{size / 1e9:.2f} GB" if size >= 1e9 else f"{size / 1e6:.0f} MB"
+
+
+class Publication:
+    """How a run writes aside and publishes on its engine: `prepare` before the stages, the stages on
+    `working(project)`, then `publish` when every stage passed, else `discard`, which says where the
+    failed run's output stays."""
+
+    def prepare(self) -> None:
+        raise NotImplementedError
+
+    def working(self, project):
+        raise NotImplementedError
+
+    def publish(self) -> str:
+        raise NotImplementedError
+
+    def discard(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass
+class FileSwap(Publication):
+    """DuckDB: the whole warehouse file, copied aside and renamed over the live one."""
+
+    copy: WarehouseCopy
+    state: FileState | None = None
+    copy_s: float = 0.0
+
+    def prepare(self) -> None:
+        self.state, self.copy_s = self.copy.prepare()
+
+    def working(self, project):
+        import dataclasses
+
+        return dataclasses.replace(project, duckdb_path=self.copy.work)
+
+    def publish(self) -> str:
+        assert self.state is not None, "prepare() first"
+        self.copy.publish(self.state)
+        return (f"{self.copy.live.name} replaced atomically by the run's copy ({file_size_text(self.copy.live)}, "
+                f"copied in {self.copy_s:.1f}s)")
+
+    def discard(self) -> str:
+        return f"{self.copy.live} is unchanged. The failed run's warehouse stays in {self.copy.work} until the next run."
+
+
+@dataclass
+class SchemaSwap(Publication):
+    """PostgreSQL: the BI-facing schemas built as pending schemas and swapped in by one transaction
+    (product_metrics.warehouses.postgres_publish)."""
+
+    settings: object  # PostgresSettings
+
+    def prepare(self) -> None:
+        from product_metrics.warehouses import postgres_publish
+
+        postgres_publish.prepare(self.settings)
+
+    def working(self, project):
+        from product_metrics.warehouses.postgres import PostgresProject
+        from product_metrics.warehouses.postgres_publish import PENDING_SUFFIX
+
+        return PostgresProject(root=project.root, duckdb_path=project.duckdb_path, postgres=self.settings,
+                               publish_suffix=PENDING_SUFFIX)
+
+    def publish(self) -> str:
+        from product_metrics.warehouses import postgres_publish
+
+        published = postgres_publish.publish(self.settings)
+        return (f"{len(published.relations)} tables of {', '.join(postgres_publish.LIVE_SCHEMAS)} swapped in "
+                f"one transaction ({published.elapsed_s:.2f}s)")
+
+    def discard(self) -> str:
+        from product_metrics.warehouses import postgres_publish
+
+        kept = postgres_publish.discard(self.settings)
+        return (f"schemas {', '.join(postgres_publish.LIVE_SCHEMAS)} of {self.settings.dbname} are unchanged. The "
+                f"failed run's tables stay in {', '.join(kept)} (closed to BI) until the next run.")
+
+
+POSTGRES_TARGET = "postgres"
+
+
+def publication_for(project) -> Publication:
+    """The target's way to publish: PostgreSQL when dbt's target is `postgres` (DBT_TARGET, as
+    profiles.yml reads it, with the PRODUCT_METRICS_POSTGRES_* settings), else the DuckDB file."""
+    if os.environ.get("DBT_TARGET") == POSTGRES_TARGET:
+        from product_metrics.warehouses.postgres import PostgresSettings
+
+        try:
+            return SchemaSwap(PostgresSettings.from_env())
+        except ValueError as error:
+            raise PublishError(str(error)) from None
+    return FileSwap(WarehouseCopy(project.duckdb_path))

@@ -180,7 +180,9 @@ def _dbt_stage(project, options: RefreshOptions, console, result, artifacts: dic
     from product_metrics.build_progress import dbt_build_with_progress
 
     # Read before dbt writes: the windows are computed from the rows the models hold now.
-    window_start = None if options.full_refresh else test_window_start(project.duckdb_path, as_of=options.as_of)
+    # (On a server warehouse every row is tested: the window is looked up in the DuckDB file only.)
+    window_start = (None if options.full_refresh or project.warehouse_url
+                    else test_window_start(project.duckdb_path, as_of=options.as_of))
     run = dbt_build_with_progress(project, console, vars=dbt_vars(options), args=dbt_args(options),
                                   env=dbt_env(options, window_start))
     artifacts["target_path"] = run.target_path
@@ -216,7 +218,7 @@ def _alerts_stage(project, options: RefreshOptions, console, result, artifacts: 
     they are just bad news. Only metrics that cannot be read fail the stage."""
     from product_metrics.governance.commands import EXIT_ERROR, run_alerts
 
-    code = run_alerts(database=project.duckdb_path, url=None, manifest_dir=artifacts.get("target_path"),
-                      fail_on="never", today=options.as_of, schema="audit", console=console)
+    code = run_alerts(database=project.duckdb_path, url=project.warehouse_url, manifest_dir=artifacts.get("target_path"),
+                      fail_on="never", today=options.as_of, schema=project.published_schema("audit"), console=console)
     result.detail = "breaches recorded in audit.metric_alerts" if code != EXIT_ERROR else "alerts could not run"
     return code != EXIT_ERROR

@@ -156,9 +156,8 @@ def test_publish_is_refused_while_another_process_writes_the_live_file(tmp_path)
     copy = WarehouseCopy(live)
     state, _ = copy.prepare()
     _database(copy.work, 2)
-    writer = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-                               "print('open', flush=True); time.sleep(60)", str(live)], stdout=subprocess.PIPE,
-                              text=True)
+    hold_open = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('open', flush=True); time.sleep(60)"
+    writer = subprocess.Popen([sys.executable, "-c", hold_open, str(live)], stdout=subprocess.PIPE, text=True)
     try:
         assert writer.stdout is not None and writer.stdout.readline().strip() == "open"
         with pytest.raises(PublishError, match="open for writing in another process"):

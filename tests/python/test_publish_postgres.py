@@ -10,12 +10,14 @@ skipped without one, except under CI (CI=true), where it fails.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
+from pathlib import Path
 
 import pytest
 
@@ -363,4 +365,45 @@ def test_dbt_builds_aside_and_only_publish_changes_what_bi_reads(database, tmp_p
     _sql(database, "alter table raw.orders rename to orders_gone")
     build(succeeds=False)
     discard(database)
+    assert (_fingerprints(database, LIVE), _oids(database)) == (live, oids)
+
+
+# -- The command line: `product-metrics refresh` on the postgres target ---------------------------
+
+def _refresh_cli(settings: PostgresSettings, *args: str, popen: bool = False):
+    command = [str(Path(sys.executable).with_name("product-metrics")), "refresh", "--no-docs", *args]
+    env = {**os.environ, **settings.dbt_env(), "COLUMNS": "200"}
+    if popen:
+        return subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+    return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
+
+
+def test_refresh_on_postgres_publishes_only_a_run_that_passed(database):
+    """The dirty demo data rejects a few rows of every source: a reject share limit of 0.5 passes the
+    gate, 0.0001 fails it. A failed gate and a killed refresh leave every live table as it was."""
+    load_demo_data(database, dirty=True, **DEMO_SIZE)
+
+    first = _refresh_cli(database, "--reject-share-limit", "0.5")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "swapped in one transaction" in first.stdout
+    live, oids = _fingerprints(database, LIVE), _oids(database)
+    assert {"metrics.fct_cohort_retention", "audit.rejected_rows", "audit.dq_results",
+            "audit.metric_alerts"} <= set(live)
+    assert not _schemas(database) & set(PENDING)
+
+    failed = _refresh_cli(database, "--reject-share-limit", "0.0001")
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "Nothing was published" in failed.stdout and "audit__pending" in failed.stdout
+    assert (_fingerprints(database, LIVE), _oids(database)) == (live, oids)
+    assert _sql(database, "select count(*) from audit__pending.dq_results where not success")[0][0] > 0
+    assert not _can_read(database, "metrics__pending.fct_cac_monthly")
+
+    # Killed once dbt has started writing the pending schemas.
+    process = _refresh_cli(database, "--reject-share-limit", "0.5", popen=True)
+    rebuilt = "select count(*) from pg_stat_user_tables where schemaname = 'metrics__pending' and n_tup_ins > 0"
+    _wait_for(lambda: process.poll() is not None or _sql(database, rebuilt)[0][0] > 0, timeout_s=300)
+    assert process.poll() is None, "the refresh ended before dbt wrote a pending metric table"
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
     assert (_fingerprints(database, LIVE), _oids(database)) == (live, oids)

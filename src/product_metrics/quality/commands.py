@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -86,35 +87,34 @@ def run_build(*, database: Path | None, settings: QualitySettings, docs_dir: Pat
 
 def run_published(project, make_stages: Callable[[object], list[Stage]], console,
                   title: str = "product-metrics build") -> int:
-    """Write-audit-publish (product_metrics.publish): the stages run on a copy of the warehouse,
-    and a last stage replaces the live warehouse by it when every stage before passed. A failed
-    or interrupted run leaves the live warehouse as it was. Exit 2 when no copy can be made."""
-    import dataclasses
+    """Write-audit-publish (product_metrics.publish): the stages run aside — on a copy of the DuckDB
+    file, or in pending schemas on PostgreSQL — and a last stage publishes when every stage before
+    passed. A failed or interrupted run leaves what BI reads as it was. Exit 2 when the run cannot
+    start aside."""
+    from product_metrics.publish import PublishError, publication_for
 
-    from product_metrics.publish import PublishError, WarehouseCopy, file_size_text
-
-    copy = WarehouseCopy(project.duckdb_path)
     try:
-        state, copy_s = copy.prepare()
+        publication = publication_for(project)
+        publication.prepare()
     except PublishError as error:
         console.print(f"[red]✗ {title} could not start:[/] {error}")
         return 2
-    work = dataclasses.replace(project, duckdb_path=copy.work)
 
     def publish(result: StageResult) -> bool:
         try:
-            copy.publish(state)
+            result.detail = publication.publish()
         except PublishError as error:
             result.detail = str(error)
             return False
-        result.detail = (f"{project.duckdb_path.name} replaced atomically by the run's copy "
-                         f"({file_size_text(project.duckdb_path)}, copied in {copy_s:.1f}s)")
         return True
 
-    code = run_stages([*make_stages(work), Stage("publish", publish)], console, title)
+    try:
+        code = run_stages([*make_stages(publication.working(project)), Stage("publish", publish)], console, title)
+    except BaseException:  # interrupted: nothing is published, the run's output is closed to BI
+        publication.discard()
+        raise
     if code:
-        console.print(f"Nothing was published: [bold]{project.duckdb_path}[/] is unchanged. The failed run's "
-                      f"warehouse stays in {copy.work} until the next run.", soft_wrap=True, highlight=False)
+        console.print(f"Nothing was published: {publication.discard()}", soft_wrap=True, highlight=False)
     return code
 
 
@@ -191,11 +191,15 @@ def _dbt_build_stage(project, console, result: StageResult, artifacts: dict[str,
 def quality_stage(project, settings: QualitySettings, docs_dir: Path | None, console, result: StageResult) -> bool:
     from product_metrics.quality.summary import print_report
     from product_metrics.quality.validate import validate_warehouse
-    from product_metrics.quality.warehouse import DuckDBWarehouse, WarehouseError
+    from product_metrics.quality.warehouse import WarehouseError, resolve_warehouse
 
+    # The run's own warehouse: its copy of the DuckDB file, or its pending schemas on PostgreSQL.
+    schemas = dataclasses.replace(settings.schemas, metrics=project.published_schema(settings.schemas.metrics),
+                                  audit=project.published_schema(settings.schemas.audit))
     try:
         with console.status("Data quality: loading Great Expectations…") as status:
-            report = validate_warehouse(DuckDBWarehouse(project.duckdb_path), settings, docs_dir=docs_dir,
+            report = validate_warehouse(resolve_warehouse(project.duckdb_path, project.warehouse_url),
+                                        settings.with_(schemas=schemas), docs_dir=docs_dir,
                                         on_progress=lambda p: status.update(_progress_text(p)))
     except WarehouseError as error:
         result.detail = str(error)
@@ -208,10 +212,17 @@ def quality_stage(project, settings: QualitySettings, docs_dir: Path | None, con
         tables = sorted({r.table for r in report.critical_failures})
         result.detail += f" on {', '.join(tables[:4])}"
         result.how_to_see_more = [
-            f"rerun: product-metrics validate --database {project.duckdb_path}",
+            "rerun: product-metrics validate " + (f"--url '{_without_password(project.warehouse_url)}'"
+                                                  if project.warehouse_url else f"--database {project.duckdb_path}"),
             f"select * from {report.stored_in} where run_id = '{report.run_id}' and not success",
         ] + ([f"Data Docs: {report.docs_index}"] if report.docs_index else [])
     return report.success
+
+
+def _without_password(url: str) -> str:
+    import sqlalchemy
+
+    return sqlalchemy.make_url(url).render_as_string(hide_password=True)
 
 
 def print_stages(results: list[StageResult], console, title: str = "product-metrics build") -> None:

@@ -120,7 +120,7 @@ def reject_share_violations(source: str, rejected_rows_table: str, limit: float)
         f"select '{source}' as source_table, rejected.rejected_rows, raw.raw_rows, "
         "cast(rejected.rejected_rows as double precision) / nullif(raw.raw_rows, 0) as reject_share, "
         f"cast({float(limit)} as double precision) as reject_share_limit "
-        "from (select count(*) as raw_rows from {batch}) raw "
+        "from (select count(*) as raw_rows from {batch} as raw_batch) raw "
         f"cross join (select count(*) as rejected_rows from {rejected_rows_table} "
         f"where source_table = '{source}') rejected "
         "where rejected.rejected_rows > 0 and (raw.raw_rows = 0 or "

@@ -110,6 +110,13 @@ class PostgresSettings:
             f"{ENV_PREFIX}SCHEMA": self.schema,
         }
 
+    def sqlalchemy_url(self) -> str:
+        """The same server as a SQLAlchemy URL (the quality gate and the alerts connect with it)."""
+        from urllib.parse import quote
+
+        return (f"postgresql+psycopg2://{quote(self.user, safe='')}:{quote(self.password, safe='')}"
+                f"@{self.host}:{self.port}/{quote(self.dbname, safe='')}")
+
     def connect(self, *, autocommit: bool = True) -> psycopg2.extensions.connection:
         import psycopg2
 
@@ -124,12 +131,25 @@ class PostgresProject(Project):
     """The dbt project run against PostgreSQL: run_dbt(PostgresProject(...), [...]) builds there."""
 
     postgres: PostgresSettings | None = field(default=None)
+    publish_suffix: str = ""  # build the BI-facing schemas aside (postgres_publish); "" builds them in place
 
     def dbt_env(self) -> dict[str, str]:
+        from product_metrics.warehouses.postgres_publish import SUFFIX_ENV
+
         env = super().dbt_env()
         if self.postgres is not None:
             env.update(self.postgres.dbt_env())
+        env[SUFFIX_ENV] = self.publish_suffix
         return env
+
+    @property
+    def warehouse_url(self) -> str | None:
+        return self.postgres.sqlalchemy_url() if self.postgres is not None else None
+
+    def published_schema(self, name: str) -> str:
+        from product_metrics.warehouses.postgres_publish import pending_schema
+
+        return pending_schema(name, self.publish_suffix) if self.publish_suffix else name
 
 
 def quote_identifier(name: str) -> str:

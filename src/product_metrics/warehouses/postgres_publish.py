@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from product_metrics.publish import PublishError
 from product_metrics.warehouses.postgres import PostgresSettings, quote_identifier
 
 SUFFIX_ENV = "PRODUCT_METRICS_PUBLISH_SUFFIX"
@@ -39,10 +40,6 @@ _SUFFIX = re.compile(r"[a-z0-9_]+")
 _KINDS = {"r": "table", "p": "table", "v": "view", "m": "materialized view", "f": "foreign table"}
 _SQLSTATE_DEPENDENT_OBJECTS = "2BP01"
 _SQLSTATE_LOCK_NOT_AVAILABLE = "55P03"
-
-
-class PublishError(RuntimeError):
-    """A publish that could not be done: nothing was changed. The message is one line for the user."""
 
 
 @dataclass(frozen=True)
