@@ -57,11 +57,7 @@
         {%- do product_metrics.refuse_setting('product_metrics__use_sample_data', sample, "true, false or 'auto' (the sample seeds only when the raw users table does not exist)") -%}
     {%- endif -%}
 
-    {%- set role = var('product_metrics__bi_role', none) -%}
-    {%- if role is not none and role is not string -%}
-        {%- do product_metrics.refuse_setting('product_metrics__bi_role', role, 'null (no grants) or the name of a role') -%}
-    {%- endif -%}
-    {#- The role's spelling: macro bi_role refuses what cannot be written into SQL. -#}
+    {#- product_metrics__bi_role: macro bi_role refuses what cannot be written into SQL as a role. -#}
     {%- do product_metrics.bi_role() -%}
 
     {%- set as_of = var('product_metrics__as_of_date', none) -%}
