@@ -87,15 +87,13 @@
         {%- endif -%}
     {%- endif -%}
 
-    {%- for name in event_names -%}
-        {%- if data.counts[name] == 0 -%}
-            {%- set vars_naming_it = [] -%}
-            {%- if name in active_list -%}{%- do vars_naming_it.append('product_metrics__active_event_names') -%}{%- endif -%}
-            {%- if name == var('product_metrics__activation_event_name', 'core_action') -%}{%- do vars_naming_it.append('product_metrics__activation_event_name') -%}{%- endif -%}
-            {%- if name == var('product_metrics__core_action_event_name', 'core_action') -%}{%- do vars_naming_it.append('product_metrics__core_action_event_name') -%}{%- endif -%}
-            {%- do exceptions.warn(vars_naming_it | join(' and ') ~ " names event '" ~ name ~ "', which never occurs in "
-                ~ data.relation ~ ": nothing counts it. Check the spelling; ignore this if that event is still to come.") -%}
-        {%- endif -%}
+    {%- for name in data.missing -%}
+        {%- set vars_naming_it = [] -%}
+        {%- if name in active_list -%}{%- do vars_naming_it.append('product_metrics__active_event_names') -%}{%- endif -%}
+        {%- if name == var('product_metrics__activation_event_name', 'core_action') -%}{%- do vars_naming_it.append('product_metrics__activation_event_name') -%}{%- endif -%}
+        {%- if name == var('product_metrics__core_action_event_name', 'core_action') -%}{%- do vars_naming_it.append('product_metrics__core_action_event_name') -%}{%- endif -%}
+        {%- do exceptions.warn(vars_naming_it | join(' and ') ~ (' name' if vars_naming_it | length > 1 else ' names') ~ " event '" ~ name ~ "', which never occurs in "
+            ~ data.relation ~ ": nothing counts it. Check the spelling; ignore this if that event is still to come.") -%}
     {%- endfor -%}
     {{ return('') }}
 {%- endmacro %}
@@ -173,55 +171,53 @@
 
 
 {#
-    One aggregate over the raw events the staging models read: how often each name in
-    `event_names` occurs (as staging reads it: trimmed), and with `with_range` the local dates
-    (reporting time zone) of the first and the latest timestamp that casts. None when the relation
-    does not exist yet. The local date only grows with the UTC time, so it is taken of the min and
-    max only.
+    What the checks need of the raw events the staging models read: `missing`, the names of
+    `event_names` that never occur (as staging reads them: trimmed; each looked up with `limit 1`,
+    so a name that occurs costs a few rows), and with `with_range` the local dates (reporting time
+    zone) of the first and the latest timestamp that casts (one min/max; the local date only grows
+    with the UTC time). None when the relation does not exist yet.
 #}
 {% macro raw_events_summary(event_names, with_range) -%}
     {%- set events = product_metrics.hook_raw_table('events') -%}
     {%- if adapter.get_relation(database=events.database, schema=events.schema, identifier=events.identifier) is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- if not event_names and not with_range -%}
-        {{ return({'relation': events, 'counts': {}, 'first_date': none, 'last_date': none}) }}
-    {%- endif -%}
-    {%- if with_range and product_metrics.raw_timestamp_kind(events, 'occurred_at') == 'text' -%}
-        {#- Text timestamps are cast by the engine's functions (PostgreSQL), set up before they are used. -#}
-        {%- set setup = product_metrics.create_engine_functions() -%}
-        {%- if setup | trim -%}{%- do run_query(setup) -%}{%- endif -%}
-    {%- endif -%}
-    {%- set query -%}
-        select
+    {%- set summary = {'relation': events, 'missing': [], 'first_date': none, 'last_date': none} -%}
+    {%- if event_names -%}
+        {%- set query -%}
             {%- for name in event_names %}
-            sum(case when {{ product_metrics.raw_text('event_name') }} = '{{ name }}' then 1 else 0 end) as name_{{ loop.index }},
+            select found_name from (
+                select '{{ name }}' as found_name from {{ events }}
+                where {{ product_metrics.raw_text('event_name') }} = '{{ name }}'
+                limit 1
+            ) as found_{{ loop.index }}
+            {% if not loop.last %}union all{% endif %}
             {%- endfor %}
-            {%- if with_range %}
-            cast({{ product_metrics.local_date('min(occurred_at)') }} as {{ dbt.type_string() }}) as first_date,
-            cast({{ product_metrics.local_date('max(occurred_at)') }} as {{ dbt.type_string() }}) as last_date
-            {%- else %}
-            1 as no_range
-            {%- endif %}
-        from (
+        {%- endset -%}
+        {%- set found = run_query(query).columns[0].values() -%}
+        {%- do summary.update({'missing': event_names | reject('in', found) | list}) -%}
+    {%- endif -%}
+    {%- if with_range -%}
+        {%- if product_metrics.raw_timestamp_kind(events, 'occurred_at') == 'text' -%}
+            {#- Text timestamps are cast by the engine's functions (PostgreSQL), set up before they are used. -#}
+            {%- set setup = product_metrics.create_engine_functions() -%}
+            {%- if setup | trim -%}{%- do run_query(setup) -%}{%- endif -%}
+        {%- endif -%}
+        {%- set query -%}
             select
-                event_name,
-                {{ product_metrics.raw_timestamp_columns(events, 'occurred_at') }}
-            from {{ events }}
-        ) as typed_events
-    {%- endset -%}
-    {%- set row = run_query(query).rows[0] -%}
-    {%- set counts = {} -%}
-    {%- for name in event_names -%}
-        {%- do counts.update({name: (row[loop.index0] or 0) | int}) -%}
-    {%- endfor -%}
-    {%- set n = event_names | length -%}
-    {{ return({
-        'relation': events,
-        'counts': counts,
-        'first_date': (row[n] | string) if with_range and row[n] is not none else none,
-        'last_date': (row[n + 1] | string) if with_range and row[n + 1] is not none else none,
-    }) }}
+                cast({{ product_metrics.local_date('min(occurred_at)') }} as {{ dbt.type_string() }}) as first_date,
+                cast({{ product_metrics.local_date('max(occurred_at)') }} as {{ dbt.type_string() }}) as last_date
+            from (
+                select {{ product_metrics.raw_timestamp_columns(events, 'occurred_at') }}
+                from {{ events }}
+            ) as typed_events
+        {%- endset -%}
+        {%- set row = run_query(query).rows[0] -%}
+        {#- Text or a date, as the adapter's result types it: its first ten characters are the date. -#}
+        {%- do summary.update({'first_date': none if row[0] is none else (row[0] | string)[:10],
+                               'last_date': none if row[1] is none else (row[1] | string)[:10]}) -%}
+    {%- endif -%}
+    {{ return(summary) }}
 {%- endmacro %}
 
 
