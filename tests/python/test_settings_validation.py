@@ -57,30 +57,30 @@ REFUSED = [
     ({"product_metrics__gross_margin_rate": 1.5},
      "product_metrics__gross_margin_rate is 1.5: it must be a number above 0 and at most 1 (0.75 is a 75 % margin)."),
     ({"product_metrics__reporting_timezone": "Mars/Olympus"},
-     "product_metrics__reporting_timezone is 'Mars/Olympus': it must be a time zone name of the IANA database, "
-     "e.g. UTC or America/New_York."),
+     ("product_metrics__reporting_timezone is 'Mars/Olympus': it must be a time zone name of the IANA database, "
+      "e.g. UTC or America/New_York.")),
     ({"product_metrics__active_event_names": ["page_view", ""]},
-     "product_metrics__active_event_names is ['page_view', '']: it must be a list of event names, e.g. "
-     "['page_view', 'core_action'], or [] for every event (a name is non-empty text without quotes)."),
+     ("product_metrics__active_event_names is ['page_view', '']: it must be a list of event names, e.g. "
+      "['page_view', 'core_action'], or [] for every event (a name is non-empty text without quotes).")),
     ({"product_metrics__activation_event_name": ""},
      "product_metrics__activation_event_name is '': it must be an event name (non-empty text without quotes)."),
     ({"product_metrics__core_action_event_name": None},
      "product_metrics__core_action_event_name is null: it must be an event name (non-empty text without quotes)."),
     ({"product_metrics__use_sample_data": "maybe"},
-     "product_metrics__use_sample_data is 'maybe': it must be true, false or 'auto' (the sample seeds only when "
-     "the raw users table does not exist)."),
+     ("product_metrics__use_sample_data is 'maybe': it must be true, false or 'auto' (the sample seeds only when "
+      "the raw users table does not exist).")),
     ({"product_metrics__bi_role": "BI Readers"},
-     "product_metrics__bi_role is 'BI Readers': it must be null (no grants) or a lower-case SQL identifier "
-     "(letters, digits, _)."),
+     ("product_metrics__bi_role is 'BI Readers': it must be null (no grants) or a lower-case SQL identifier "
+      "(letters, digits, _).")),
     ({"product_metrics__as_of_date": "2026-02-30"},
-     "product_metrics__as_of_date is '2026-02-30': it must be a date written YYYY-MM-DD, or null for the day "
-     "after the latest event."),
+     ("product_metrics__as_of_date is '2026-02-30': it must be a date written YYYY-MM-DD, or null for the day "
+      "after the latest event.")),
     ({"product_metrics__as_of_date": "2030-01-01"},
-     "product_metrics__as_of_date is '2030-01-01': it must be a date from 2026-02-02 to 2026-07-01 (the first day "
-     "not counted; the events run from 2026-02-01 to 2026-06-30), or null for the day after the latest event."),
+     ("product_metrics__as_of_date is '2030-01-01': it must be a date from 2026-02-02 to 2026-07-01 (the first day "
+      "not counted; the events run from 2026-02-01 to 2026-06-30), or null for the day after the latest event.")),
     ({"product_metrics__as_of_date": "2026-02-01"},
-     "product_metrics__as_of_date is '2026-02-01': it must be a date from 2026-02-02 to 2026-07-01 (the first day "
-     "not counted; the events run from 2026-02-01 to 2026-06-30), or null for the day after the latest event."),
+     ("product_metrics__as_of_date is '2026-02-01': it must be a date from 2026-02-02 to 2026-07-01 (the first day "
+      "not counted; the events run from 2026-02-01 to 2026-06-30), or null for the day after the latest event.")),
 ]
 # Values at the edges of what is allowed, run after the refused ones: the last builds the model.
 ACCEPTED = [
@@ -207,9 +207,9 @@ def test_sample_data_range_is_read_from_the_sample_seed(sample_warehouse, tmp_pa
                   vars={"product_metrics__as_of_date": "1900-01-01"})
     assert not run.success and run.results == []
     assert run.error_summary() == [
-        f"product_metrics__as_of_date is '1900-01-01': it must be a date from {first + dt.timedelta(days=1)} to "
+        (f"product_metrics__as_of_date is '1900-01-01': it must be a date from {first + dt.timedelta(days=1)} to "
         f"{last + dt.timedelta(days=1)} (the first day not counted; the events run from {first} to {last}), "
-        "or null for the day after the latest event."]
+        "or null for the day after the latest event.")]
 
 
 def test_an_event_name_absent_from_the_data_is_a_warning(warehouse, tmp_path):
