@@ -208,8 +208,8 @@ def test_sample_data_range_is_read_from_the_sample_seed(sample_warehouse, tmp_pa
     assert not run.success and run.results == []
     assert run.error_summary() == [
         (f"product_metrics__as_of_date is '1900-01-01': it must be a date from {first + dt.timedelta(days=1)} to "
-        f"{last + dt.timedelta(days=1)} (the first day not counted; the events run from {first} to {last}), "
-        "or null for the day after the latest event.")]
+         f"{last + dt.timedelta(days=1)} (the first day not counted; the events run from {first} to {last}), "
+         "or null for the day after the latest event.")]
 
 
 def test_an_event_name_absent_from_the_data_is_a_warning(warehouse, tmp_path):
