@@ -5,10 +5,10 @@
     days, an as-of date before the data). Nothing runs on `dbt parse`/`compile` (no hooks there).
 
     Names that never occur in the raw events (an active event, the activation or the core-action
-    event) are warnings: a new event may not have arrived yet. The data's range (for the as-of
-    date) and the names' counts come from one aggregate over the raw events, the relation the
-    staging models read (raw or the sample seed, macros/sources/raw_table.sql); before that relation
-    exists (a fresh clone's first build, the seeds not yet loaded) there is nothing to check.
+    event) are warnings: a new event may not have arrived yet. The names and the data's range (for
+    the as-of date) are read from the raw events the staging models read (raw or the sample seed,
+    macros/sources/raw_table.sql), cheaply (raw_events_summary); before that relation exists (a
+    fresh clone's first build, the seeds not yet loaded) there is nothing to check.
 #}
 {% macro validate_settings() -%}
     {%- if not execute -%}
@@ -179,7 +179,7 @@
 #}
 {% macro raw_events_summary(event_names, with_range) -%}
     {%- set events = product_metrics.hook_raw_table('events') -%}
-    {%- if adapter.get_relation(database=events.database, schema=events.schema, identifier=events.identifier) is none -%}
+    {%- if events is none or adapter.get_relation(database=events.database, schema=events.schema, identifier=events.identifier) is none -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set summary = {'relation': events, 'missing': [], 'first_date': none, 'last_date': none} -%}
@@ -224,13 +224,16 @@
 {#
     macro raw_table for a hook: the same choice of raw table or sample seed (use_sample_data), but
     a hook may not ref() a seed (dbt allows ref only to a node's declared dependencies), so the
-    seed's relation is taken from the graph.
+    seed's relation is taken from the graph (none if it is not there).
 #}
 {% macro hook_raw_table(name) -%}
     {%- if not product_metrics.use_sample_data() -%}
         {{ return(source('raw', name)) }}
     {%- endif -%}
     {%- set seed = graph.nodes.values() | selectattr('resource_type', 'equalto', 'seed')
-        | selectattr('package_name', 'equalto', 'product_metrics') | selectattr('name', 'equalto', 'sample_' ~ name) | first -%}
-    {{ return(api.Relation.create(database=seed.database, schema=seed.schema, identifier=seed.alias)) }}
+        | selectattr('package_name', 'equalto', 'product_metrics') | selectattr('name', 'equalto', 'sample_' ~ name) | list -%}
+    {%- if not seed -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(api.Relation.create(database=seed[0].database, schema=seed[0].schema, identifier=seed[0].alias)) }}
 {%- endmacro %}
