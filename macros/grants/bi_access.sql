@@ -19,9 +19,8 @@
         {{ return(none) }}
     {%- endif -%}
     {%- if not modules.re.match('^[a-z_][a-z0-9_]{0,62}$', role | string) -%}
-        {{ exceptions.raise_compiler_error(
-            "var product_metrics__bi_role must be a lower-case SQL identifier (letters, digits, _), got '"
-            ~ role ~ "'") }}
+        {%- do product_metrics.refuse_setting('product_metrics__bi_role', role,
+            'null (no grants) or a lower-case SQL identifier (letters, digits, _)') -%}
     {%- endif -%}
     {{ return(role) }}
 {%- endmacro %}

@@ -22,15 +22,30 @@ def dbt_build_with_progress(project, console, vars: dict[str, object] | None = N
 
         # Looked up on the module at call time, so tests can stand in for dbt.
         run = dbt.run_dbt(project, args or ["build"], vars=vars, env=env, on_progress=advance)
+    for line in run.warning_lines[:10]:
+        console.print(f"[yellow]! dbt warning:[/] {line}")
     if run.success:
         console.print(f"[green]✓[/] dbt build: {len(run.results)} models, seeds and tests passed "
                       f"in {run.elapsed_s:.1f}s")
         return run
     failed = run.failed_nodes()
-    console.print(f"[red]✗ dbt build failed[/] ({len(failed)} failed nodes):")
+    console.print(f"[red]✗ dbt build failed[/] ({len(failed)} failed nodes):" if failed
+                  else "[red]✗ dbt build failed[/]:")
     for node in failed[:20]:
         console.print(f"  [red]{node.status}[/] {node.unique_id}: {node.message}")
-    for line in run.error_lines[-10:]:
+    for line in (run.error_lines if failed else run.error_summary())[-10:]:
         console.print(f"  {line}")
     console.print(f"  Full logs: {project.root / 'logs' / 'dbt.log'}; artifacts: {run.target_path}")
     return run
+
+
+def failure_detail(project, run) -> tuple[str, list[str]]:
+    """A failed dbt build's stage detail and where to see more (`build`, `refresh`). When no node
+    failed, dbt stopped before running any (a var refused by the on-run-start hook, a compilation
+    error): its error line is the detail, and it wrote no run_results.json to point to."""
+    failed = run.failed_nodes()  # read from run_results.json: there is one when a node failed
+    logs = f"logs: {project.root / 'logs' / 'dbt.log'}"
+    if failed:
+        return (f"{len(failed)} failed nodes: {', '.join(n.unique_id for n in failed[:3])}",
+                [logs, f"artifacts: {run.target_path / 'run_results.json'}"])
+    return " ".join(run.error_summary()[:2]) or f"dbt exited with code {run.returncode}", [logs]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from pathlib import Path
 from product_metrics.project import Project
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
+_DBT_ERROR_FRAMING = re.compile(r"^(Encountered an error:|\w+ Error( in \w+ \S+ \(.*\))?)$")
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 KEPT_PARSE_STATES = 16  # one per warehouse and target; tests make many throw-away warehouses
 
@@ -55,6 +57,7 @@ class DbtRun:
     elapsed_s: float = 0.0
     results: list[NodeResult] = field(default_factory=list)
     error_lines: list[str] = field(default_factory=list)
+    warning_lines: list[str] = field(default_factory=list)  # e.g. a configured event name absent from the data
     full_parse: bool = False  # dbt could not reuse the saved parse (it logs why, at info level)
 
     @property
@@ -63,6 +66,14 @@ class DbtRun:
 
     def failed_nodes(self) -> list[NodeResult]:
         return [r for r in self.results if r.status in FAILED_STATUSES]
+
+    def error_summary(self) -> list[str]:
+        """dbt's error message lines without its framing ('Encountered an error:', 'Compilation
+        Error in operation ...') and macro call stack ('> in macro ...'): for a var refused by the
+        on-run-start hook, the one line that names it."""
+        lines = [line.strip() for message in self.error_lines for line in message.splitlines()]
+        return [line for line in lines
+                if line and not line.startswith(">") and not _DBT_ERROR_FRAMING.match(line)]
 
 
 def run_dbt(
@@ -77,7 +88,10 @@ def run_dbt(
     `env`: extra environment variables for this run (read by macros at run time, so, unlike
     `vars`, changing them does not cost a full parse)."""
     target_path = project.root / "target" / "runs" / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    command = [sys.executable, "-m", "dbt.cli.main", "--log-format", "json", "--no-use-colors",
+    # -W: `python -m dbt.cli.main` makes runpy warn that dbt.cli imported its main module first, a
+    # harmless line that would otherwise head every error report.
+    command = [sys.executable, "-W", "ignore::RuntimeWarning:runpy", "-m", "dbt.cli.main", "--log-format", "json",
+               "--no-use-colors",
                *args, "--target-path", str(target_path)]
     if vars:
         command += ["--vars", json.dumps(vars)]
@@ -142,6 +156,8 @@ def _handle_log_line(line: str, run: DbtRun, on_progress: Callable[[Progress], N
         run.full_parse = True
     if info.get("level") == "error" and info.get("msg"):
         run.error_lines.append(info["msg"])
+    if info.get("level") == "warn" and info.get("msg"):
+        run.warning_lines.append(info["msg"])
     # Every "result" event of a node carries its position in the run.
     if on_progress and "total" in data and info.get("name") != "LogStartLine":
         on_progress(Progress(int(data.get("index", 0)), int(data["total"]), str(data.get("status", "")),

@@ -177,7 +177,7 @@ def _stages(project, options: RefreshOptions, settings, docs_dir: Path | None, c
 
 
 def _dbt_stage(project, options: RefreshOptions, console, result, artifacts: dict[str, Path]) -> bool:
-    from product_metrics.build_progress import dbt_build_with_progress
+    from product_metrics.build_progress import dbt_build_with_progress, failure_detail
 
     # Read before dbt writes: the windows are computed from the rows the models hold now.
     # (On a server warehouse every row is tested: the window is looked up in the DuckDB file only.)
@@ -190,11 +190,9 @@ def _dbt_stage(project, options: RefreshOptions, console, result, artifacts: dic
         result.detail = (f"{len(run.results)} models, seeds and tests passed"
                          + ("; the project was parsed in full" if run.full_parse else "; dbt's saved parse reused"))
         return True
-    failed = run.failed_nodes()
-    result.detail = f"{len(failed)} failed nodes" + (f": {', '.join(n.unique_id for n in failed[:3])}" if failed else "")
-    result.how_to_see_more = [f"logs: {project.root / 'logs' / 'dbt.log'}",
-                              f"artifacts: {run.target_path / 'run_results.json'}",
-                              "rows older than the refresh window changed? run: product-metrics refresh --full-refresh"]
+    result.detail, result.how_to_see_more = failure_detail(project, run)
+    if run.failed_nodes():
+        result.how_to_see_more.append("rows older than the refresh window changed? run: product-metrics refresh --full-refresh")
     return False
 
 

@@ -174,17 +174,14 @@ def governance_stage(project, console, result: StageResult, artifacts: dict[str,
 
 
 def _dbt_build_stage(project, console, result: StageResult, artifacts: dict[str, Path]) -> bool:
-    from product_metrics.build_progress import dbt_build_with_progress
+    from product_metrics.build_progress import dbt_build_with_progress, failure_detail
 
     run = dbt_build_with_progress(project, console, vars={"product_metrics__use_sample_data": False})
     artifacts["target_path"] = run.target_path
     if run.success:
         result.detail = f"{len(run.results)} models, seeds and tests passed"
         return True
-    failed = run.failed_nodes()
-    result.detail = f"{len(failed)} failed nodes" + (f": {', '.join(n.unique_id for n in failed[:3])}" if failed else "")
-    result.how_to_see_more = [f"logs: {project.root / 'logs' / 'dbt.log'}",
-                              f"artifacts: {run.target_path / 'run_results.json'}"]
+    result.detail, result.how_to_see_more = failure_detail(project, run)
     return False
 
 
