@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -117,6 +118,20 @@ class PostgresSettings:
         return (f"postgresql+psycopg2://{quote(self.user, safe='')}:{quote(self.password, safe='')}"
                 f"@{self.host}:{self.port}/{quote(self.dbname, safe='')}")
 
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg2.extensions.cursor]:
+        """A cursor in one transaction: committed on success, rolled back on any error or interrupt."""
+        connection = self.connect(autocommit=False)
+        try:
+            with connection.cursor() as cursor:
+                yield cursor
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            connection.close()
+
     def connect(self, *, autocommit: bool = True) -> psycopg2.extensions.connection:
         import psycopg2
 
@@ -182,39 +197,30 @@ def copy_raw_tables(
 
     counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="product_metrics_pg_") as tmp, \
-            duckdb.connect(str(duckdb_path), read_only=True) as source:
-        connection = settings.connect(autocommit=False)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(f"create schema if not exists {quote_identifier(target_schema)}")
-                for table in tables:
-                    columns = source.execute(
-                        "select column_name, data_type from information_schema.columns "
-                        "where table_schema = ? and table_name = ? order by ordinal_position",
-                        [source_schema, table],
-                    ).fetchall()
-                    if not columns:
-                        raise ValueError(f"{duckdb_path} has no table {source_schema}.{table}")
-                    target = f"{quote_identifier(target_schema)}.{quote_identifier(table)}"
-                    column_sql = ", ".join(f"{quote_identifier(n)} {postgres_type(t)}" for n, t in columns)
-                    cursor.execute(f"drop table if exists {target}")
-                    cursor.execute(f"create table {target} ({column_sql})")
-                    # DuckDB writes NULL as an empty field and '' as "", as PostgreSQL's CSV reads them.
-                    csv_path = Path(tmp) / f"{table}.csv"
-                    source.execute(
-                        f"copy {quote_identifier(source_schema)}.{quote_identifier(table)} "
-                        f"to '{csv_path}' (format csv, header false)"
-                    )
-                    with csv_path.open("rb") as csv_file:
-                        cursor.copy_expert(f"copy {target} from stdin with (format csv)", csv_file)
-                    counts[table] = cursor.rowcount
-                    csv_path.unlink()
-            connection.commit()
-        except BaseException:
-            connection.rollback()
-            raise
-        finally:
-            connection.close()
+            duckdb.connect(str(duckdb_path), read_only=True) as source, settings.transaction() as cursor:
+        cursor.execute(f"create schema if not exists {quote_identifier(target_schema)}")
+        for table in tables:
+            columns = source.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = ? and table_name = ? order by ordinal_position",
+                [source_schema, table],
+            ).fetchall()
+            if not columns:
+                raise ValueError(f"{duckdb_path} has no table {source_schema}.{table}")
+            target = f"{quote_identifier(target_schema)}.{quote_identifier(table)}"
+            column_sql = ", ".join(f"{quote_identifier(n)} {postgres_type(t)}" for n, t in columns)
+            cursor.execute(f"drop table if exists {target}")
+            cursor.execute(f"create table {target} ({column_sql})")
+            # DuckDB writes NULL as an empty field and '' as "", as PostgreSQL's CSV reads them.
+            csv_path = Path(tmp) / f"{table}.csv"
+            source.execute(
+                f"copy {quote_identifier(source_schema)}.{quote_identifier(table)} "
+                f"to '{csv_path}' (format csv, header false)"
+            )
+            with csv_path.open("rb") as csv_file:
+                cursor.copy_expert(f"copy {target} from stdin with (format csv)", csv_file)
+            counts[table] = cursor.rowcount
+            csv_path.unlink()
     return counts
 
 

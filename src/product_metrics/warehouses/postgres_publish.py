@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from product_metrics.publish import PublishError
@@ -116,7 +115,7 @@ def prepare(settings: PostgresSettings, live_schemas: Iterable[str] = LIVE_SCHEM
 
 
 def _copy_live_schemas(settings: PostgresSettings, schemas: Sequence[tuple[str, str]], prepared: Prepared) -> None:
-    with _transaction(settings) as cursor:
+    with settings.transaction() as cursor:
         for live, pending in schemas:
             cursor.execute(f"drop schema if exists {quote_identifier(pending)} cascade")
             cursor.execute(f"create schema {quote_identifier(pending)}")
@@ -145,7 +144,7 @@ def publish(settings: PostgresSettings, live_schemas: Iterable[str] = LIVE_SCHEM
     published = Published()
     schemas = [(live, pending_schema(live, suffix)) for live in live_schemas]
     try:
-        with _transaction(settings) as cursor:
+        with settings.transaction() as cursor:
             cursor.execute("select set_config('lock_timeout', %s, true)", [f"{int(lock_timeout_s * 1000)}ms"])
             for live, pending in schemas:
                 if not _schema_exists(cursor, pending):
@@ -181,7 +180,7 @@ def discard(settings: PostgresSettings, live_schemas: Iterable[str] = LIVE_SCHEM
     on them is revoked (dbt's on-run-end gave the BI role USAGE), so only their owner reads them.
     Returns the pending schemas kept."""
     kept = []
-    with _transaction(settings) as cursor:
+    with settings.transaction() as cursor:
         for live in live_schemas:
             pending = pending_schema(live, suffix)
             if not _schema_exists(cursor, pending):
@@ -264,18 +263,3 @@ def _schema_grants(cursor, schema: str) -> list[tuple[str, str]]:
                    "where n.nspname = %s and a.grantee <> n.nspowner order by 3, 1",
                    [schema])
     return [(privilege, _grantee_sql(oid, name)) for privilege, oid, name in cursor.fetchall()]
-
-
-@contextmanager
-def _transaction(settings: PostgresSettings) -> Iterator:
-    """A cursor in one transaction: committed on success, rolled back on any error or interrupt."""
-    connection = settings.connect(autocommit=False)
-    try:
-        with connection.cursor() as cursor:
-            yield cursor
-        connection.commit()
-    except BaseException:
-        connection.rollback()
-        raise
-    finally:
-        connection.close()
