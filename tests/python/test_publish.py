@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from product_metrics.publish import UNPUBLISHED_DIR, PublishError, WarehouseCopy
+from product_metrics.publish import UNPUBLISHED_DIR, FileState, PublishError, WarehouseCopy
 
 from .conftest import DEMO_SIZE, REPO_ROOT, build_warehouse
 
@@ -127,23 +127,25 @@ def _value(path: Path) -> int:
         return con.execute("select value from t").fetchone()[0]
 
 
-def test_publish_replaces_the_live_file_by_the_copy(tmp_path):
+def _run_aside(tmp_path: Path) -> tuple[Path, WarehouseCopy, FileState]:
+    """A live warehouse holding 1, and a run's copy of it that now holds 2."""
     live = tmp_path / "w.duckdb"
     _database(live, 1)
     copy = WarehouseCopy(live)
     state, _ = copy.prepare()
     _database(copy.work, 2)
+    return live, copy, state
+
+
+def test_publish_replaces_the_live_file_by_the_copy(tmp_path):
+    live, copy, state = _run_aside(tmp_path)
     assert _value(live) == 1
     copy.publish(state)
     assert _value(live) == 2 and not copy.work.exists()
 
 
 def test_publish_is_refused_when_the_live_file_changed_during_the_run(tmp_path):
-    live = tmp_path / "w.duckdb"
-    _database(live, 1)
-    copy = WarehouseCopy(live)
-    state, _ = copy.prepare()
-    _database(copy.work, 2)
+    live, copy, state = _run_aside(tmp_path)
     _database(live, 3)  # a loader wrote into the live file meanwhile
     with pytest.raises(PublishError, match="changed while this run worked on its copy"):
         copy.publish(state)
@@ -151,11 +153,7 @@ def test_publish_is_refused_when_the_live_file_changed_during_the_run(tmp_path):
 
 
 def test_publish_is_refused_while_another_process_writes_the_live_file(tmp_path):
-    live = tmp_path / "w.duckdb"
-    _database(live, 1)
-    copy = WarehouseCopy(live)
-    state, _ = copy.prepare()
-    _database(copy.work, 2)
+    live, copy, state = _run_aside(tmp_path)
     hold_open = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('open', flush=True); time.sleep(60)"
     writer = subprocess.Popen([sys.executable, "-c", hold_open, str(live)], stdout=subprocess.PIPE, text=True)
     try:
