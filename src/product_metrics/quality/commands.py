@@ -88,7 +88,8 @@ def run_published(project, make_stages: Callable[[object], list[Stage]], console
                   title: str = "product-metrics build") -> int:
     """Write-audit-publish (product_metrics.publish): the stages run on a copy of the warehouse,
     and a last stage replaces the live warehouse by it when every stage before passed. A failed
-    or interrupted run leaves the live warehouse as it was. Exit 2 when no copy can be made."""
+    or interrupted run leaves the live warehouse as it was. Exit 2 when no copy can be made, 130
+    when interrupted."""
     import dataclasses
 
     from product_metrics.publish import PublishError, WarehouseCopy, file_size_text
@@ -111,7 +112,12 @@ def run_published(project, make_stages: Callable[[object], list[Stage]], console
                          f"({file_size_text(project.duckdb_path)}, copied in {copy_s:.1f}s)")
         return True
 
-    code = run_stages([*make_stages(work), Stage("publish", publish)], console, title)
+    try:
+        code = run_stages([*make_stages(work), Stage("publish", publish)], console, title)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: dbt was stopped (product_metrics.dbt.run_dbt)
+        console.print(f"[red]✗ {title} interrupted:[/] nothing was published, {project.duckdb_path} is unchanged.",
+                      soft_wrap=True, highlight=False)
+        return 130
     if code:
         console.print(f"Nothing was published: [bold]{project.duckdb_path}[/] is unchanged. The failed run's "
                       f"warehouse stays in {copy.work} until the next run.", soft_wrap=True, highlight=False)
@@ -183,7 +189,9 @@ def _dbt_build_stage(project, console, result: StageResult, artifacts: dict[str,
     return False
 
 
-def quality_stage(project, settings: QualitySettings, docs_dir: Path | None, console, result: StageResult) -> bool:
+def quality_stage(project, settings: QualitySettings, docs_dir: Path | None, console, result: StageResult,
+                  artifacts: dict | None = None) -> bool:
+    """The data-quality gate on the run's warehouse; its report goes to artifacts["quality_report"]."""
     from product_metrics.quality.summary import print_report
     from product_metrics.quality.validate import validate_warehouse
     from product_metrics.quality.warehouse import DuckDBWarehouse, WarehouseError
@@ -196,6 +204,8 @@ def quality_stage(project, settings: QualitySettings, docs_dir: Path | None, con
         result.detail = str(error)
         console.print(f"[red]✗ data quality could not run:[/] {error}")
         return False
+    if artifacts is not None:
+        artifacts["quality_report"] = report
     print_report(report, console)
     result.detail = (f"{len(report.results)} checks: {len(report.critical_failures)} critical failures, "
                      f"{len(report.warnings)} warnings")
