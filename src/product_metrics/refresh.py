@@ -9,7 +9,11 @@ Safe to run twice, concurrently or after a crash:
 - concurrently: a second refresh of the same warehouse is refused by an exclusive lock;
 - after a crash: dbt changes each model in one transaction and every model computes its window
   from its own committed rows, and the lock is an OS file lock that dies with its process, so the
-  next refresh needs nothing cleaned up.
+  next refresh needs nothing cleaned up;
+- stopped: Ctrl-C, SIGTERM and --timeout stop dbt (product_metrics.dbt.stop_dbt) and publish nothing.
+
+The Dagster job (product_metrics.orchestration) runs this same path, refresh_project, with its dbt
+command going through dagster-dbt.
 """
 
 from __future__ import annotations
@@ -162,7 +166,7 @@ def refresh_project(project, options: RefreshOptions, settings, docs_dir: Path |
                     dbt_runner: DbtRunner | None = None, artifacts: dict[str, object] | None = None) -> int:
     """The refresh, the one path both `product-metrics refresh` and the Dagster job run: under the
     lock, the stages on a copy of the warehouse, published only when all passed. `artifacts`
-    receives what the stages produced (the dbt run, the data-quality report, the alert evaluations)."""
+    receives what the stages produced (dbt's target path, the data-quality report, the alert evaluations)."""
     from product_metrics.quality.commands import run_published
 
     title = "product-metrics refresh" + (f" as of {options.as_of}" if options.as_of else "")
@@ -201,7 +205,6 @@ def _dbt_stage(project, options: RefreshOptions, result, runner: DbtRunner, arti
     timeout_s = options.timeout_minutes * 60 if options.timeout_minutes else None
     run = runner(project, dbt_args(options), dbt_vars(options), dbt_env(options, window_start), timeout_s)
     artifacts["target_path"] = run.target_path
-    artifacts["dbt_run"] = run
     if run.success:
         result.detail = (f"{len(run.results)} models, seeds and tests passed"
                          + ("; the project was parsed in full" if run.full_parse else "; dbt's saved parse reused"))
