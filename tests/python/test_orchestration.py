@@ -179,6 +179,9 @@ def test_a_failing_gate_fails_the_job_and_publishes_nothing(job_run, definitions
     quality = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
                and e.event_specific_data.check_name == QUALITY_CHECK]
     assert quality and not all(e.passed for e in quality)  # the gate ran, on the copy, and failed
+    [failure] = [e.event_specific_data for e in result.all_events if e.is_step_failure]
+    stages = failure.user_failure_data.metadata["refresh output"].value  # the refresh's stage table
+    assert "dbt's saved parse reused" in stages  # the first run's, saved for the run's copy
     assert file_digest(settings.duckdb_path) == digest and table_checksums(settings.duckdb_path) == before
 
 

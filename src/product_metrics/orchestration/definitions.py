@@ -197,7 +197,8 @@ def build_definitions(settings: OrchestrationSettings | None = None) -> dg.Defin
         live = Project(root=settings.project_dir, duckdb_path=settings.duckdb_path)
         code = refresh_project(live, config.options(), config.quality_settings(),
                                settings.project_dir / "target" / "data_docs" if config.docs else None, console,
-                               dbt_runner=_dagster_dbt_runner(context, dbt, events), artifacts=artifacts)
+                               dbt_runner=_dagster_dbt_runner(context, dbt, settings.target_path, events),
+                               artifacts=artifacts)
         checks = [e for e in events if isinstance(e, dg.AssetCheckResult)]
         checks += _gate_results(artifacts, relations, built, registry_tables)
         selected = context.selected_asset_check_keys
@@ -226,16 +227,25 @@ ALERTS_DESCRIPTION = ("Each governed metric's latest complete value against its 
                       "(`product-metrics alerts`); breaches in audit.metric_alerts.")
 
 
-def _dagster_dbt_runner(context: dg.AssetExecutionContext, dbt: DbtCliResource, events: list):
+def _dagster_dbt_runner(context: dg.AssetExecutionContext, dbt: DbtCliResource, target_path: Path, events: list):
     """The refresh's dbt runner (product_metrics.refresh.DbtRunner) through dagster-dbt: the same
     command, vars and environment as the CLI's, on the run's copy of the warehouse. Its Dagster events
     are collected in `events`, to be reported once the refresh has published. A terminated run's
     interrupt is forwarded to dbt by DbtCliInvocation (SIGINT, then a wait); dbt still running after
     that, or past the timeout, is stopped by product_metrics.dbt.stop_dbt."""
-    from product_metrics.dbt import DbtRun, Deadline, _read_run_results, stop_dbt
+    from product_metrics.dbt import (
+        PARTIAL_PARSE_FILE,
+        DbtRun,
+        Deadline,
+        _read_run_results,
+        _save_partial_parse_state,
+        stop_dbt,
+    )
 
     def run(project: Project, args: list[str], variables: dict, env: dict[str, str], timeout_s: float | None):
-        with _environment({**project.dbt_env(), **env}):  # the profile reads the warehouse path from it
+        # The profile reads the warehouse path from the environment; dagster-dbt makes each run's
+        # target path under DBT_TARGET_PATH and reuses the saved parse it finds there (see below).
+        with _environment({**project.dbt_env(), **env, "DBT_TARGET_PATH": str(target_path)}):
             invocation = dbt.cli([*args, "--vars", json.dumps(variables)], context=context, raise_on_error=False)
         result = DbtRun(args=list(args), returncode=-1, target_path=invocation.target_path)
         started = time.perf_counter()
@@ -254,6 +264,8 @@ def _dagster_dbt_runner(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
         result.timed_out = deadline.expired
         result.elapsed_s = time.perf_counter() - started
         result.results = _read_run_results(invocation.target_path)
+        # Kept for the next run's dbt (dagster-dbt copies it in): parsed for the run's copy, not the live file.
+        _save_partial_parse_state(invocation.target_path / PARTIAL_PARSE_FILE, target_path / PARTIAL_PARSE_FILE)
         return result
 
     return run
