@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 from product_metrics.project import Project
 
@@ -98,7 +99,7 @@ def run_dbt(
         shutil.copyfile(saved_parse, target_path / PARTIAL_PARSE_FILE)
     run = DbtRun(args=list(args), returncode=-1, target_path=target_path)
     started = time.perf_counter()
-    with (_sigterm_as_interrupt(),
+    with (sigterm_as_interrupt(),
           subprocess.Popen(command, cwd=project.root, env=run_env, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True) as process,
           Deadline(process, timeout_s) as deadline):
@@ -147,7 +148,7 @@ class Deadline:
             self.expired = True
             stop_dbt(self._process)
 
-    def __enter__(self) -> Deadline:
+    def __enter__(self) -> Self:
         if self._timer is not None:
             self._timer.start()
         return self
@@ -158,10 +159,12 @@ class Deadline:
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """A scheduler's SIGTERM is handled like Ctrl-C while dbt runs, so dbt is stopped, not orphaned
-    (signal handlers can only be set from the main thread; elsewhere nothing changes)."""
-    if threading.current_thread() is not threading.main_thread():
+def sigterm_as_interrupt() -> Iterator[None]:
+    """A scheduler's SIGTERM is handled like Ctrl-C in the block, so a running dbt is stopped, not
+    orphaned. Only where SIGTERM has its default action: a host that handles it (Dagster maps it to
+    its own interrupt) keeps its handler; and only in the main thread, where handlers can be set."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
         yield
         return
 

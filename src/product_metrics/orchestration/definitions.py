@@ -293,7 +293,8 @@ def _gate_results(artifacts: Mapping[str, object], relations: dict[str, dg.Asset
 
 
 def _failure_line(code: int, database: Path) -> str:
-    reason = {3: "another build or refresh of the warehouse is running", 2: "the run's copy could not be made"}
+    reason = {3: "another build or refresh of the warehouse is running", 2: "the run's copy could not be made",
+              130: "interrupted"}
     return (f"product-metrics refresh failed ({reason.get(code, 'a stage failed, see the stage table')}): "
             f"nothing was published, {database} is unchanged.")
 

@@ -92,7 +92,8 @@ def run_published(project, make_stages: Callable[[object], list[Stage]], console
     when interrupted."""
     import dataclasses
 
-    from product_metrics.publish import PublishError, WarehouseCopy, file_size_text
+    from product_metrics.dbt import sigterm_as_interrupt
+    from product_metrics.publish import FileState, PublishError, WarehouseCopy, file_size_text
 
     copy = WarehouseCopy(project.duckdb_path)
     try:
@@ -113,10 +114,15 @@ def run_published(project, make_stages: Callable[[object], list[Stage]], console
         return True
 
     try:
-        code = run_stages([*make_stages(work), Stage("publish", publish)], console, title)
-    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: dbt was stopped (product_metrics.dbt.run_dbt)
-        console.print(f"[red]✗ {title} interrupted:[/] nothing was published, {project.duckdb_path} is unchanged.",
-                      soft_wrap=True, highlight=False)
+        with sigterm_as_interrupt():
+            code = run_stages([*make_stages(work), Stage("publish", publish)], console, title)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM, in any stage; a running dbt was stopped (run_dbt)
+        if FileState.of(project.duckdb_path) != state:  # interrupted after the rename, at the end of publishing
+            console.print(f"[red]✗ {title} interrupted[/] after {project.duckdb_path} was published.",
+                          soft_wrap=True, highlight=False)
+        else:
+            console.print(f"[red]✗ {title} interrupted:[/] nothing was published, {project.duckdb_path} is "
+                          "unchanged.", soft_wrap=True, highlight=False)
         return 130
     if code:
         console.print(f"Nothing was published: [bold]{project.duckdb_path}[/] is unchanged. The failed run's "
