@@ -231,3 +231,36 @@ def test_cli_help_stays_fast_and_free_of_dagster():
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         timings.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     assert min(timings) < 1.0, timings
+
+
+def test_a_terminated_run_forwards_the_interrupt_to_dbt_and_publishes_nothing(job_run, settings, tmp_path):
+    """A Dagster run stopped from outside (SIGTERM to the run's process, as Kubernetes or the Dagster
+    daemon do): Dagster interrupts the step, dagster-dbt forwards SIGINT to dbt, and the refresh stops
+    before publishing."""
+    import signal
+    import time
+
+    assert job_run.success
+    digest, copy = file_digest(settings.duckdb_path), settings.duckdb_path.parent / ".unpublished" / "warehouse.duckdb"
+    config = tmp_path / "run.yaml"
+    config.write_text("ops:\n  product_metrics_refresh:\n    config:\n      docs: false\n      full_refresh: true\n"
+                      f"      reject_share_limit: {PASSING_SHARE}\n")
+    (tmp_path / "home").mkdir()
+    env = {**os.environ, "PRODUCT_METRICS_DUCKDB_PATH": str(settings.duckdb_path),
+           "PRODUCT_METRICS_DAGSTER_TARGET": str(settings.target_path), "DAGSTER_HOME": str(tmp_path / "home")}
+    run = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "job", "execute", "-m",
+                            "product_metrics.orchestration.definitions", "-j", JOB_NAME, "-c", str(config)],
+                           cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not (dbt_processes(copy) and copy.with_name(copy.name + ".wal").exists()):
+        assert run.poll() is None, run.communicate()[0][-3000:]
+        assert time.monotonic() < deadline, "dbt never started writing the copy"
+        time.sleep(0.2)
+    run.send_signal(signal.SIGTERM)  # to the run's process only: dbt hears of it from dagster-dbt
+    output, _ = run.communicate(timeout=120)
+
+    assert run.returncode != 0
+    assert "Forwarding interrupt signal to dbt command" in output
+    assert dbt_processes(copy) == []
+    assert file_digest(settings.duckdb_path) == digest

@@ -221,8 +221,9 @@ def build_definitions(settings: OrchestrationSettings | None = None) -> dg.Defin
     return dg.Definitions(assets=[product_metrics_refresh], jobs=[job], schedules=[schedule], resources={"dbt": dbt})
 
 
-QUALITY_DESCRIPTION = ("The data-quality gate (Great Expectations as SQL in the warehouse, `product-metrics validate`); "
-                       "results in audit.dq_results. A critical failure stops the refresh before publishing.")
+QUALITY_DESCRIPTION = ("The data-quality gate (Great Expectations as SQL in the warehouse, `product-metrics "
+                       "validate`); results in audit.dq_results. A critical failure stops the refresh before "
+                       "publishing.")
 ALERTS_DESCRIPTION = ("Each governed metric's latest complete value against its warn / alert thresholds "
                       "(`product-metrics alerts`); breaches in audit.metric_alerts.")
 
