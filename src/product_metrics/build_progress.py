@@ -4,10 +4,11 @@ from __future__ import annotations
 
 
 def dbt_build_with_progress(project, console, vars: dict[str, object] | None = None,
-                            args: list[str] | None = None, env: dict[str, str] | None = None):
+                            args: list[str] | None = None, env: dict[str, str] | None = None,
+                            timeout_s: float | None = None):
     """Run `dbt build` showing progress; print the result, and on failure what failed.
     `args`: the dbt arguments (default `build`; refresh adds --full-refresh); `env`: extra
-    environment variables for dbt.
+    environment variables for dbt; `timeout_s`: dbt is stopped after it (run_dbt).
     Returns the DbtRun (never raises on a dbt failure)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -21,12 +22,17 @@ def dbt_build_with_progress(project, console, vars: dict[str, object] | None = N
             progress.update(task, total=event.total, completed=event.index, description=event.message[:60])
 
         # Looked up on the module at call time, so tests can stand in for dbt.
-        run = dbt.run_dbt(project, args or ["build"], vars=vars, env=env, on_progress=advance)
+        run = dbt.run_dbt(project, args or ["build"], vars=vars, env=env, on_progress=advance,
+                          **({"timeout_s": timeout_s} if timeout_s is not None else {}))
     for line in run.warning_lines[:10]:
         console.print(f"[yellow]! dbt warning:[/] {line}")
     if run.success:
         console.print(f"[green]✓[/] dbt build: {len(run.results)} models, seeds and tests passed "
                       f"in {run.elapsed_s:.1f}s")
+        return run
+    if run.timed_out:
+        console.print(f"[red]✗ dbt build stopped:[/] it ran longer than the timeout ({timeout_s / 60:g} min) and "
+                      "was interrupted.")
         return run
     failed = run.failed_nodes()
     console.print(f"[red]✗ dbt build failed[/] ({len(failed)} failed nodes):" if failed

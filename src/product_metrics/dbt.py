@@ -10,18 +10,22 @@ is always safe; it turns a scheduled refresh's ~14 s full parse into a second or
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 from product_metrics.project import Project
 
@@ -29,6 +33,8 @@ FAILED_STATUSES = {"error", "fail", "runtime error"}
 _DBT_ERROR_FRAMING = re.compile(r"^(Encountered an error:|\w+ Error( in \w+ \S+ \(.*\))?)$")
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 KEPT_PARSE_STATES = 16  # one per warehouse and target; tests make many throw-away warehouses
+# Seconds dbt gets to stop after an interrupt before it is killed (dagster-dbt waits as long).
+STOP_GRACE_S = 25.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ class DbtRun:
     error_lines: list[str] = field(default_factory=list)
     warning_lines: list[str] = field(default_factory=list)  # e.g. a configured event name absent from the data
     full_parse: bool = False  # dbt could not reuse the saved parse (it logs why, at info level)
+    timed_out: bool = False  # stopped by the caller's timeout (see Deadline)
 
     @property
     def success(self) -> bool:
@@ -83,10 +90,13 @@ def run_dbt(
     vars: dict[str, object] | None = None,
     env: dict[str, str] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    timeout_s: float | None = None,
 ) -> DbtRun:
     """Run `dbt <args>` in the project; returns its results and never raises on a dbt failure.
     `env`: extra environment variables for this run (read by macros at run time, so, unlike
-    `vars`, changing them does not cost a full parse)."""
+    `vars`, changing them does not cost a full parse). `timeout_s`: dbt is stopped (stop_dbt) when
+    it runs longer, and the run is returned failed with `timed_out` set. An interrupt (Ctrl-C, or
+    SIGTERM from a scheduler) stops dbt the same way and is raised again as KeyboardInterrupt."""
     target_path = project.root / "target" / "runs" / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     # -W: `python -m dbt.cli.main` makes runpy warn that dbt.cli imported its main module first, a
     # harmless line that would otherwise head every error report.
@@ -103,16 +113,83 @@ def run_dbt(
         shutil.copyfile(saved_parse, target_path / PARTIAL_PARSE_FILE)
     run = DbtRun(args=list(args), returncode=-1, target_path=target_path)
     started = time.perf_counter()
-    with subprocess.Popen(command, cwd=project.root, env=run_env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True) as process:
+    with (sigterm_as_interrupt(),
+          subprocess.Popen(command, cwd=project.root, env=run_env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True) as process,
+          Deadline(process, timeout_s) as deadline):
         assert process.stdout is not None
-        for line in process.stdout:
-            _handle_log_line(line, run, on_progress)
-        run.returncode = process.wait()
+        try:
+            for line in process.stdout:
+                _handle_log_line(line, run, on_progress)
+            run.returncode = process.wait()
+        except KeyboardInterrupt:
+            stop_dbt(process)
+            raise
+    run.timed_out = deadline.expired
     run.elapsed_s = time.perf_counter() - started
     run.results = _read_run_results(target_path)
     _save_partial_parse_state(target_path / PARTIAL_PARSE_FILE, saved_parse)
     return run
+
+
+def stop_dbt(process: subprocess.Popen, grace_s: float = STOP_GRACE_S) -> None:
+    """Stop a running dbt the way Ctrl-C does: SIGINT, on which dbt cancels its queries and exits
+    (what dagster-dbt sends on a terminated run); killed when still running after `grace_s`."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+class Deadline:
+    """Stops a dbt process (stop_dbt, from a timer thread) when it runs longer than `timeout_s`;
+    `expired` says whether it did. No timer when `timeout_s` is None."""
+
+    def __init__(self, process: subprocess.Popen, timeout_s: float | None) -> None:
+        self.expired = False
+        self._process = process
+        self._timer = threading.Timer(timeout_s, self._stop) if timeout_s is not None else None
+        if self._timer is not None:
+            self._timer.daemon = True
+
+    def _stop(self) -> None:
+        if self._process.poll() is None:
+            self.expired = True
+            stop_dbt(self._process)
+
+    def __enter__(self) -> Self:
+        if self._timer is not None:
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """A scheduler's SIGTERM is handled like Ctrl-C in the block, so a running dbt is stopped, not
+    orphaned. Only where SIGTERM has its default action: a host that handles it (Dagster maps it to
+    its own interrupt) keeps its handler; and only in the main thread, where handlers can be set."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def partial_parse_state(project: Project, env: dict[str, str]) -> Path:

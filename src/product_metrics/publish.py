@@ -148,6 +148,8 @@ class Publication:
     `working(project)`, then `publish` when every stage passed, else `discard`, which says where the
     failed run's output stays."""
 
+    published: bool = False  # set the moment the swap is done
+
     def prepare(self) -> None:
         raise NotImplementedError
 
@@ -180,6 +182,7 @@ class FileSwap(Publication):
     def publish(self) -> str:
         assert self.state is not None, "prepare() first"
         self.copy.publish(self.state)
+        self.published = True
         return (f"{self.copy.live.name} replaced atomically by the run's copy ({file_size_text(self.copy.live)}, "
                 f"copied in {self.copy_s:.1f}s)")
 
@@ -210,6 +213,7 @@ class SchemaSwap(Publication):
         from product_metrics.warehouses import postgres_publish
 
         published = postgres_publish.publish(self.settings)
+        self.published = True
         return (f"{len(published.relations)} tables of {', '.join(postgres_publish.LIVE_SCHEMAS)} swapped in "
                 f"one transaction ({published.elapsed_s:.2f}s)")
 

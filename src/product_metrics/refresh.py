@@ -9,7 +9,11 @@ Safe to run twice, concurrently or after a crash:
 - concurrently: a second refresh of the same warehouse is refused by an exclusive lock;
 - after a crash: dbt changes each model in one transaction and every model computes its window
   from its own committed rows, and the lock is an OS file lock that dies with its process, so the
-  next refresh needs nothing cleaned up.
+  next refresh needs nothing cleaned up;
+- stopped: Ctrl-C, SIGTERM and --timeout stop dbt (product_metrics.dbt.stop_dbt) and publish nothing.
+
+The Dagster job (product_metrics.orchestration) runs this same path, refresh_project, with its dbt
+command going through dagster-dbt.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +71,7 @@ class RefreshOptions:
     as_of: dt.date | None = None
     full_refresh: bool = False
     checks: bool = True  # data quality, governance, alerts after dbt
+    timeout_minutes: float | None = None  # dbt is stopped after it (product_metrics.dbt.Deadline)
 
 
 # Read by macro refresh_test_window. An environment variable, not a dbt var: it changes every day,
@@ -146,50 +151,72 @@ def dbt_args(options: RefreshOptions) -> list[str]:
 
 def run_refresh(*, database: Path | None, options: RefreshOptions, settings, docs_dir: Path | None, console) -> int:
     """Take the lock, run the stages, print one summary. Exit code: 0 ok, 1 a stage failed,
-    3 another refresh holds the lock."""
+    3 another refresh holds the lock, 130 interrupted."""
     from product_metrics.project import Project
 
-    project = Project.locate(database)
+    return refresh_project(Project.locate(database), options, settings, docs_dir, console)
+
+
+# Runs the refresh's dbt command: (project, args, vars, env, timeout_s) -> DbtRun. The CLI's shows
+# a progress bar (product_metrics.build_progress); Dagster's goes through dagster-dbt.
+DbtRunner = Callable[[object, list[str], dict[str, object], dict[str, str], float | None], object]
+
+
+def refresh_project(project, options: RefreshOptions, settings, docs_dir: Path | None, console,
+                    dbt_runner: DbtRunner | None = None, artifacts: dict[str, object] | None = None) -> int:
+    """The refresh, the one path both `product-metrics refresh` and the Dagster job run: under the
+    lock, the stages on a copy of the warehouse, published only when all passed. `artifacts`
+    receives what the stages produced (dbt's target path, the data-quality report, the alert evaluations)."""
+    from product_metrics.quality.commands import run_published
+
+    title = "product-metrics refresh" + (f" as of {options.as_of}" if options.as_of else "")
+    runner = dbt_runner or _runner_with_progress(console)
+    artifacts = {} if artifacts is None else artifacts
     try:
         with refresh_lock(project.duckdb_path):
-            return _run_stages(project, options, settings, docs_dir, console)
+            return run_published(project, lambda work: _stages(work, options, settings, docs_dir, console, runner,
+                                                               artifacts), console, title)
     except RefreshLocked as error:
         console.print(f"[red]✗ refresh refused:[/] {error}")
         return 3
 
 
-def _run_stages(project, options: RefreshOptions, settings, docs_dir: Path | None, console) -> int:
-    from product_metrics.quality.commands import run_published
+def _runner_with_progress(console) -> DbtRunner:
+    from product_metrics.build_progress import dbt_build_with_progress
 
-    title = "product-metrics refresh" + (f" as of {options.as_of}" if options.as_of else "")
-    return run_published(project, lambda work: _stages(work, options, settings, docs_dir, console), console, title)
+    return lambda project, args, vars, env, timeout_s: dbt_build_with_progress(
+        project, console, vars=vars, args=args, env=env, timeout_s=timeout_s)
 
 
-def _stages(project, options: RefreshOptions, settings, docs_dir: Path | None, console) -> list:
+def _stages(project, options: RefreshOptions, settings, docs_dir: Path | None, console, runner: DbtRunner,
+            artifacts: dict) -> list:
     from product_metrics.quality.commands import Stage
 
-    artifacts: dict[str, Path] = {}
     stages = [Stage("dbt build" + (" (full refresh)" if options.full_refresh else " (incremental)"),
-                    lambda result: _dbt_stage(project, options, console, result, artifacts))]
+                    lambda result: _dbt_stage(project, options, result, runner, artifacts))]
     if options.checks:
         stages += _check_stages(project, options, settings, docs_dir, console, artifacts)
     return stages
 
 
-def _dbt_stage(project, options: RefreshOptions, console, result, artifacts: dict[str, Path]) -> bool:
-    from product_metrics.build_progress import dbt_build_with_progress, failure_detail
+def _dbt_stage(project, options: RefreshOptions, result, runner: DbtRunner, artifacts: dict) -> bool:
+    from product_metrics.build_progress import failure_detail
 
     # Read before dbt writes: the windows are computed from the rows the models hold now.
     # (On a server warehouse every row is tested: the window is looked up in the DuckDB file only.)
     window_start = (None if options.full_refresh or project.warehouse_url
                     else test_window_start(project.duckdb_path, as_of=options.as_of))
-    run = dbt_build_with_progress(project, console, vars=dbt_vars(options), args=dbt_args(options),
-                                  env=dbt_env(options, window_start))
+    timeout_s = options.timeout_minutes * 60 if options.timeout_minutes else None
+    run = runner(project, dbt_args(options), dbt_vars(options), dbt_env(options, window_start), timeout_s)
     artifacts["target_path"] = run.target_path
     if run.success:
         result.detail = (f"{len(run.results)} models, seeds and tests passed"
                          + ("; the project was parsed in full" if run.full_parse else "; dbt's saved parse reused"))
         return True
+    if run.timed_out:
+        result.detail = (f"stopped: dbt ran longer than the timeout ({options.timeout_minutes:g} min) and was "
+                         "interrupted")
+        return False
     result.detail, result.how_to_see_more = failure_detail(project, run)
     if run.failed_nodes():
         result.how_to_see_more.append("rows older than the refresh window changed? run: product-metrics refresh --full-refresh")
@@ -204,7 +231,7 @@ def _check_stages(project, options: RefreshOptions, settings, docs_dir, console,
     from product_metrics.quality.commands import Stage, governance_stage, quality_stage
 
     return [
-        Stage("data quality", lambda result: quality_stage(project, settings, docs_dir, console, result)),
+        Stage("data quality", lambda result: quality_stage(project, settings, docs_dir, console, result, artifacts)),
         Stage("governance", lambda result: governance_stage(project, console, result, artifacts,
                                                             warn_rules=CALENDAR_RULES)),
         Stage("alerts", lambda result: _alerts_stage(project, options, console, result, artifacts)),
@@ -217,6 +244,7 @@ def _alerts_stage(project, options: RefreshOptions, console, result, artifacts: 
     from product_metrics.governance.commands import EXIT_ERROR, run_alerts
 
     code = run_alerts(database=project.duckdb_path, url=project.warehouse_url, manifest_dir=artifacts.get("target_path"),
-                      fail_on="never", today=options.as_of, schema=project.published_schema("audit"), console=console)
+                      fail_on="never", today=options.as_of, schema=project.published_schema("audit"), console=console,
+                      evaluations_out=artifacts.setdefault("alerts", []))
     result.detail = "breaches recorded in audit.metric_alerts" if code != EXIT_ERROR else "alerts could not run"
     return code != EXIT_ERROR

@@ -25,6 +25,10 @@ def refresh(
     full_refresh: Annotated[bool, typer.Option(
         "--full-refresh", help="Rebuild every incremental model from all raw rows (after a change older than "
                                "the late-arrival window, or to a var that shapes history).")] = False,
+    timeout: Annotated[float | None, typer.Option(
+        "--timeout", min=0.01, metavar="MINUTES",
+        help="Stop dbt when it runs longer (interrupted like Ctrl-C, killed 25 s later); the refresh fails "
+             "and publishes nothing.")] = None,
     database: DatabaseOption = None,
     docs_dir: DocsDirOption = None,
     no_docs: NoDocsOption = False,
@@ -36,7 +40,8 @@ def refresh(
 
     Re-derives only the last days (var product_metrics__late_arrival_days) of the event-heavy
     models: the tables a full rebuild gives. Idempotent; refused (exit 3) while another refresh of
-    the same warehouse runs; a killed refresh needs nothing cleaned up before the next one."""
+    the same warehouse runs; a killed refresh needs nothing cleaned up before the next one. Ctrl-C
+    or SIGTERM stops dbt (exit 130); nothing is published unless every stage passed."""
     from rich.console import Console
 
     from product_metrics.quality.commands import default_docs_dir, settings_from_options
@@ -45,7 +50,7 @@ def refresh(
     settings = settings_from_options(reject_share_limit=reject_share_limit, anomaly_k=anomaly_k,
                                      anomaly_window=anomaly_window, tables=None, layers=None)
     docs = None if no_docs else (docs_dir or default_docs_dir(database))
-    options = RefreshOptions(as_of=as_of.date() if as_of else None, full_refresh=full_refresh)
+    options = RefreshOptions(as_of=as_of.date() if as_of else None, full_refresh=full_refresh, timeout_minutes=timeout)
     code = run_refresh(database=database, options=options, settings=settings, docs_dir=docs, console=Console())
     if code:
         raise typer.Exit(code)

@@ -1,11 +1,13 @@
 """The Dagster definitions (src/product_metrics/orchestration): loaded for a small demo project with its
 own warehouse and dbt target path, the daily job materialised in-process (every dbt model an asset,
-the data-quality and threshold checks after it), the schedule, the cron example, and the CLI staying
-free of Dagster."""
+the data-quality and threshold checks on them), the job running `product-metrics refresh`'s path
+(the same tables as the CLI's refresh; nothing published when a gate fails or dbt is past its
+timeout), the schedule, the cron example, and the CLI staying free of Dagster."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import resource
 import subprocess
@@ -25,6 +27,8 @@ from product_metrics.orchestration.definitions import (
 )
 
 from .conftest import REPO_ROOT
+from .test_publish import file_digest, table_checksums
+from .test_refresh_stop import dbt_processes
 
 CRON_EXAMPLE = REPO_ROOT / "deploy" / "cron" / "product-metrics.cron"
 
@@ -35,14 +39,34 @@ def settings(tmp_path_factory) -> OrchestrationSettings:
 
     directory = tmp_path_factory.mktemp("dagster")
     warehouse = directory / "warehouse.duckdb"
-    generate_demo_data(warehouse, users=600, days=60, seed=11)
-    return OrchestrationSettings(project_dir=REPO_ROOT, duckdb_path=warehouse, target_path=directory / "target",
-                                 dbt_vars={"product_metrics__use_sample_data": False})
+    generate_demo_data(warehouse, users=600, days=60, seed=11, dirty=True)
+    return OrchestrationSettings(project_dir=REPO_ROOT, duckdb_path=warehouse, target_path=directory / "target")
 
 
 @pytest.fixture(scope="module")
 def definitions(settings) -> dg.Definitions:
     return build_definitions(settings)
+
+
+# The dirty demo data rejects a few rows of every source: a 50 % reject share passes, 0.01 % fails.
+PASSING_SHARE, FAILING_SHARE = "0.5", "0.0001"
+
+
+def run_job(definitions: dg.Definitions, **config) -> dg.ExecuteInProcessResult:
+    run_config = {"ops": {"product_metrics_refresh": {"config": {
+        "docs": False, "reject_share_limit": float(PASSING_SHARE), **config}}}}
+    return definitions.resolve_job_def(JOB_NAME).execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), run_config=run_config, raise_on_error=False)
+
+
+@pytest.fixture(scope="module")
+def job_run(definitions, settings) -> dg.ExecuteInProcessResult:
+    """The daily job's first run: the warehouse holds raw data only."""
+    return run_job(definitions)
+
+
+def failure_message(result: dg.ExecuteInProcessResult) -> str:
+    return "\n".join(e.event_specific_data.error.message for e in result.all_events if e.is_step_failure)
 
 
 def model_keys(settings: OrchestrationSettings) -> dict[str, str]:
@@ -79,14 +103,23 @@ def test_daily_schedule_runs_the_refresh_job(definitions):
     assert definitions.resolve_job_def(JOB_NAME) is not None
 
 
-def test_job_materialises_every_model_in_process_then_runs_the_gates(definitions, settings):
+def test_job_runs_the_refresh_then_reports_every_model_and_the_gates(job_run, settings):
     import duckdb
 
-    result = definitions.resolve_job_def(JOB_NAME).execute_in_process(instance=dg.DagsterInstance.ephemeral())
-    assert result.success
+    result = job_run
+    assert result.success, failure_message(result)
+    # Published: the run's copy replaced the live file.
+    assert not (settings.duckdb_path.parent / ".unpublished" / settings.duckdb_path.name).exists()
     materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     keys = model_keys(settings)
     assert set(keys.values()) <= materialised, sorted(set(keys.values()) - materialised)
+    # The refresh's dbt command: every model, seed and data test, not the unit tests.
+    [run_results] = list(settings.target_path.glob("*/run_results.json"))
+    ran = json.loads(run_results.read_text())
+    assert ran["args"]["exclude_resource_types"] == ["unit_test"]
+    assert ran["args"]["vars"] == {"product_metrics__use_sample_data": False}
+    assert not any(r["unique_id"].startswith("unit_test.") for r in ran["results"])
+    assert any(r["unique_id"].startswith("test.") for r in ran["results"])
 
     evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     by_check: dict[str, list] = {}
@@ -113,6 +146,58 @@ def test_job_materialises_every_model_in_process_then_runs_the_gates(definitions
     assert sum(1 for item in findings if re.search(r"\((alert|warn) ", item)) == breaches
     assert all(e.passed == (not e.metadata["failed"].value and not e.metadata["warnings"].value)
                for e in thresholds.values())
+
+
+def test_the_job_writes_what_the_cli_refresh_writes(job_run, settings, tmp_path):
+    from product_metrics.demo_data import generate_demo_data
+
+    assert job_run.success
+    cli_warehouse = tmp_path / "warehouse.duckdb"
+    generate_demo_data(cli_warehouse, users=600, days=60, seed=11, dirty=True)  # the job's input
+    cli = subprocess.run([str(Path(sys.executable).with_name("product-metrics")), "refresh", "--no-docs",
+                          "--reject-share-limit", PASSING_SHARE, "--database", str(cli_warehouse)],
+                         cwd=REPO_ROOT, env={**os.environ, "COLUMNS": "200"}, capture_output=True, text=True,
+                         check=False)
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+
+    def metrics(path: Path) -> dict:
+        return {table: checksum for table, checksum in table_checksums(path).items() if table.startswith("metrics.")}
+
+    job_tables, cli_tables = metrics(settings.duckdb_path), metrics(cli_warehouse)
+    assert len(job_tables) > 10 and job_tables == cli_tables
+
+
+def test_a_failing_gate_fails_the_job_and_publishes_nothing(job_run, definitions, settings):
+    assert job_run.success
+    before, digest = table_checksums(settings.duckdb_path), file_digest(settings.duckdb_path)
+
+    result = run_job(definitions, reject_share_limit=float(FAILING_SHARE))
+
+    assert not result.success
+    assert "nothing was published" in failure_message(result)
+    assert result.get_asset_materialization_events() == []  # nothing is reported built
+    quality = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+               and e.event_specific_data.check_name == QUALITY_CHECK]
+    assert quality and not all(e.passed for e in quality)  # the gate ran, on the copy, and failed
+    [failure] = [e.event_specific_data for e in result.all_events if e.is_step_failure]
+    stages = failure.user_failure_data.metadata["refresh output"].value  # the refresh's stage table
+    assert "dbt's saved parse reused" in stages  # the first run's, saved for the run's copy
+    assert file_digest(settings.duckdb_path) == digest and table_checksums(settings.duckdb_path) == before
+
+
+def test_a_job_past_its_timeout_stops_dbt_and_publishes_nothing(job_run, definitions, settings):
+    assert job_run.success
+    digest, work = file_digest(settings.duckdb_path), settings.duckdb_path.parent / ".unpublished"
+
+    result = run_job(definitions, full_refresh=True, timeout_minutes=0.1)  # a full rebuild takes far longer
+
+    assert not result.success
+    assert "nothing was published" in failure_message(result)
+    [failure] = [e.event_specific_data for e in result.all_events if e.is_step_failure]
+    stages = failure.user_failure_data.metadata["refresh output"].value  # the refresh's stage table
+    assert "stopped: dbt ran longer than the timeout (0.1 min) and was interrupted" in stages
+    assert dbt_processes(work / settings.duckdb_path.name) == []
+    assert file_digest(settings.duckdb_path) == digest
 
 
 def test_cron_example_runs_product_metrics_refresh_on_the_dagster_schedule():
@@ -146,3 +231,36 @@ def test_cli_help_stays_fast_and_free_of_dagster():
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         timings.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     assert min(timings) < 1.0, timings
+
+
+def test_a_terminated_run_forwards_the_interrupt_to_dbt_and_publishes_nothing(job_run, settings, tmp_path):
+    """A Dagster run stopped from outside (SIGTERM to the run's process, as Kubernetes or the Dagster
+    daemon do): Dagster interrupts the step, dagster-dbt forwards SIGINT to dbt, and the refresh stops
+    before publishing."""
+    import signal
+    import time
+
+    assert job_run.success
+    digest, copy = file_digest(settings.duckdb_path), settings.duckdb_path.parent / ".unpublished" / "warehouse.duckdb"
+    config = tmp_path / "run.yaml"
+    config.write_text("ops:\n  product_metrics_refresh:\n    config:\n      docs: false\n      full_refresh: true\n"
+                      f"      reject_share_limit: {PASSING_SHARE}\n")
+    (tmp_path / "home").mkdir()
+    env = {**os.environ, "PRODUCT_METRICS_DUCKDB_PATH": str(settings.duckdb_path),
+           "PRODUCT_METRICS_DAGSTER_TARGET": str(settings.target_path), "DAGSTER_HOME": str(tmp_path / "home")}
+    run = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "job", "execute", "-m",
+                            "product_metrics.orchestration.definitions", "-j", JOB_NAME, "-c", str(config)],
+                           cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not (dbt_processes(copy) and copy.with_name(copy.name + ".wal").exists()):
+        assert run.poll() is None, run.communicate()[0][-3000:]
+        assert time.monotonic() < deadline, "dbt never started writing the copy"
+        time.sleep(0.2)
+    run.send_signal(signal.SIGTERM)  # to the run's process only: dbt hears of it from dagster-dbt
+    output, _ = run.communicate(timeout=120)
+
+    assert run.returncode != 0
+    assert "Forwarding interrupt signal to dbt command" in output
+    assert dbt_processes(copy) == []
+    assert file_digest(settings.duckdb_path) == digest

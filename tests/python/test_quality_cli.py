@@ -78,7 +78,9 @@ def test_build_runs_dbt_then_the_quality_gate_with_one_summary(clean_demo_wareho
     assert "dbt build" in summary and "✓ passed" in summary
     assert "data quality" in summary and "✗ failed" in summary and "metrics.fct_cac_by_channel" in summary
     assert "data quality failed. To see more:" in result.output
-    assert f"product-metrics validate --database {database}" in result.output
+    # The gate ran on the run's copy, which stays for a look; the live file is unchanged.
+    assert f"product-metrics validate --database {database.parent / '.unpublished' / database.name}" in result.output
+    assert "Nothing was published" in result.output
     assert "one_row_per_grain" in result.output
 
 

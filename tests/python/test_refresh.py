@@ -394,7 +394,7 @@ def test_lock_is_refused_while_held_and_free_after(tmp_path):
     from product_metrics.refresh import RefreshLocked, refresh_lock
 
     database = tmp_path / "warehouse.duckdb"
-    refused = pytest.raises(RefreshLocked, match=r"Another refresh of .* is running \(pid \d+")
+    refused = pytest.raises(RefreshLocked, match=r"Another build or refresh of .* is running \(pid \d+")
     with refresh_lock(database), refused, refresh_lock(database):
         pass
     with refresh_lock(database):

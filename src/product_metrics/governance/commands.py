@@ -162,7 +162,9 @@ _LEVEL_STYLE = {"alert": "bold red", "warn": "yellow", "ok": "green", "no_value"
 
 
 def run_alerts(*, database: Path | None, url: str | None, manifest_dir: Path | None, fail_on: str,
-               today: dt.date | None, schema: str, console: Console) -> int:
+               today: dt.date | None, schema: str, console: Console, evaluations_out: list | None = None) -> int:
+    """Evaluate, record and print the thresholds; `evaluations_out` receives each metric's
+    evaluation, for a caller that reports them elsewhere (the Dagster checks)."""
     from product_metrics.governance.alerts import ALERTS_TABLE, evaluate, exit_code, record_breaches
     from product_metrics.governance.catalog_html import format_value
 
@@ -180,6 +182,8 @@ def run_alerts(*, database: Path | None, url: str | None, manifest_dir: Path | N
         return EXIT_ERROR
     # Overdue reviews are warnings here as everywhere: shown, never part of the exit code.
     print_overdue_reviews(registry, today or dt.date.today(), console)
+    if evaluations_out is not None:
+        evaluations_out.extend(evaluations)
     if not evaluations:
         console.print("No live metric has thresholds and lives_in: nothing to evaluate.")
         return EXIT_OK

@@ -1,13 +1,13 @@
-"""The two gates that follow a dbt build, as plain functions Dagster's asset checks call: the data-quality
-validation (Great Expectations as SQL in the warehouse, results appended to audit.dq_results) and the
-metric threshold alerts (breaches appended to audit.metric_alerts). Each returns its findings per
-warehouse table (`schema.table`), so the checks can report them on the asset that built the table."""
+"""What the refresh's two gates found, per warehouse table (`schema.table`), so that Dagster's asset
+checks report it on the asset that built each table: the data-quality validation (Great Expectations
+as SQL in the warehouse, results appended to audit.dq_results) and the metric threshold alerts
+(breaches appended to audit.metric_alerts). The gates themselves run inside the refresh
+(product_metrics.refresh), once; these functions only read their results."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,8 @@ class GateRun:
     summary: str = ""
 
 
-def run_quality_gate(duckdb_path: Path, *, store: bool = True) -> GateRun:
-    """`product-metrics validate` without the terminal: every suite, results stored in audit.dq_results."""
-    from product_metrics.quality.validate import validate_warehouse
-    from product_metrics.quality.warehouse import DuckDBWarehouse
-
-    report = validate_warehouse(DuckDBWarehouse(duckdb_path), store=store)
+def quality_findings(report) -> GateRun:
+    """The data-quality gate's report (product_metrics.quality.validate) per table."""
     findings: dict[str, TableFinding] = {}
     for table in report.tables:
         results = [r for r in report.results if r.table == table]
@@ -48,18 +44,9 @@ def run_quality_gate(duckdb_path: Path, *, store: bool = True) -> GateRun:
     return GateRun(report.run_id, findings, summary)
 
 
-def run_threshold_alerts(duckdb_path: Path, manifest_dir: Path, *, metrics_schema: str = "metrics") -> GateRun:
-    """`product-metrics alerts` without the terminal: each governed metric's latest complete value against
-    its thresholds; breaches appended to audit.metric_alerts."""
-    from product_metrics.governance.alerts import evaluate, record_breaches
-    from product_metrics.governance.registry import load_registry
-    from product_metrics.governance.warehouse import Warehouse
-
-    registry = load_registry(manifest_dir)
+def threshold_findings(evaluations: list, *, metrics_schema: str = "metrics") -> GateRun:
+    """The threshold alerts' evaluations (product_metrics.governance.alerts) per table."""
     run_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    with Warehouse.open(duckdb_path) as warehouse:
-        evaluations = evaluate(registry, warehouse)
-        written = record_breaches(warehouse, evaluations, run_at=run_at)
     by_table: dict[str, list] = {}
     for evaluation in evaluations:
         table = evaluation.latest.table or "unknown"
@@ -76,5 +63,5 @@ def run_threshold_alerts(duckdb_path: Path, manifest_dir: Path, *, metrics_schem
         for table, items in by_table.items()}
     levels = [e.level for e in evaluations]
     summary = (f"{len(evaluations)} metrics with thresholds: {levels.count('alert')} alert, {levels.count('warn')} "
-               f"warn, {levels.count('ok')} ok; {written} breaches recorded in audit.metric_alerts")
+               f"warn, {levels.count('ok')} ok; breaches recorded in audit.metric_alerts")
     return GateRun(f"{run_at:%Y%m%dT%H%M%S}", findings, summary)

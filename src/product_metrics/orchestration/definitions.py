@@ -1,8 +1,14 @@
-"""Dagster definitions of the daily refresh, the way dagster-dbt models a dbt project: every dbt model,
-seed and snapshot is an asset (dbt tests are its asset checks), and two gates run downstream as asset
-checks — the data-quality validation (`product-metrics validate`) and the metric threshold alerts
-(`product-metrics alerts`) — reported on the asset that built each table. A daily schedule runs the
-job `daily_refresh`: dbt build, then the two checks (what `product-metrics refresh` does from cron).
+"""Dagster definitions of the daily refresh. The job `daily_refresh` runs `product-metrics refresh`'s
+own code (product_metrics.refresh.refresh_project): the warehouse's lock, the stages on a copy of the
+warehouse (dbt build with the refresh's arguments, vars and data-test window, the data-quality gate,
+the governance check, the threshold alerts) and publishing only when every stage passed. Its dbt build
+goes through dagster-dbt (DbtCliInvocation), which forwards a terminated run's interrupt to dbt.
+
+As dagster-dbt models a dbt project, every dbt model, seed and snapshot is an asset (dbt tests are its
+asset checks), and the two gates are asset checks reported on the asset that built each table: the
+data-quality validation (`data_quality`) and the metric threshold alerts (`metric_thresholds`). The
+assets are reported materialized only once the refresh has published them; a failed refresh fails the
+step, reports the checks that ran (on the unpublished copy) and leaves the live warehouse as it was.
 
     dagster dev -m product_metrics.orchestration.definitions     # the local UI on http://127.0.0.1:3000
 
@@ -10,20 +16,23 @@ Settings come from the environment (the same variables as the CLI):
     PRODUCT_METRICS_PROJECT_DIR        the dbt project (default: found from the working directory)
     PRODUCT_METRICS_DUCKDB_PATH        the warehouse (default: warehouse/product_metrics.duckdb)
     PRODUCT_METRICS_DAGSTER_TARGET     dbt target path for Dagster's runs (default: <project>/target/dagster)
-    PRODUCT_METRICS_DBT_VARS           dbt vars as JSON, e.g. '{"product_metrics__use_sample_data": false}'
     PRODUCT_METRICS_REFRESH_CRON       the schedule (default "0 6 * * *": 06:00 every day)
     PRODUCT_METRICS_REFRESH_TIMEZONE   the schedule's time zone (default UTC)
+A run's config (RefreshConfig) takes the refresh's options: as_of, full_refresh, timeout_minutes, ...
 """
 
 # No `from __future__ import annotations`: Dagster reads the decorated functions' annotations
 # (context and resource types) at definition time.
+import contextlib
+import datetime as dt
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +45,9 @@ from dagster_dbt import (
 )
 from dagster_dbt.dbt_project import using_dagster_dev
 
-from product_metrics.orchestration.checks import GateRun, TableFinding, run_quality_gate, run_threshold_alerts
+from product_metrics.orchestration.checks import GateRun, TableFinding, quality_findings, threshold_findings
 from product_metrics.project import DUCKDB_PATH_ENV, Project
+from product_metrics.refresh import RefreshOptions, dbt_vars, refresh_project
 
 JOB_NAME = "daily_refresh"
 DEFAULT_CRON = "0 6 * * *"
@@ -50,7 +60,6 @@ class OrchestrationSettings:
     project_dir: Path
     duckdb_path: Path
     target_path: Path
-    dbt_vars: Mapping[str, Any] = field(default_factory=dict)
     cron: str = DEFAULT_CRON
     timezone: str = "UTC"
 
@@ -58,20 +67,37 @@ class OrchestrationSettings:
     def from_env(cls) -> "OrchestrationSettings":
         project = Project.locate()
         target = os.environ.get("PRODUCT_METRICS_DAGSTER_TARGET")
-        raw_vars = os.environ.get("PRODUCT_METRICS_DBT_VARS", "")
-        try:
-            dbt_vars = json.loads(raw_vars) if raw_vars else {}
-        except json.JSONDecodeError as error:
-            raise ValueError(f"PRODUCT_METRICS_DBT_VARS is not JSON ({error}): "
-                             """use e.g. '{"product_metrics__use_sample_data": false}'""") from error
         return cls(project_dir=project.root, duckdb_path=project.duckdb_path,
                    target_path=Path(target) if target else project.root / "target" / "dagster",
-                   dbt_vars=dbt_vars, cron=os.environ.get("PRODUCT_METRICS_REFRESH_CRON", DEFAULT_CRON),
+                   cron=os.environ.get("PRODUCT_METRICS_REFRESH_CRON", DEFAULT_CRON),
                    timezone=os.environ.get("PRODUCT_METRICS_REFRESH_TIMEZONE", "UTC"))
 
     @property
     def vars_args(self) -> list[str]:
-        return ["--vars", json.dumps(dict(self.dbt_vars))] if self.dbt_vars else []
+        """The refresh's vars (they decide which models are enabled, so the manifest is parsed with them)."""
+        return ["--vars", json.dumps(dbt_vars(RefreshOptions()))]
+
+
+class RefreshConfig(dg.Config):
+    """The options of `product-metrics refresh`, with its defaults."""
+
+    as_of: str | None = None              # YYYY-MM-DD, the cutoff (default: the day after the latest event)
+    full_refresh: bool = False
+    timeout_minutes: float | None = None  # dbt is stopped after it, as `refresh --timeout`
+    reject_share_limit: float = 0.05      # the data-quality gate's, as `refresh --reject-share-limit`
+    docs: bool = True                     # build the Data Docs (target/data_docs), as `refresh` does
+
+    def options(self) -> RefreshOptions:
+        return RefreshOptions(as_of=dt.date.fromisoformat(self.as_of) if self.as_of else None,
+                              full_refresh=self.full_refresh, timeout_minutes=self.timeout_minutes)
+
+    def quality_settings(self):
+        from product_metrics.quality.commands import settings_from_options
+        from product_metrics.quality.rules import QualitySettings
+
+        defaults = QualitySettings()
+        return settings_from_options(reject_share_limit=self.reject_share_limit, anomaly_k=defaults.anomaly_k,
+                                     anomaly_window=defaults.anomaly_window, tables=None, layers=None)
 
 
 def dbt_executable() -> str:
@@ -144,47 +170,134 @@ def build_definitions(settings: OrchestrationSettings | None = None) -> dg.Defin
     translator = DagsterDbtTranslator()
     manifest = json.loads(project.manifest_path.read_text())
     relations = _relations(manifest, translator)
-
-    @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=translator)
-    def product_metrics_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        """`dbt build` of the selected models (their tests run as asset checks), under the warehouse's
-        refresh lock: a `product-metrics refresh` from cron cannot build at the same time."""
-        from product_metrics.refresh import refresh_lock
-
-        with refresh_lock(settings.duckdb_path):
-            yield from dbt.cli(["build", *settings.vars_args], context=context).stream()
-
     built = sorted(set(relations.values()), key=lambda k: k.to_user_string())
-
-    @dg.multi_asset_check(
-        name=QUALITY_CHECK, description="The data-quality gate (Great Expectations as SQL in the warehouse, "
-                                        "`product-metrics validate`); results in audit.dq_results.",
-        specs=[dg.AssetCheckSpec(QUALITY_CHECK, asset=key) for key in built])
-    def data_quality(context: dg.AssetCheckExecutionContext):
-        run = run_quality_gate(settings.duckdb_path)
-        context.log.info(run.summary)
-        yield from _check_results(QUALITY_CHECK, run, relations, built)
-
     lives_in = _lives_in_tables(project)
     registry_tables = sorted({key for table, key in relations.items() if table.split(".", 1)[1] in lives_in},
                              key=lambda k: k.to_user_string())
 
-    @dg.multi_asset_check(
-        name=ALERTS_CHECK, description="Each governed metric's latest complete value against its warn / alert "
-                                       "thresholds (`product-metrics alerts`); breaches in audit.metric_alerts.",
-        specs=[dg.AssetCheckSpec(ALERTS_CHECK, asset=key) for key in registry_tables])
-    def metric_thresholds(context: dg.AssetCheckExecutionContext):
-        run = run_threshold_alerts(settings.duckdb_path, project.target_path)
-        context.log.info(run.summary)
-        yield from _check_results(ALERTS_CHECK, run, relations, registry_tables)
+    # dagster-dbt's specs of every dbt node (assets, dbt tests as checks), plus the two gates' checks.
+    @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=translator)
+    def _dbt_specs(context: dg.AssetExecutionContext):
+        raise NotImplementedError  # only its specs are used
+
+    gate_specs = ([dg.AssetCheckSpec(QUALITY_CHECK, asset=key, description=QUALITY_DESCRIPTION) for key in built]
+                  + [dg.AssetCheckSpec(ALERTS_CHECK, asset=key, description=ALERTS_DESCRIPTION)
+                     for key in registry_tables])
+
+    @dg.multi_asset(name="product_metrics_refresh", specs=list(_dbt_specs.specs),
+                    check_specs=[*_dbt_specs.check_specs, *gate_specs], can_subset=True, op_tags=_dbt_specs.op.tags,
+                    allow_arbitrary_check_specs=True)
+    def product_metrics_refresh(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: RefreshConfig):
+        """`product-metrics refresh` (refresh_project): lock, stages on a copy, publish when all passed."""
+        from rich.console import Console
+
+        console = Console(width=160, record=True)
+        events: list = []
+        artifacts: dict[str, object] = {}
+        live = Project(root=settings.project_dir, duckdb_path=settings.duckdb_path)
+        code = refresh_project(live, config.options(), config.quality_settings(),
+                               settings.project_dir / "target" / "data_docs" if config.docs else None, console,
+                               dbt_runner=_dagster_dbt_runner(context, dbt, settings.target_path, events),
+                               artifacts=artifacts)
+        checks = [e for e in events if isinstance(e, dg.AssetCheckResult)]
+        checks += _gate_results(artifacts, relations, built, registry_tables)
+        selected = context.selected_asset_check_keys
+        checks = [c for c in checks if dg.AssetCheckKey(c.asset_key, c.check_name) in selected]
+        if code == 0:
+            yield from (e for e in events if not isinstance(e, dg.AssetCheckResult))
+            yield from checks
+            return
+        # Nothing was published: no asset is reported materialized; the checks that ran are shown.
+        yield from checks
+        raise dg.Failure(description=_failure_line(code, settings.duckdb_path),
+                         metadata={"refresh output": dg.MetadataValue.md(f"```\n{console.export_text()[-8000:]}\n```")})
 
     job = dg.define_asset_job(JOB_NAME, selection=dg.AssetSelection.all(include_sources=False),
-                              description="dbt build of every model, then the data-quality and threshold checks.")
+                              description="`product-metrics refresh`: dbt build, data quality, governance, alerts on "
+                                          "a copy of the warehouse, published when every stage passed.")
     schedule = dg.ScheduleDefinition(job=job, cron_schedule=settings.cron, execution_timezone=settings.timezone,
                                      default_status=dg.DefaultScheduleStatus.RUNNING)
     dbt = DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
-    return dg.Definitions(assets=[product_metrics_dbt], asset_checks=[data_quality, metric_thresholds],
-                          jobs=[job], schedules=[schedule], resources={"dbt": dbt})
+    return dg.Definitions(assets=[product_metrics_refresh], jobs=[job], schedules=[schedule], resources={"dbt": dbt})
+
+
+QUALITY_DESCRIPTION = ("The data-quality gate (Great Expectations as SQL in the warehouse, `product-metrics "
+                       "validate`); results in audit.dq_results. A critical failure stops the refresh before "
+                       "publishing.")
+ALERTS_DESCRIPTION = ("Each governed metric's latest complete value against its warn / alert thresholds "
+                      "(`product-metrics alerts`); breaches in audit.metric_alerts.")
+
+
+def _dagster_dbt_runner(context: dg.AssetExecutionContext, dbt: DbtCliResource, target_path: Path, events: list):
+    """The refresh's dbt runner (product_metrics.refresh.DbtRunner) through dagster-dbt: the same
+    command, vars and environment as the CLI's, on the run's copy of the warehouse. Its Dagster events
+    are collected in `events`, to be reported once the refresh has published. A terminated run's
+    interrupt is forwarded to dbt by DbtCliInvocation (SIGINT, then a wait); dbt still running after
+    that, or past the timeout, is stopped by product_metrics.dbt.stop_dbt."""
+    from product_metrics.dbt import (
+        PARTIAL_PARSE_FILE,
+        DbtRun,
+        Deadline,
+        _read_run_results,
+        _save_partial_parse_state,
+        stop_dbt,
+    )
+
+    def run(project: Project, args: list[str], variables: dict, env: dict[str, str], timeout_s: float | None):
+        # The profile reads the warehouse path from the environment; dagster-dbt makes each run's
+        # target path under DBT_TARGET_PATH and reuses the saved parse it finds there (see below).
+        with _environment({**project.dbt_env(), **env, "DBT_TARGET_PATH": str(target_path)}):
+            invocation = dbt.cli([*args, "--vars", json.dumps(variables)], context=context, raise_on_error=False)
+        result = DbtRun(args=list(args), returncode=-1, target_path=invocation.target_path)
+        started = time.perf_counter()
+        with Deadline(invocation.process, timeout_s) as deadline:
+            try:
+                for raw in invocation.stream_raw_events():
+                    # dagster-dbt writes each event to the step's stdout (the compute log).
+                    result.full_parse |= raw.raw_event["info"].get("name") == "UnableToPartialParse"
+                    events.extend(raw.to_default_asset_events(
+                        manifest=invocation.manifest, dagster_dbt_translator=invocation.dagster_dbt_translator,
+                        context=context, target_path=invocation.target_path, project=invocation.project))
+            except BaseException:
+                stop_dbt(invocation.process)
+                raise
+        result.returncode = invocation.process.wait()
+        result.timed_out = deadline.expired
+        result.elapsed_s = time.perf_counter() - started
+        result.results = _read_run_results(invocation.target_path)
+        # Kept for the next run's dbt (dagster-dbt copies it in): parsed for the run's copy, not the live file.
+        _save_partial_parse_state(invocation.target_path / PARTIAL_PARSE_FILE, target_path / PARTIAL_PARSE_FILE)
+        return result
+
+    return run
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """os.environ with `values` while the block runs (DbtCliResource.cli copies it into dbt's)."""
+    saved = dict(os.environ)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _gate_results(artifacts: Mapping[str, object], relations: dict[str, dg.AssetKey], built: list[dg.AssetKey],
+                  registry_tables: list[dg.AssetKey]) -> Iterator[dg.AssetCheckResult]:
+    """The checks of the gates that ran in this refresh (none for a gate the refresh did not reach)."""
+    if "quality_report" in artifacts:
+        yield from _check_results(QUALITY_CHECK, quality_findings(artifacts["quality_report"]), relations, built)
+    if artifacts.get("alerts"):
+        yield from _check_results(ALERTS_CHECK, threshold_findings(artifacts["alerts"]), relations, registry_tables)
+
+
+def _failure_line(code: int, database: Path) -> str:
+    reason = {3: "another build or refresh of the warehouse is running", 2: "the run's copy could not be made",
+              130: "interrupted"}
+    return (f"product-metrics refresh failed ({reason.get(code, 'a stage failed, see the stage table')}): "
+            f"nothing was published, {database} is unchanged.")
 
 
 def _lives_in_tables(project: DbtProject) -> set[str]:

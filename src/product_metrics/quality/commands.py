@@ -90,7 +90,8 @@ def run_published(project, make_stages: Callable[[object], list[Stage]], console
     """Write-audit-publish (product_metrics.publish): the stages run aside — on a copy of the DuckDB
     file, or in pending schemas on PostgreSQL — and a last stage publishes when every stage before
     passed. A failed or interrupted run leaves what BI reads as it was. Exit 2 when the run cannot
-    start aside."""
+    start aside, 130 when interrupted (Ctrl-C or SIGTERM, in any stage; a running dbt is stopped)."""
+    from product_metrics.dbt import sigterm_as_interrupt
     from product_metrics.publish import PublishError, publication_for
 
     try:
@@ -109,10 +110,15 @@ def run_published(project, make_stages: Callable[[object], list[Stage]], console
         return True
 
     try:
-        code = run_stages([*make_stages(publication.working(project)), Stage("publish", publish)], console, title)
-    except BaseException:  # interrupted: nothing is published, the run's output is closed to BI
-        publication.discard()
-        raise
+        with sigterm_as_interrupt():
+            code = run_stages([*make_stages(publication.working(project)), Stage("publish", publish)], console, title)
+    except KeyboardInterrupt:
+        if publication.published:  # interrupted at the very end, after the swap
+            console.print(f"[red]✗ {title} interrupted[/] after publishing.", soft_wrap=True, highlight=False)
+        else:
+            console.print(f"[red]✗ {title} interrupted:[/] nothing was published, {publication.discard()}",
+                          soft_wrap=True, highlight=False)
+        return 130
     if code:
         console.print(f"Nothing was published: {publication.discard()}", soft_wrap=True, highlight=False)
     return code
@@ -185,7 +191,9 @@ def _dbt_build_stage(project, console, result: StageResult, artifacts: dict[str,
     return False
 
 
-def quality_stage(project, settings: QualitySettings, docs_dir: Path | None, console, result: StageResult) -> bool:
+def quality_stage(project, settings: QualitySettings, docs_dir: Path | None, console, result: StageResult,
+                  artifacts: dict | None = None) -> bool:
+    """The data-quality gate on the run's warehouse; its report goes to artifacts["quality_report"]."""
     from product_metrics.quality.summary import print_report
     from product_metrics.quality.validate import validate_warehouse
     from product_metrics.quality.warehouse import WarehouseError, resolve_warehouse
@@ -202,6 +210,8 @@ def quality_stage(project, settings: QualitySettings, docs_dir: Path | None, con
         result.detail = str(error)
         console.print(f"[red]✗ data quality could not run:[/] {error}")
         return False
+    if artifacts is not None:
+        artifacts["quality_report"] = report
     print_report(report, console)
     result.detail = (f"{len(report.results)} checks: {len(report.critical_failures)} critical failures, "
                      f"{len(report.warnings)} warnings")
