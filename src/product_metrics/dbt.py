@@ -81,7 +81,6 @@ def run_dbt(
                *args, "--target-path", str(target_path)]
     if vars:
         command += ["--vars", json.dumps(vars)]
-    project.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     run_env = {**project.dbt_env(), **(env or {})}
     saved_parse = partial_parse_state(project, run_env)
     if saved_parse.is_file():

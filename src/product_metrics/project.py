@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from product_metrics.errors import UserError
+
 PROJECT_DIR_ENV = "PRODUCT_METRICS_PROJECT_DIR"
 DUCKDB_PATH_ENV = "PRODUCT_METRICS_DUCKDB_PATH"
 DEFAULT_DUCKDB_PATH = Path("warehouse") / "product_metrics.duckdb"
@@ -17,7 +19,7 @@ FILE_LOG_LEVEL_ENV = "DBT_LOG_LEVEL_FILE"
 DEFAULT_FILE_LOG_LEVEL = "info"
 
 
-class ProjectNotFound(RuntimeError):
+class ProjectNotFound(UserError):
     pass
 
 

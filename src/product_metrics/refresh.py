@@ -22,11 +22,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from product_metrics.errors import EXIT_LOCKED, UserError
+
 LOCK_SUFFIX = ".refresh.lock"
 
 
-class RefreshLocked(RuntimeError):
+class RefreshLocked(UserError):
     """Another refresh of the same warehouse is running; the message says which and what to do."""
+
+    exit_code = EXIT_LOCKED
 
 
 def lock_path(database: Path) -> Path:
@@ -40,7 +44,6 @@ def refresh_lock(database: Path) -> Iterator[Path]:
     flock, not a marker file: the kernel releases it when the holder exits, killed or not, so a
     crashed refresh never blocks the next one. The file's text only names the holder."""
     path = lock_path(database)
-    path.parent.mkdir(parents=True, exist_ok=True)
     handle = path.open("a+")
     try:
         try:
@@ -49,9 +52,9 @@ def refresh_lock(database: Path) -> Iterator[Path]:
             handle.seek(0)
             holder = handle.read().strip() or "an unknown process"
             raise RefreshLocked(
-                f"Another refresh of {database} is running ({holder}); this one did nothing. Wait for it to "
-                f"finish and run again. The lock ({path}) is released when that process ends, even if it "
-                "is killed: there is nothing to delete.") from None
+                f"Another refresh of {database} is running ({holder}); this one did nothing: run again when "
+                f"it has finished (its lock, {path}, ends with that process, even killed: nothing to delete).") \
+                from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}, started {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC\n")
@@ -146,16 +149,21 @@ def dbt_args(options: RefreshOptions) -> list[str]:
 
 def run_refresh(*, database: Path | None, options: RefreshOptions, settings, docs_dir: Path | None, console) -> int:
     """Take the lock, run the stages, print one summary. Exit code: 0 ok, 1 a stage failed,
-    3 another refresh holds the lock."""
+    3 another refresh holds the lock. A warehouse that is missing or cannot be written raises
+    UserError before anything runs (a refresh never creates a warehouse)."""
+    from product_metrics.errors import check_duckdb_warehouse
     from product_metrics.project import Project
 
     project = Project.locate(database)
+    # Before the lock file is created next to it; DuckDB's lock is checked once we hold ours.
+    check_duckdb_warehouse(project.duckdb_path, write=True, connect=False)
     try:
         with refresh_lock(project.duckdb_path):
+            check_duckdb_warehouse(project.duckdb_path, write=True)  # inside: a running refresh holds it
             return _run_stages(project, options, settings, docs_dir, console)
     except RefreshLocked as error:
         console.print(f"[red]✗ refresh refused:[/] {error}")
-        return 3
+        return error.exit_code
 
 
 def _run_stages(project, options: RefreshOptions, settings, docs_dir: Path | None, console) -> int:
@@ -208,9 +216,10 @@ def _check_stages(project, options: RefreshOptions, settings, docs_dir, console,
 def _alerts_stage(project, options: RefreshOptions, console, result, artifacts: dict[str, Path]) -> bool:
     """Threshold breaches are recorded and shown, never a failed refresh: the numbers are right,
     they are just bad news. Only metrics that cannot be read fail the stage."""
-    from product_metrics.governance.commands import EXIT_ERROR, run_alerts
+    from product_metrics.governance.commands import EXIT_OK, run_alerts
 
     code = run_alerts(database=project.duckdb_path, url=None, manifest_dir=artifacts.get("target_path"),
                       fail_on="never", today=options.as_of, schema="audit", console=console)
-    result.detail = "breaches recorded in audit.metric_alerts" if code != EXIT_ERROR else "alerts could not run"
-    return code != EXIT_ERROR
+    # fail_on never: a code other than 0 means the alerts could not run (2, or 3: the warehouse was busy)
+    result.detail = "breaches recorded in audit.metric_alerts" if code == EXIT_OK else "alerts could not run"
+    return code == EXIT_OK

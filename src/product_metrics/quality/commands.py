@@ -31,7 +31,8 @@ def default_docs_dir(database: Path | None) -> Path:
 
 def run_validate(*, database: Path | None, url: str | None, settings: QualitySettings, docs_dir: Path | None,
                  store: bool, console) -> int:
-    """Validate, print the summary; the exit code is 1 on a critical failure, 2 when it cannot run."""
+    """Validate, print the summary; the exit code is 1 on a critical failure, 2 when it cannot run,
+    3 when another process holds the warehouse's lock."""
     from product_metrics.quality.summary import print_report
     from product_metrics.quality.validate import validate_warehouse
     from product_metrics.quality.warehouse import WarehouseError, resolve_warehouse
@@ -44,7 +45,7 @@ def run_validate(*, database: Path | None, url: str | None, settings: QualitySet
                 on_progress=lambda p: status.update(_progress_text(p)))
     except WarehouseError as error:
         console.print(f"[red]✗ data quality could not run:[/] {error}")
-        return 2
+        return error.exit_code
     print_report(report, console)
     return 0 if report.success else 1
 
@@ -71,9 +72,11 @@ class Stage:
 
 def run_build(*, database: Path | None, settings: QualitySettings, docs_dir: Path | None, console) -> int:
     """`dbt build` → data quality → governance check: stop at the first failing stage."""
+    from product_metrics.errors import check_duckdb_warehouse
     from product_metrics.project import Project
 
     project = Project.locate(database)
+    check_duckdb_warehouse(project.duckdb_path, write=True)  # before dbt: a wrong path fails in a second
     return run_stages(build_stages(project, settings, docs_dir, console), console)
 
 
