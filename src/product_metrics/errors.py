@@ -124,7 +124,7 @@ def check_duckdb_warehouse(path: Path, *, write: bool, create: bool = False, con
     if path.is_dir():
         raise error(f"{path} is a directory, not a DuckDB file. Check {DUCKDB_PATH_HINT}.")
     if write and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
-        unwritable = path if not os.access(path, os.W_OK) else path.parent
+        unwritable = "the file" if not os.access(path, os.W_OK) else f"its directory {path.parent}"
         raise error(f"{path} cannot be written: {unwritable} is read-only for this user. Give this user "
                     f"write access, or point {DUCKDB_PATH_HINT} at a writable copy.")
     if not _has_duckdb_header(path):
