@@ -78,6 +78,25 @@ class DbtRun:
         return [r for r in self.results if r.status in FAILED_STATUSES]
 
 
+_MISSING_TABLE = re.compile(r"Table with name \"?([\w.]+)\"? does not exist")
+
+
+def failure_line(node: NodeResult) -> str:
+    """One line for a failed node: its name and the line of dbt's message that says what is wrong
+    (dbt's message adds the model's path, the SQL line and hints). A raw table that is missing is
+    named as such, with what to do."""
+    lines = [line.strip() for line in (node.message or "").splitlines() if line.strip()]
+    cause = next((line for line in lines if "Error" in line and not line.startswith(("Runtime Error in",
+                                                                                      "Database Error in"))),
+                 lines[0] if lines else node.status)
+    name = node.unique_id.split(".")[-1]
+    missing = _MISSING_TABLE.search(cause)
+    if missing and name.startswith("base_raw__"):
+        cause = (f"the raw table {missing.group(1)} does not exist in the warehouse: load it (schema raw, or "
+                 "var product_metrics__raw_schema), or write demo data with `product-metrics demo-data`")
+    return f"{name}: {cause}"
+
+
 def run_dbt(
     project: Project,
     args: Sequence[str],

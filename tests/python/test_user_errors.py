@@ -202,6 +202,23 @@ def test_an_unreachable_postgres_server(built, tmp_path, command):
                        "Is the server running")
 
 
+def test_a_missing_raw_table_is_named(built, place):
+    """dbt's error names the table; the output says it is a raw table and what to do, in one line."""
+    import duckdb
+
+    database = place / "no_events.duckdb"
+    shutil.copy(built["database"], database)
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("drop table raw.events")
+    result = run_cli("build", "--no-docs", "--database", str(database))
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "Traceback" not in output
+    named = [line for line in output.splitlines() if "does not exist" in line]
+    assert len(named) == 1 and "the raw table events does not exist" in named[0], output
+    assert "product-metrics demo-data" in named[0]
+
+
 def test_headline_of_a_warehouse_without_metric_tables(place):
     database = place / "unbuilt.duckdb"
     assert run_cli("demo-data", "--users", "20", "--days", "30", "--database", str(database)).returncode == 0
