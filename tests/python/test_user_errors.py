@@ -324,3 +324,16 @@ def test_a_real_run_prunes_old_runs_but_keeps_one_in_use(built, tmp_path):
     finally:
         held.close()
         shutil.rmtree(old[0], ignore_errors=True)
+
+
+def test_data_docs_keep_the_pages_of_the_newest_runs(tmp_path, monkeypatch):
+    from product_metrics.quality.validate import _prune_validation_pages
+
+    monkeypatch.setenv("PRODUCT_METRICS_KEEP_RUNS", "3")
+    suites = [tmp_path / "validations" / "metrics" / "fct_x", tmp_path / "validations" / "raw" / "users"]
+    runs = {suite: _fake_runs(suite, 8) for suite in suites}
+    (tmp_path / "index.html").write_text("<html></html>")
+    _prune_validation_pages(tmp_path)
+    for suite in suites:
+        assert sorted(suite.iterdir()) == runs[suite][-3:]
+    assert (tmp_path / "index.html").is_file()
