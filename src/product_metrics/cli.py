@@ -90,10 +90,9 @@ def demo_data(
     project = Project.locate(database)
     check_duckdb_warehouse(project.duckdb_path, write=True, create=True)
     console = _console()
-    with console.status(f"Generating {users:,} users of demo data…"):
-        with _refused_as_user_error():
-            result = generate_demo_data(project.duckdb_path, users=users, seed=seed, days=days,
-                                        end_date=end_date.date(), dirty=dirty, schema=schema)
+    with console.status(f"Generating {users:,} users of demo data…"), _refused_as_user_error():
+        result = generate_demo_data(project.duckdb_path, users=users, seed=seed, days=days,
+                                    end_date=end_date.date(), dirty=dirty, schema=schema)
     console.print(f"Wrote raw data ({result.start_date} … {result.end_date}) to "
                   f"{project.duckdb_path} schema [bold]{schema}[/]:")
     for table, count in result.row_counts.items():
@@ -117,9 +116,8 @@ def demo(
     project = Project.locate(database)
     check_duckdb_warehouse(project.duckdb_path, write=True, create=True)
     console = _console()
-    with console.status(f"Generating {users:,} users of demo data…"):
-        with _refused_as_user_error():
-            data = generate_demo_data(project.duckdb_path, users=users, seed=seed, dirty=dirty)
+    with console.status(f"Generating {users:,} users of demo data…"), _refused_as_user_error():
+        data = generate_demo_data(project.duckdb_path, users=users, seed=seed, dirty=dirty)
     console.print(f"[green]✓[/] demo data: {sum(data.row_counts.values()):,} raw rows "
                   f"({data.row_counts.get('events', 0):,} events) in {project.duckdb_path}")
     run = _build(project, console, vars={"product_metrics__use_sample_data": False})

@@ -161,9 +161,8 @@ def locked_copy(built, place):
     """The built warehouse, opened for writing by another process (as a running dbt build would)."""
     database = place / "locked.duckdb"
     shutil.copy(built["database"], database)
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
-                               "print('held', flush=True); time.sleep(300)", str(database)],
-                              stdout=subprocess.PIPE, text=True)
+    hold = "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(300)"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(database)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
     yield database, holder.pid
     holder.kill()

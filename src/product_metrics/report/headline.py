@@ -89,8 +89,6 @@ _SECTIONS: list[tuple[str, str, str]] = [
 
 
 def read_headline(duckdb_path: Path) -> list[Section]:
-    from product_metrics.errors import open_duckdb
-
     import duckdb
 
     from product_metrics.errors import UserError, first_line, open_duckdb
