@@ -303,9 +303,10 @@ def test_a_run_in_use_by_another_process_is_never_pruned(tmp_path):
     assert set(prune_runs(tmp_path, keep=1)) == {old, ours}
 
 
-def test_a_real_run_prunes_old_runs_but_keeps_one_in_use(built, tmp_path):
+def test_a_real_run_prunes_old_runs_but_keeps_one_in_use(built, place):
     """`governance check` runs `dbt parse` (a real run directory); with PRODUCT_METRICS_KEEP_RUNS=2 the
-    old runs go, except one another process still holds."""
+    old runs go, except one another process still holds. It reads no warehouse: a mistyped warehouse
+    path creates nothing."""
     from product_metrics.dbt import IN_USE_FILE
 
     old = [RUNS / f"20000101T0000{i:02d}-{i:08x}" for i in range(4)]
@@ -315,8 +316,10 @@ def test_a_real_run_prunes_old_runs_but_keeps_one_in_use(built, tmp_path):
     held = open(old[0] / IN_USE_FILE, "a")  # noqa: SIM115 - held across the run
     fcntl.flock(held, fcntl.LOCK_SH)
     try:
-        result = run_cli("governance", "check", "--today", "2026-06-30", env={"PRODUCT_METRICS_KEEP_RUNS": "2"})
-        assert "Traceback" not in result.stdout + result.stderr
+        result = run_cli("governance", "check", "--today", "2026-11-15", env={
+            "PRODUCT_METRICS_KEEP_RUNS": "2", "PRODUCT_METRICS_DUCKDB_PATH": str(place / "mistyped" / "w.duckdb")})
+        assert result.returncode in (0, 1) and "rules" in result.stdout, result.stdout + result.stderr
+        assert files(place) == set()
         assert old[0].is_dir() and not any(run.is_dir() for run in old[1:])
         newest = max((p for p in RUNS.iterdir() if p.is_dir()), key=lambda p: p.name)
         assert (newest / "manifest.json").is_file()
