@@ -154,6 +154,8 @@ def test_a_read_only_warehouse(built, read_only_copy, place, tmp_path, command):
 def test_a_read_only_warehouse_can_still_be_read(built, read_only_copy, tmp_path):
     result = run_cli("headline", "--database", str(read_only_copy))
     assert result.returncode == 0 and "Retention" in result.stdout, result.stdout + result.stderr
+    result = run_cli("validate", "--no-store", "--no-docs", "--database", str(read_only_copy))
+    assert "checks on" in result.stdout and "could not run" not in result.stdout, result.stdout + result.stderr
 
 
 @pytest.fixture

@@ -35,10 +35,14 @@ def run_validate(*, database: Path | None, url: str | None, settings: QualitySet
     3 when another process holds the warehouse's lock."""
     from product_metrics.quality.summary import print_report
     from product_metrics.quality.validate import validate_warehouse
-    from product_metrics.quality.warehouse import WarehouseError, resolve_warehouse
+    from dataclasses import replace
+
+    from product_metrics.quality.warehouse import DuckDBWarehouse, WarehouseError, resolve_warehouse
 
     try:
         warehouse = resolve_warehouse(database, url)
+        if not store and isinstance(warehouse, DuckDBWarehouse):  # reads only: a read-only file will do
+            warehouse = replace(warehouse, read_only=True)
         with console.status(f"Validating {warehouse.label} (loading Great Expectations)…") as status:
             report = validate_warehouse(
                 warehouse, settings, docs_dir=docs_dir, store=store,
