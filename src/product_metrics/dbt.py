@@ -177,9 +177,7 @@ def prune_runs(runs_dir: Path, keep: int) -> list[Path]:
             with (run_dir / IN_USE_FILE).open("a") as handle:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while another process holds it
                 shutil.rmtree(run_dir, ignore_errors=True)
-        except BlockingIOError:
-            continue
-        except FileNotFoundError:  # removed meanwhile by a concurrent pruning
+        except OSError:  # held by another process, removed meanwhile, or not ours to remove: never fail a run
             continue
         removed.append(run_dir)
     return removed
