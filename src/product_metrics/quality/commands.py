@@ -33,10 +33,10 @@ def run_validate(*, database: Path | None, url: str | None, settings: QualitySet
                  store: bool, console) -> int:
     """Validate, print the summary; the exit code is 1 on a critical failure, 2 when it cannot run,
     3 when another process holds the warehouse's lock."""
-    from product_metrics.quality.summary import print_report
-    from product_metrics.quality.validate import validate_warehouse
     from dataclasses import replace
 
+    from product_metrics.quality.summary import print_report
+    from product_metrics.quality.validate import validate_warehouse
     from product_metrics.quality.warehouse import DuckDBWarehouse, WarehouseError, resolve_warehouse
 
     try:
