@@ -40,6 +40,12 @@ def first_line(error: BaseException | str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), type(error).__name__)
 
 
+def bad_url(url: str, error: BaseException) -> str:
+    url = re.sub(r"(//[^:/@]+:)[^@/]*@", r"\1***@", url)  # never print a password
+    return (f"{url} is not a warehouse URL this installation can use ({first_line(error)}). Pass --url (or "
+            "PRODUCT_METRICS_WAREHOUSE_URL) as a SQLAlchemy URL, e.g. postgresql+psycopg2://user@host/db.")
+
+
 def missing_warehouse(path: Path) -> str:
     where = "" if path.parent.is_dir() else f" (its directory {path.parent} does not exist either)"
     return (f"No DuckDB warehouse at {path}{where}. Check {DUCKDB_PATH_HINT}; "

@@ -220,6 +220,14 @@ def test_a_missing_raw_table_is_named(built, place):
     assert "product-metrics demo-data" in named[0]
 
 
+@pytest.mark.parametrize("command", ["validate", "alerts"])
+def test_a_url_that_is_not_a_warehouse_url(built, command):
+    args = {"validate": ["validate", "--no-docs"], "alerts": ["alerts", "--manifest-dir", str(built["manifests"])]}
+    result = run_cli(*args[command], "--url", "nosuchdb://u:secret@host/db", timeout=120)
+    assert_short_error(result, EXIT_CANNOT_RUN, "is not a warehouse URL", "nosuchdb://u:***@host/db")
+    assert "secret" not in result.stdout + result.stderr
+
+
 def test_headline_of_a_warehouse_without_metric_tables(place):
     database = place / "unbuilt.duckdb"
     assert run_cli("demo-data", "--users", "20", "--days", "30", "--database", str(database)).returncode == 0

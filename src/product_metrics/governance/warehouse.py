@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Self
 
-from product_metrics.errors import UserError, check_duckdb_warehouse, first_line, missing_warehouse
+from product_metrics.errors import UserError, bad_url, check_duckdb_warehouse, first_line, missing_warehouse
 from product_metrics.governance.contract import LivesIn
 from product_metrics.governance.registry import Registry
 
@@ -43,7 +43,10 @@ class Warehouse:
 
         url = url or os.environ.get(WAREHOUSE_URL_ENV)
         if url:
-            engine = sqlalchemy.create_engine(url)
+            try:
+                engine = sqlalchemy.create_engine(url)
+            except sqlalchemy.exc.ArgumentError as error:  # unparsable, or a dialect that is not installed
+                raise WarehouseError(bad_url(url, error)) from error
             label = engine.url.render_as_string(hide_password=True)
             try:  # one clear error up front, not one per metric read
                 with engine.connect():

@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import duckdb
     import sqlalchemy
 
-from product_metrics.errors import UserError, duckdb_open_error, first_line, missing_warehouse
+from product_metrics.errors import UserError, bad_url, duckdb_open_error, first_line, missing_warehouse
 
 WAREHOUSE_URL_ENV = "PRODUCT_METRICS_WAREHOUSE_URL"
 
@@ -328,13 +328,19 @@ class SqlAlchemyWarehouse:
     def label(self) -> str:
         import sqlalchemy as sa
 
-        return sa.make_url(self.url).render_as_string(hide_password=True)
+        try:
+            return sa.make_url(self.url).render_as_string(hide_password=True)
+        except sa.exc.ArgumentError:  # not a URL: connect() says so
+            return self.url
 
     def connect(self) -> Session:
         import sqlalchemy as sa
 
         try:
             engine = sa.create_engine(self.url, pool_pre_ping=True)
+        except sa.exc.ArgumentError as error:  # unparsable, or a dialect that is not installed
+            raise WarehouseError(bad_url(self.label, error)) from error
+        try:
             with engine.connect():
                 pass
         except Exception as error:
