@@ -10,6 +10,7 @@ def dbt_build_with_progress(project, console, vars: dict[str, object] | None = N
     `args`: the dbt arguments (default `build`; refresh adds --full-refresh); `env`: extra
     environment variables for dbt; `timeout_s`: dbt is stopped after it (run_dbt).
     Returns the DbtRun (never raises on a dbt failure)."""
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from product_metrics import dbt
@@ -37,10 +38,11 @@ def dbt_build_with_progress(project, console, vars: dict[str, object] | None = N
     failed = run.failed_nodes()
     console.print(f"[red]✗ dbt build failed[/] ({len(failed)} failed nodes):" if failed
                   else "[red]✗ dbt build failed[/]:")
-    for node in failed[:20]:
-        console.print(f"  [red]{node.status}[/] {node.unique_id}: {node.message}")
-    for line in (run.error_lines if failed else run.error_summary())[-10:]:
-        console.print(f"  {line}")
+    for node in failed[:20]:  # one line each, unwrapped: names and paths to copy
+        console.print(f"  [red]{node.status}[/] {escape(dbt.failure_line(node))}", soft_wrap=True, highlight=False)
+    if not failed:  # dbt stopped before any node ran: its own error lines say why
+        for line in run.error_summary()[-10:]:
+            console.print(f"  {escape(line)}", soft_wrap=True, highlight=False)
     console.print(f"  Full logs: {project.root / 'logs' / 'dbt.log'}; artifacts: {run.target_path}")
     return run
 

@@ -4,16 +4,58 @@ that `product-metrics --help` answers at once."""
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
+
+from product_metrics.errors import EXIT_INTERNAL, UserError, first_line
+
+
+class _Commands(TyperGroup):
+    """Every command runs inside this group's `invoke`: the one place that turns an error into one
+    or two lines and an exit code (see product_metrics.errors); `--debug` lets the traceback through."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):  # exit codes, usage errors: typer prints them
+            raise
+        except Exception as error:
+            if ctx.params.get("debug"):
+                raise
+            from rich.console import Console
+            from rich.markup import escape
+
+            console = Console(stderr=True, soft_wrap=True, highlight=False)
+            if isinstance(error, UserError):
+                console.print(f"[red]✗[/] {escape(str(error))}")
+                raise typer.Exit(error.exit_code) from None
+            console.print(f"[red]✗ unexpected error:[/] {type(error).__name__}: {escape(first_line(error))}")
+            console.print("  Run again with --debug for the traceback.")
+            raise typer.Exit(EXIT_INTERNAL) from None
+
 
 app = typer.Typer(
-    help="Canonical product metrics (retention, stickiness, CAC, LTV/CAC, NPS, K-factor) built by dbt.",
+    cls=_Commands,
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option(
+        "--debug", envvar="PRODUCT_METRICS_DEBUG",
+        help="Show the Python traceback of an error instead of its one-line explanation.")] = False,
+) -> None:
+    """Canonical product metrics (retention, stickiness, CAC, LTV/CAC, NPS, K-factor) built by dbt.
+
+    Exit codes: 0 ok · 1 a check failed · 2 cannot run (the message says why) ·
+    3 the warehouse is busy (another refresh or process holds its lock) · 4 unexpected error (--debug)."""
 
 DatabaseOption = Annotated[
     Path | None,
@@ -42,11 +84,13 @@ def demo_data(
 ) -> None:
     """Write deterministic, realistic raw data for all eight raw tables into the warehouse."""
     from product_metrics.demo_data import generate_demo_data
+    from product_metrics.errors import check_duckdb_warehouse
     from product_metrics.project import Project
 
     project = Project.locate(database)
+    check_duckdb_warehouse(project.duckdb_path, write=True, create=True)
     console = _console()
-    with console.status(f"Generating {users:,} users of demo data…"):
+    with console.status(f"Generating {users:,} users of demo data…"), _refused_as_user_error():
         result = generate_demo_data(project.duckdb_path, users=users, seed=seed, days=days,
                                     end_date=end_date.date(), dirty=dirty, schema=schema)
     console.print(f"Wrote raw data ({result.start_date} … {result.end_date}) to "
@@ -66,11 +110,13 @@ def demo(
 ) -> None:
     """Generate the demo data, run `dbt build`, and print the headline numbers."""
     from product_metrics.demo_data import generate_demo_data
+    from product_metrics.errors import check_duckdb_warehouse
     from product_metrics.project import Project
 
     project = Project.locate(database)
+    check_duckdb_warehouse(project.duckdb_path, write=True, create=True)
     console = _console()
-    with console.status(f"Generating {users:,} users of demo data…"):
+    with console.status(f"Generating {users:,} users of demo data…"), _refused_as_user_error():
         data = generate_demo_data(project.duckdb_path, users=users, seed=seed, dirty=dirty)
     console.print(f"[green]✓[/] demo data: {sum(data.row_counts.values()):,} raw rows "
                   f"({data.row_counts.get('events', 0):,} events) in {project.duckdb_path}")
@@ -86,6 +132,15 @@ def headline(database: DatabaseOption = None) -> None:
     from product_metrics.project import Project
 
     _print_headline(Project.locate(database), _console())
+
+
+@contextmanager
+def _refused_as_user_error():
+    """The demo data generator refuses impossible sizes with ValueError: a user error."""
+    try:
+        yield
+    except ValueError as error:
+        raise UserError(f"Demo data not written: {error}.") from error
 
 
 def _build(project, console, vars: dict[str, object] | None = None):

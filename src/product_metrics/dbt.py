@@ -6,11 +6,18 @@ Each run has its own target path, so dbt's partial-parsing state (partial_parse.
 reads from and writes to the target path) is carried from run to run here: one saved file per
 warehouse and dbt target, copied in before the run and back after it. dbt itself checks that the
 saved state fits (dbt version, vars, profile, file hashes) and re-parses what does not, so reusing it
-is always safe; it turns a scheduled refresh's ~14 s full parse into a second or two."""
+is always safe; it turns a scheduled refresh's ~14 s full parse into a second or two.
+
+Run directories (8-13 MB each) are pruned after every run: the newest PRODUCT_METRICS_KEEP_RUNS (10)
+stay, and so does every run a live process still uses (it holds a shared flock on the run's
+`.in-use` file until it exits: a refresh's governance check and alerts read the manifest of its dbt
+run after dbt has finished). dbt's own log, logs/dbt.log, rotates at DBT_LOG_FILE_MAX_BYTES with 5
+old files kept (Project.dbt_env)."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -35,6 +42,12 @@ PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 KEPT_PARSE_STATES = 16  # one per warehouse and target; tests make many throw-away warehouses
 # Seconds dbt gets to stop after an interrupt before it is killed (dagster-dbt waits as long).
 STOP_GRACE_S = 25.0
+
+KEEP_RUNS_ENV = "PRODUCT_METRICS_KEEP_RUNS"
+DEFAULT_KEEP_RUNS = 10
+RUN_DIR_PATTERN = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{8}$")  # what run_dbt names them; nothing else is pruned
+IN_USE_FILE = ".in-use"
+_HELD_RUNS: dict[Path, object] = {}  # run directory -> its open .in-use file (the flock ends with the process)
 
 
 @dataclass(frozen=True)
@@ -83,6 +96,25 @@ class DbtRun:
                 if line and not line.startswith(">") and not _DBT_ERROR_FRAMING.match(line)]
 
 
+_MISSING_TABLE = re.compile(r"Table with name \"?([\w.]+)\"? does not exist")
+
+
+def failure_line(node: NodeResult) -> str:
+    """One line for a failed node: its name and the line of dbt's message that says what is wrong
+    (dbt's message adds the model's path, the SQL line and hints). A raw table that is missing is
+    named as such, with what to do."""
+    lines = [line.strip() for line in (node.message or "").splitlines() if line.strip()]
+    cause = next((line for line in lines if "Error" in line and not line.startswith(("Runtime Error in",
+                                                                                      "Database Error in"))),
+                 lines[0] if lines else node.status)
+    name = node.unique_id.split(".")[-1]
+    missing = _MISSING_TABLE.search(cause)
+    if missing and name.startswith("base_raw__"):
+        cause = (f"the raw table {missing.group(1)} does not exist in the warehouse: load it (schema raw, or "
+                 "var product_metrics__raw_schema), or write demo data with `product-metrics demo-data`")
+    return f"{name}: {cause}"
+
+
 def run_dbt(
     project: Project,
     args: Sequence[str],
@@ -98,6 +130,7 @@ def run_dbt(
     it runs longer, and the run is returned failed with `timed_out` set. An interrupt (Ctrl-C, or
     SIGTERM from a scheduler) stops dbt the same way and is raised again as KeyboardInterrupt."""
     target_path = project.root / "target" / "runs" / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    hold_run(target_path)
     # -W: `python -m dbt.cli.main` makes runpy warn that dbt.cli imported its main module first, a
     # harmless line that would otherwise head every error report.
     command = [sys.executable, "-W", "ignore::RuntimeWarning:runpy", "-m", "dbt.cli.main", "--log-format", "json",
@@ -105,11 +138,9 @@ def run_dbt(
                *args, "--target-path", str(target_path)]
     if vars:
         command += ["--vars", json.dumps(vars)]
-    project.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     run_env = {**project.dbt_env(), **(env or {})}
     saved_parse = partial_parse_state(project, run_env)
     if saved_parse.is_file():
-        target_path.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(saved_parse, target_path / PARTIAL_PARSE_FILE)
     run = DbtRun(args=list(args), returncode=-1, target_path=target_path)
     started = time.perf_counter()
@@ -129,6 +160,7 @@ def run_dbt(
     run.elapsed_s = time.perf_counter() - started
     run.results = _read_run_results(target_path)
     _save_partial_parse_state(target_path / PARTIAL_PARSE_FILE, saved_parse)
+    prune_runs(target_path.parent, keep_runs())
     return run
 
 
@@ -190,6 +222,56 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def keep_runs() -> int:
+    """How many run directories to keep: $PRODUCT_METRICS_KEEP_RUNS (at least 1), default 10."""
+    value = os.environ.get(KEEP_RUNS_ENV, "")
+    try:
+        return max(1, int(value)) if value.strip() else DEFAULT_KEEP_RUNS
+    except ValueError:
+        from product_metrics.errors import UserError
+
+        raise UserError(f"{KEEP_RUNS_ENV}={value!r} is not a number: set it to how many dbt run directories "
+                        "to keep (at least 1).") from None
+
+
+def hold_run(target_path: Path) -> None:
+    """Create the run directory and mark it in use by this process (a shared flock, released when the
+    process exits), so no pruning, by this process or another, removes it while it may be read. A
+    long-lived process holds only its newest runs (as many as are kept): it is done with older ones."""
+    target_path.mkdir(parents=True, exist_ok=True)
+    handle = (target_path / IN_USE_FILE).open("a")
+    fcntl.flock(handle, fcntl.LOCK_SH)
+    _HELD_RUNS[target_path] = handle
+    while len(_HELD_RUNS) > keep_runs():
+        release_run(next(iter(_HELD_RUNS)))
+
+
+def release_run(target_path: Path) -> None:
+    """Let pruning remove the run directory (a long-lived process that is done with a run calls it)."""
+    handle = _HELD_RUNS.pop(target_path, None)
+    if handle is not None:
+        handle.close()
+
+
+def prune_runs(runs_dir: Path, keep: int) -> list[Path]:
+    """Remove the run directories beyond the newest `keep` (by name: the start time) that no live
+    process holds; returns the removed ones."""
+    runs = sorted((path for path in runs_dir.iterdir() if path.is_dir() and RUN_DIR_PATTERN.match(path.name)),
+                  key=lambda path: path.name, reverse=True) if runs_dir.is_dir() else []
+    removed = []
+    for run_dir in runs[keep:]:
+        if run_dir in _HELD_RUNS:
+            continue
+        try:
+            with (run_dir / IN_USE_FILE).open("a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while another process holds it
+                shutil.rmtree(run_dir, ignore_errors=True)
+        except OSError:  # held by another process, removed meanwhile, or not ours to remove: never fail a run
+            continue
+        removed.append(run_dir)
+    return removed
 
 
 def partial_parse_state(project: Project, env: dict[str, str]) -> Path:

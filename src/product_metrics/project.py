@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from product_metrics.errors import UserError
+
 PROJECT_DIR_ENV = "PRODUCT_METRICS_PROJECT_DIR"
 DUCKDB_PATH_ENV = "PRODUCT_METRICS_DUCKDB_PATH"
 DEFAULT_DUCKDB_PATH = Path("warehouse") / "product_metrics.duckdb"
@@ -15,9 +17,12 @@ DEFAULT_DUCKDB_PATH = Path("warehouse") / "product_metrics.duckdb"
 # environment brings them back.
 FILE_LOG_LEVEL_ENV = "DBT_LOG_LEVEL_FILE"
 DEFAULT_FILE_LOG_LEVEL = "info"
+# dbt rotates logs/dbt.log at this size and keeps 5 old files: at most 6 x 5 MB, whatever the schedule.
+FILE_LOG_MAX_BYTES_ENV = "DBT_LOG_FILE_MAX_BYTES"
+DEFAULT_FILE_LOG_MAX_BYTES = str(5 * 1024 * 1024)
 
 
-class ProjectNotFound(RuntimeError):
+class ProjectNotFound(UserError):
     pass
 
 
@@ -53,6 +58,7 @@ class Project:
         env[DUCKDB_PATH_ENV] = str(self.duckdb_path)
         env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
         env.setdefault(FILE_LOG_LEVEL_ENV, DEFAULT_FILE_LOG_LEVEL)
+        env.setdefault(FILE_LOG_MAX_BYTES_ENV, DEFAULT_FILE_LOG_MAX_BYTES)  # 0 (never rotate) only if asked
         return env
 
 

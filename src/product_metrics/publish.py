@@ -28,11 +28,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from product_metrics.errors import UserError
+
 UNPUBLISHED_DIR = ".unpublished"
 
 
-class PublishError(RuntimeError):
-    """The run's copy cannot be made or published; the message says why and what to do."""
+class PublishError(UserError):
+    """The run cannot start aside or be published; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,9 @@ class FileSwap(Publication):
     copy_s: float = 0.0
 
     def prepare(self) -> None:
+        from product_metrics.errors import check_duckdb_warehouse
+
+        check_duckdb_warehouse(self.copy.live, write=True)  # DuckDB's own lock: names the process holding it
         self.state, self.copy_s = self.copy.prepare()
 
     def working(self, project):
@@ -228,10 +233,24 @@ class SchemaSwap(Publication):
 POSTGRES_TARGET = "postgres"
 
 
+def is_postgres_target() -> bool:
+    return os.environ.get("DBT_TARGET") == POSTGRES_TARGET
+
+
+def check_before_lock(project) -> None:
+    """Before `build` or `refresh` takes the warehouse lock (whose file lies beside the DuckDB file):
+    the DuckDB warehouse exists and can be written, or a UserError says why, creating nothing. A
+    PostgreSQL run finds its problems when it connects (`prepare`)."""
+    from product_metrics.errors import check_duckdb_warehouse
+
+    if not is_postgres_target():
+        check_duckdb_warehouse(project.duckdb_path, write=True, connect=False)
+
+
 def publication_for(project) -> Publication:
     """The target's way to publish: PostgreSQL when dbt's target is `postgres` (DBT_TARGET, as
     profiles.yml reads it, with the PRODUCT_METRICS_POSTGRES_* settings), else the DuckDB file."""
-    if os.environ.get("DBT_TARGET") == POSTGRES_TARGET:
+    if is_postgres_target():
         from product_metrics.warehouses.postgres import PostgresSettings
 
         try:

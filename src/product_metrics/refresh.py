@@ -26,11 +26,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from product_metrics.errors import EXIT_LOCKED, UserError
+
 LOCK_SUFFIX = ".refresh.lock"
 
 
-class RefreshLocked(RuntimeError):
+class RefreshLocked(UserError):
     """Another refresh of the same warehouse is running; the message says which and what to do."""
+
+    exit_code = EXIT_LOCKED
 
 
 def lock_path(database: Path) -> Path:
@@ -44,7 +48,6 @@ def refresh_lock(database: Path) -> Iterator[Path]:
     flock, not a marker file: the kernel releases it when the holder exits, killed or not, so a
     crashed refresh never blocks the next one. The file's text only names the holder."""
     path = lock_path(database)
-    path.parent.mkdir(parents=True, exist_ok=True)
     handle = path.open("a+")
     try:
         try:
@@ -53,9 +56,9 @@ def refresh_lock(database: Path) -> Iterator[Path]:
             handle.seek(0)
             holder = handle.read().strip() or "an unknown process"
             raise RefreshLocked(
-                f"Another build or refresh of {database} is running ({holder}); this one did nothing. Wait for it to "
-                f"finish and run again. The lock ({path}) is released when that process ends, even if it "
-                "is killed: there is nothing to delete.") from None
+                f"Another build or refresh of {database} is running ({holder}); this one did nothing: run again "
+                f"when it has finished (its lock, {path}, ends with that process, even killed: nothing to delete).") \
+                from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}, started {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC\n")
@@ -151,7 +154,8 @@ def dbt_args(options: RefreshOptions) -> list[str]:
 
 def run_refresh(*, database: Path | None, options: RefreshOptions, settings, docs_dir: Path | None, console) -> int:
     """Take the lock, run the stages, print one summary. Exit code: 0 ok, 1 a stage failed,
-    3 another refresh holds the lock, 130 interrupted."""
+    3 another refresh holds the lock, 130 interrupted. A warehouse that is missing or cannot be
+    written raises UserError before anything runs (a refresh never creates a warehouse)."""
     from product_metrics.project import Project
 
     return refresh_project(Project.locate(database), options, settings, docs_dir, console)
@@ -167,18 +171,20 @@ def refresh_project(project, options: RefreshOptions, settings, docs_dir: Path |
     """The refresh, the one path both `product-metrics refresh` and the Dagster job run: under the
     lock, the stages on a copy of the warehouse, published only when all passed. `artifacts`
     receives what the stages produced (dbt's target path, the data-quality report, the alert evaluations)."""
+    from product_metrics.publish import check_before_lock
     from product_metrics.quality.commands import run_published
 
     title = "product-metrics refresh" + (f" as of {options.as_of}" if options.as_of else "")
     runner = dbt_runner or _runner_with_progress(console)
     artifacts = {} if artifacts is None else artifacts
+    check_before_lock(project)  # before the lock file is created next to the warehouse
     try:
         with refresh_lock(project.duckdb_path):
             return run_published(project, lambda work: _stages(work, options, settings, docs_dir, console, runner,
                                                                artifacts), console, title)
     except RefreshLocked as error:
         console.print(f"[red]✗ refresh refused:[/] {error}")
-        return 3
+        return error.exit_code
 
 
 def _runner_with_progress(console) -> DbtRunner:
@@ -241,10 +247,11 @@ def _check_stages(project, options: RefreshOptions, settings, docs_dir, console,
 def _alerts_stage(project, options: RefreshOptions, console, result, artifacts: dict[str, Path]) -> bool:
     """Threshold breaches are recorded and shown, never a failed refresh: the numbers are right,
     they are just bad news. Only metrics that cannot be read fail the stage."""
-    from product_metrics.governance.commands import EXIT_ERROR, run_alerts
+    from product_metrics.governance.commands import EXIT_OK, run_alerts
 
     code = run_alerts(database=project.duckdb_path, url=project.warehouse_url, manifest_dir=artifacts.get("target_path"),
                       fail_on="never", today=options.as_of, schema=project.published_schema("audit"), console=console,
                       evaluations_out=artifacts.setdefault("alerts", []))
-    result.detail = "breaches recorded in audit.metric_alerts" if code != EXIT_ERROR else "alerts could not run"
-    return code != EXIT_ERROR
+    # fail_on never: a code other than 0 means the alerts could not run (2, or 3: the warehouse was busy)
+    result.detail = "breaches recorded in audit.metric_alerts" if code == EXIT_OK else "alerts could not run"
+    return code == EXIT_OK

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,10 @@ from product_metrics.dbt import DbtRun, run_dbt
 from product_metrics.project import Project
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Session fixtures read the artifacts of runs made long before (manifests, run results): the test
+# process keeps every run of its own (the pruning tests set their own number).
+os.environ.setdefault("PRODUCT_METRICS_KEEP_RUNS", "100000")
 
 
 def build_warehouse(path: Path, vars: dict[str, object] | None = None, args: tuple[str, ...] = ()) -> DbtRun:

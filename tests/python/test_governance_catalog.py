@@ -190,8 +190,9 @@ def test_catalog_without_a_built_warehouse_still_writes_the_page(fixture_dir, tm
     result = runner.invoke(app, ["catalog", "--manifest-dir", str(fixture_dir), "--database",
                                  str(tmp_path / "empty.duckdb"), "--out", str(tmp_path / "html")], env=ENV)
     assert result.exit_code == 0, result.output
-    assert "have no latest value (is the warehouse built?)" in result.output
+    assert "No DuckDB warehouse at" in result.output and "definitions only" in result.output
     assert (tmp_path / "html" / "index.html").is_file()
+    assert not (tmp_path / "empty.duckdb").exists()  # a command that reads never creates a warehouse
 
 
 # --- alerts -------------------------------------------------------------------------------------

@@ -127,7 +127,7 @@ def test_report_without_a_warehouse_says_how_to_build_one(tmp_path):
     result = runner.invoke(app, ["report", "--database", str(tmp_path / "none.duckdb"), "--out", str(tmp_path)],
                            env=ENV)
     assert result.exit_code == 2
-    assert "No warehouse at" in result.output and "product-metrics demo" in result.output
+    assert "No DuckDB warehouse at" in result.output and "product-metrics demo" in result.output
 
 
 # --- hand-made tables: the arithmetic of the charts and the panels for what is missing ---------------

@@ -282,7 +282,7 @@ def test_export_names_the_fix_for_an_unknown_saved_query(tmp_path, semantic_proj
     shutil.copy2(semantic_project.warehouse, database)
     result = CliRunner().invoke(app, ["export", "--database", str(database), "--semantic-manifest",
                                       str(semantic_project.manifest), "--saved-query", "no_such_query"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # cannot run: a user error
     assert "Unknown saved queries" in result.output
 
 

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from product_metrics.governance.registry import ManifestError, Registry, load_registry, parse_project
-from product_metrics.governance.warehouse import Warehouse, WarehouseError
+from product_metrics.governance.warehouse import Warehouse, WarehouseError, WarehouseMissing
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
@@ -115,6 +115,15 @@ def print_overdue_reviews(registry: Registry, today: dt.date, console: Console) 
     return len(overdue)
 
 
+def _check_warehouse(database: Path | None, url: str | None, *, read_only: bool, missing_ok: bool = True) -> None:
+    """Open and close the warehouse before the slow `dbt parse`: a wrong path, file or URL fails at once."""
+    try:
+        Warehouse.open(database, url, read_only=read_only).close()
+    except WarehouseMissing:
+        if not missing_ok:
+            raise
+
+
 # --- catalog ------------------------------------------------------------------------------------
 
 def default_catalog_dir() -> Path:
@@ -129,22 +138,29 @@ def run_catalog(*, database: Path | None, url: str | None, manifest_dir: Path | 
     from product_metrics.governance.warehouse import read_latest_values
 
     try:
+        _check_warehouse(database, url, read_only=not write_table)
         registry = load_current(manifest_dir, console)
     except ManifestError as error:
         console.print(f"[red]✗ catalog could not read the manifests:[/] {error}")
         return EXIT_ERROR
+    except WarehouseError as error:
+        console.print(f"[red]✗ catalog could not use the warehouse:[/] {error}")
+        return error.exit_code
     built_at = _utc_now()
     today = today or built_at.date()
     try:
-        with Warehouse.open(database, url) as warehouse:
+        with Warehouse.open(database, url, read_only=not write_table) as warehouse:
             latest = read_latest_values(warehouse, registry)
             entries = catalog_entries(registry, latest)
             if write_table:
                 rows = write_catalog_table(warehouse, entries, built_at=built_at, schema=schema, today=today)
                 console.print(f"[green]✓[/] {schema}.{CATALOG_TABLE}: {rows} metrics written to {warehouse.label}")
+    except WarehouseMissing as error:  # the page still shows every definition; nothing is created
+        console.print(f"[yellow]![/] {error} The catalog page has the definitions only, no latest values.")
+        latest, entries = {}, catalog_entries(registry, {})
     except WarehouseError as error:
         console.print(f"[red]✗ catalog could not use the warehouse:[/] {error}")
-        return EXIT_ERROR
+        return error.exit_code
     path = write_catalog_html((out or default_catalog_dir()) / CATALOG_FILE,
                               render_catalog_html(registry, entries, built_at=built_at, today=today))
     unread = [value for value in latest.values() if value.error]
@@ -169,17 +185,21 @@ def run_alerts(*, database: Path | None, url: str | None, manifest_dir: Path | N
     from product_metrics.governance.catalog_html import format_value
 
     try:
+        _check_warehouse(database, url, read_only=False, missing_ok=False)
         registry = load_current(manifest_dir, console)
     except ManifestError as error:
         console.print(f"[red]✗ alerts could not read the manifests:[/] {error}")
         return EXIT_ERROR
+    except WarehouseError as error:
+        console.print(f"[red]✗ alerts could not use the warehouse:[/] {error}")
+        return error.exit_code
     try:
         with Warehouse.open(database, url) as warehouse:
             evaluations = evaluate(registry, warehouse, before=today)
             written = record_breaches(warehouse, evaluations, run_at=_utc_now(), schema=schema)
     except WarehouseError as error:
         console.print(f"[red]✗ alerts could not use the warehouse:[/] {error}")
-        return EXIT_ERROR
+        return error.exit_code
     # Overdue reviews are warnings here as everywhere: shown, never part of the exit code.
     print_overdue_reviews(registry, today or dt.date.today(), console)
     if evaluations_out is not None:

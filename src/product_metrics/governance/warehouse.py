@@ -11,14 +11,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Self
 
+from product_metrics.errors import UserError, bad_url, check_duckdb_warehouse, first_line, missing_warehouse
 from product_metrics.governance.contract import LivesIn
 from product_metrics.governance.registry import Registry
 
 WAREHOUSE_URL_ENV = "PRODUCT_METRICS_WAREHOUSE_URL"
 
 
-class WarehouseError(RuntimeError):
+class WarehouseError(UserError):
     """The warehouse cannot be opened or written; the message names the fix."""
+
+
+class WarehouseMissing(WarehouseError):
+    """There is no DuckDB file at the path: nothing is created for a command that only reads."""
 
 
 def quote(identifier: str) -> str:
@@ -31,14 +36,26 @@ class Warehouse:
     label: str
 
     @classmethod
-    def open(cls, database: Path | None = None, url: str | None = None) -> Warehouse:
-        """`url` (or $PRODUCT_METRICS_WAREHOUSE_URL) when given, else the project's DuckDB file."""
+    def open(cls, database: Path | None = None, url: str | None = None, *, read_only: bool = False) -> Warehouse:
+        """`url` (or $PRODUCT_METRICS_WAREHOUSE_URL) when given, else the project's DuckDB file, which
+        must exist (WarehouseMissing) and open (WarehouseError naming the problem)."""
         import sqlalchemy
 
         url = url or os.environ.get(WAREHOUSE_URL_ENV)
         if url:
-            engine = sqlalchemy.create_engine(url)
-            return cls(engine, engine.url.render_as_string(hide_password=True))
+            try:
+                engine = sqlalchemy.create_engine(url)
+            except sqlalchemy.exc.ArgumentError as error:  # unparsable, or a dialect that is not installed
+                raise WarehouseError(bad_url(url, error)) from error
+            label = engine.url.render_as_string(hide_password=True)
+            try:  # one clear error up front, not one per metric read
+                with engine.connect():
+                    pass
+            except sqlalchemy.exc.SQLAlchemyError as error:
+                engine.dispose()
+                raise WarehouseError(f"Cannot connect to {label}: {first_line(error)}. Is the server running, "
+                                     "and are the URL and credentials right?") from error
+            return cls(engine, label)
         if database is None:
             from product_metrics.project import Project, ProjectNotFound
 
@@ -47,8 +64,11 @@ class Warehouse:
             except ProjectNotFound as error:
                 raise WarehouseError(f"{error} Or pass --database FILE or --url URL.") from error
         database = Path(database)
-        database.parent.mkdir(parents=True, exist_ok=True)
-        return cls(sqlalchemy.create_engine(sqlalchemy.URL.create("duckdb", database=str(database))),
+        if not database.is_file():
+            raise WarehouseMissing(missing_warehouse(database))
+        check_duckdb_warehouse(database, write=not read_only, error=WarehouseError)
+        return cls(sqlalchemy.create_engine(sqlalchemy.URL.create("duckdb", database=str(database)),
+                                            connect_args={"read_only": read_only}),
                    str(database))
 
     def close(self) -> None:

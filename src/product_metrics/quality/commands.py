@@ -32,20 +32,25 @@ def default_docs_dir(database: Path | None) -> Path:
 
 def run_validate(*, database: Path | None, url: str | None, settings: QualitySettings, docs_dir: Path | None,
                  store: bool, console) -> int:
-    """Validate, print the summary; the exit code is 1 on a critical failure, 2 when it cannot run."""
+    """Validate, print the summary; the exit code is 1 on a critical failure, 2 when it cannot run,
+    3 when another process holds the warehouse's lock."""
+    from dataclasses import replace
+
     from product_metrics.quality.summary import print_report
     from product_metrics.quality.validate import validate_warehouse
-    from product_metrics.quality.warehouse import WarehouseError, resolve_warehouse
+    from product_metrics.quality.warehouse import DuckDBWarehouse, WarehouseError, resolve_warehouse
 
     try:
         warehouse = resolve_warehouse(database, url)
+        if not store and isinstance(warehouse, DuckDBWarehouse):  # reads only: a read-only file will do
+            warehouse = replace(warehouse, read_only=True)
         with console.status(f"Validating {warehouse.label} (loading Great Expectations)…") as status:
             report = validate_warehouse(
                 warehouse, settings, docs_dir=docs_dir, store=store,
                 on_progress=lambda p: status.update(_progress_text(p)))
     except WarehouseError as error:
         console.print(f"[red]✗ data quality could not run:[/] {error}")
-        return 2
+        return error.exit_code
     print_report(report, console)
     return 0 if report.success else 1
 
@@ -74,9 +79,11 @@ def run_build(*, database: Path | None, settings: QualitySettings, docs_dir: Pat
     """`dbt build` → data quality → governance check → publish, on a copy of the warehouse: stop at
     the first failing stage, and publish only when every stage passed."""
     from product_metrics.project import Project
+    from product_metrics.publish import check_before_lock
     from product_metrics.refresh import RefreshLocked, refresh_lock
 
     project = Project.locate(database)
+    check_before_lock(project)  # a wrong path fails in a second, before dbt, creating nothing
     try:
         with refresh_lock(project.duckdb_path):
             return run_published(project, lambda work: build_stages(work, settings, docs_dir, console), console)

@@ -173,7 +173,19 @@ def _run_checkpoint(session: Session, plans: list[SuitePlan], docs_dir: Path | N
     if docs_dir is not None:
         index = docs_dir / "index.html"
         report.docs_index = str(index) if index.is_file() else None
+        _prune_validation_pages(docs_dir)
     return results
+
+
+def _prune_validation_pages(docs_dir: Path) -> None:
+    """Each run adds a page per suite under validations/<layer>/<suite>/<run id>/, and the index
+    (an ephemeral GX context) links only the latest run's: keep as many runs as of dbt's run
+    directories (PRODUCT_METRICS_KEEP_RUNS), so a daily schedule does not fill the disk."""
+    from product_metrics.dbt import keep_runs, prune_runs
+
+    for suite_dir in docs_dir.glob("validations/*/*"):
+        if suite_dir.is_dir():
+            prune_runs(suite_dir, keep_runs())
 
 
 def _check_result(plan: SuitePlan, result) -> CheckResult:

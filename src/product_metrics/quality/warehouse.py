@@ -46,10 +46,12 @@ if TYPE_CHECKING:  # pragma: no cover
     import duckdb
     import sqlalchemy
 
+from product_metrics.errors import UserError, bad_url, duckdb_open_error, first_line, missing_warehouse
+
 WAREHOUSE_URL_ENV = "PRODUCT_METRICS_WAREHOUSE_URL"
 
 
-class WarehouseError(RuntimeError):
+class WarehouseError(UserError):
     """A warehouse the checks cannot run on; the message names the fix."""
 
 
@@ -253,13 +255,11 @@ class DuckDBWarehouse:
         import sqlalchemy as sa
 
         if not self.path.is_file():
-            raise WarehouseError(f"No DuckDB warehouse at {self.path}: run `product-metrics build` "
-                                 "(or `dbt build`) first, or pass --database.")
+            raise WarehouseError(missing_warehouse(self.path))
         try:
             database = duckdb.connect(str(self.path), read_only=self.read_only)
-        except duckdb.IOException as error:
-            raise WarehouseError(f"Cannot open {self.path}: {error}. Is another process (dbt?) writing "
-                                 "to it? DuckDB allows one writer at a time.") from error
+        except duckdb.Error as error:
+            raise duckdb_open_error(self.path, error, WarehouseError) from error
         _quiet_duckdb_exit()
         log = QueryLog()
         connections = _DuckDBConnections(database, log)
@@ -328,17 +328,24 @@ class SqlAlchemyWarehouse:
     def label(self) -> str:
         import sqlalchemy as sa
 
-        return sa.make_url(self.url).render_as_string(hide_password=True)
+        try:
+            return sa.make_url(self.url).render_as_string(hide_password=True)
+        except sa.exc.ArgumentError:  # not a URL: connect() says so
+            return self.url
 
     def connect(self) -> Session:
         import sqlalchemy as sa
 
         try:
             engine = sa.create_engine(self.url, pool_pre_ping=True)
+        except sa.exc.ArgumentError as error:  # unparsable, or a dialect that is not installed
+            raise WarehouseError(bad_url(self.label, error)) from error
+        try:
             with engine.connect():
                 pass
         except Exception as error:
-            raise WarehouseError(f"Cannot connect to {self.label}: {error}") from error
+            raise WarehouseError(f"Cannot connect to {self.label}: {first_line(error)}. Is the server "
+                                 "running, and are the URL and credentials right?") from error
         return Session(dialect=engine.dialect.name, connection_string=self.url, engine_kwargs={},
                        engine=engine, log=QueryLog())
 

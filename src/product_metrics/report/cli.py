@@ -18,7 +18,6 @@ def report(
 ) -> None:
     """Write a static, self-contained HTML report of the built warehouse: charts of every headline metric
     with their definitions and owners, threshold alerts and data-quality status. Viewing it needs no network."""
-    import duckdb
     from rich.console import Console
 
     from product_metrics.project import Project
@@ -26,14 +25,8 @@ def report(
 
     console = Console()
     project = Project.locate(database)
-    try:
-        path, result = write_report(out or project.root / "target" / "report", project.duckdb_path)
-    except FileNotFoundError as error:
-        console.print(f"[red]✗ report:[/] {error}")
-        raise typer.Exit(2) from error
-    except duckdb.Error as error:  # e.g. a dbt build holds the file's write lock
-        console.print(f"[red]✗ report could not read {project.duckdb_path}:[/] {error}")
-        raise typer.Exit(2) from error
+    # A missing or unreadable warehouse raises UserError: product_metrics.cli prints it (exit 2, 3 if locked).
+    path, result = write_report(out or project.root / "target" / "report", project.duckdb_path)
     console.print(f"[green]✓[/] report: {path} ({len(result.drawn)} charts)")
     for key, reason in result.not_drawn.items():
         console.print(f"  [yellow]![/] {key}: {reason}")

@@ -46,12 +46,10 @@ class Warehouse:
 
     @classmethod
     def open(cls, path: Path) -> Warehouse:
-        import duckdb
+        """Raises product_metrics.errors.UserError when the file is missing or cannot be opened."""
+        from product_metrics.errors import open_duckdb
 
-        if not path.is_file():
-            raise FileNotFoundError(f"No warehouse at {path}: run `product-metrics demo` or `product-metrics build` "
-                                    "first, or pass --database.")
-        connection = duckdb.connect(str(path), read_only=True)
+        connection = open_duckdb(path, read_only=True)
         names = connection.sql("select table_schema || '.' || table_name from information_schema.tables").fetchall()
         return cls(path=path, tables={name for (name,) in names}, _connection=connection)
 

@@ -91,10 +91,16 @@ _SECTIONS: list[tuple[str, str, str]] = [
 def read_headline(duckdb_path: Path) -> list[Section]:
     import duckdb
 
-    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+    from product_metrics.errors import UserError, first_line, open_duckdb
+
+    with open_duckdb(duckdb_path, read_only=True) as con:
         sections = []
         for title, sql, note in _SECTIONS:
-            relation = con.sql(sql)
+            try:
+                relation = con.sql(sql)
+            except duckdb.CatalogException as error:  # raw data only, or another project's file
+                raise UserError(f"{duckdb_path} has no metric tables to read ({first_line(error)}). Build "
+                                "them: `product-metrics build` (or `product-metrics demo`).") from error
             sections.append(Section(title, list(relation.columns), relation.fetchall(), note))
     return sections
 

@@ -34,6 +34,7 @@ def export(
     import duckdb
     from rich.console import Console
 
+    from product_metrics.errors import EXIT_CANNOT_RUN, check_duckdb_warehouse
     from product_metrics.project import Project
     from product_metrics.semantic.engine import SemanticLayer, SemanticLayerError
     from product_metrics.semantic.export import export_saved_queries
@@ -41,6 +42,7 @@ def export(
 
     console = Console()
     project = Project.locate(database)
+    check_duckdb_warehouse(project.duckdb_path, write=True)  # it must exist: export never creates one
     try:
         if semantic_manifest is None:
             with console.status("dbt parse (semantic manifest)…"):
@@ -49,7 +51,7 @@ def export(
             exported = export_saved_queries(layer, schema=schema, names=saved_query)
     except (SemanticLayerError, FileNotFoundError, duckdb.Error) as error:
         console.print(f"[red]✗ export failed:[/] {error}")
-        raise typer.Exit(1) from error
+        raise typer.Exit(EXIT_CANNOT_RUN) from error
 
     console.print(f"Saved queries exported to {project.duckdb_path} with MetricFlow's SQL:")
     for item in exported:
