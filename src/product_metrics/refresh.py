@@ -172,6 +172,7 @@ def _run_stages(project, options: RefreshOptions, settings, docs_dir: Path | Non
 
 def _dbt_stage(project, options: RefreshOptions, console, result, artifacts: dict[str, Path]) -> bool:
     from product_metrics.build_progress import dbt_build_with_progress
+    from product_metrics.failure_hints import add_failure_hint
 
     # Read before dbt writes: the windows are computed from the rows the models hold now.
     window_start = None if options.full_refresh else test_window_start(project.duckdb_path, as_of=options.as_of)
@@ -185,8 +186,8 @@ def _dbt_stage(project, options: RefreshOptions, console, result, artifacts: dic
     failed = run.failed_nodes()
     result.detail = f"{len(failed)} failed nodes" + (f": {', '.join(n.unique_id for n in failed[:3])}" if failed else "")
     result.how_to_see_more = [f"logs: {project.root / 'logs' / 'dbt.log'}",
-                              f"artifacts: {run.target_path / 'run_results.json'}",
-                              "rows older than the refresh window changed? run: product-metrics refresh --full-refresh"]
+                              f"artifacts: {run.target_path / 'run_results.json'}"]
+    add_failure_hint(result, failed)
     return False
 
 

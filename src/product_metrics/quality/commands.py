@@ -129,6 +129,7 @@ def governance_stage(project, console, result: StageResult, artifacts: dict[str,
 
 def _dbt_build_stage(project, console, result: StageResult, artifacts: dict[str, Path]) -> bool:
     from product_metrics.build_progress import dbt_build_with_progress
+    from product_metrics.failure_hints import add_failure_hint
 
     run = dbt_build_with_progress(project, console, vars={"product_metrics__use_sample_data": False})
     artifacts["target_path"] = run.target_path
@@ -139,6 +140,7 @@ def _dbt_build_stage(project, console, result: StageResult, artifacts: dict[str,
     result.detail = f"{len(failed)} failed nodes" + (f": {', '.join(n.unique_id for n in failed[:3])}" if failed else "")
     result.how_to_see_more = [f"logs: {project.root / 'logs' / 'dbt.log'}",
                               f"artifacts: {run.target_path / 'run_results.json'}"]
+    add_failure_hint(result, failed)
     return False
 
 
