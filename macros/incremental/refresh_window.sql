@@ -115,18 +115,38 @@
     The keys that already have a row before the refresh window. A raw row in the window whose key
     is among them is a `duplicate`: the kept copy is the earliest, and every row before the window
     is earlier than every row in it (dated rows by the window's definition; undated rows sort last).
-    Empty on a full build, where the model ranks every row itself.
+    A key counts only while the raw table still holds that earlier row outside the window: more raw
+    rows with its raw id text (`source_key`, exact, so the probe is a cheap equality) than window rows.
+    When the earlier row was changed in place (dated into the window, its timestamp blanked) or
+    deleted, the window row is not a copy of anything: it is checked on its own, the stale row stays
+    beside it, and the raw-rows reconciliation test fails the run until a full refresh (DECISIONS.md,
+    "Old raw rows changed in place"). `source_relation`: the raw table, its id column named like the
+    key. Empty on a full build, where the model ranks every row itself.
 #}
-{% macro keys_before_refresh_window(key_column, window_rows, window_start) -%}
+{% macro keys_before_refresh_window(key_column, window_rows, window_start, source_relation) -%}
     {%- if window_start is none -%}
         select cast(null as {{ dbt.type_string() }}) as {{ key_column }} where 1 = 0
     {%- else -%}
-        select distinct {{ key_column }}
-        from {{ this }}
-        where
-            {{ key_column }} is not null
-            and not ({{ in_refresh_window(config.get('refresh_window_column'), window_start) }})
-            and {{ key_column }} in (select window_rows.{{ key_column }} from {{ window_rows }} as window_rows)
+        select distinct kept.{{ key_column }}
+        from (
+            select distinct
+                earlier.{{ key_column }},
+                earlier.source_key
+            from {{ this }} as earlier
+            where
+                earlier.{{ key_column }} is not null
+                and not ({{ in_refresh_window('earlier.' ~ config.get('refresh_window_column'), window_start) }})
+                and earlier.{{ key_column }} in (select window_rows.{{ key_column }} from {{ window_rows }} as window_rows)
+        ) as kept
+        where (
+            select count(*)
+            from {{ source_relation }} as raw_rows
+            where cast(raw_rows.{{ key_column }} as {{ dbt.type_string() }}) = kept.source_key
+        ) > (
+            select count(*)
+            from {{ window_rows }} as window_copies
+            where window_copies.source_key = kept.source_key
+        )
     {%- endif -%}
 {%- endmacro %}
 

@@ -163,7 +163,7 @@ SQL_TYPES: dict[str, str] = {
     "text": "VARCHAR",
 }
 
-# The id column (None: marketing_spend is keyed by (spend_date, channel, campaign)) and the
+# The id column (None: marketing_spend has no key, so none of its rows is a duplicate) and the
 # timestamp column that decides dedup order / missing_timestamp, per table.
 ID_COLUMN: dict[str, str | None] = {
     "users": "user_id",
@@ -296,7 +296,7 @@ class PlantedRejection:
     """One deliberately bad raw row and the reason staging must reject it with."""
 
     source_table: str  # raw table name, e.g. "events"
-    source_key: str  # raw id text ('' for a NULL id); marketing_spend: "date|channel|campaign"
+    source_key: str  # raw id text ('' for a NULL id); marketing_spend: "date|channel|campaign|spend_usd"
     reason: str  # one of REJECTION_REASONS
 
 
@@ -1094,7 +1094,7 @@ class _Writer:
         self.dirty = dirty
         self.row_counts: dict[str, int] = {}
         # Per table, the epoch-second timestamp of each clean row in id order (row i <-> id i+1),
-        # plus the marketing_spend keys; used to pick rows to duplicate.
+        # plus the marketing_spend (date, channel, campaign) of each clean row; used to pick rows to copy.
         self.timestamps: dict[str, np.ndarray] = {}
         self.spend_keys: list[tuple[str, str, str]] = []
 
@@ -1166,7 +1166,7 @@ class _Planter:
         if self.id_column is not None:
             key = row[self.id_column] or ""
         else:
-            key = "|".join(row[c] or "" for c in ("spend_date", "channel", "campaign"))
+            key = "|".join(row[c] or "" for c in ("spend_date", "channel", "campaign", "spend_usd"))
         self.rows.append(tuple(row[c] for c in self.columns))
         self.planted.append(PlantedRejection(self.table, key, reason))
 
@@ -1283,7 +1283,7 @@ def _plant_bad_rows(
     planted_campaign = iter(f"planted_campaign_{k}" for k in range(1000))
 
     def spend_base() -> _Row:
-        # A campaign name no clean row uses keeps the (date, channel, campaign) key unique.
+        # A campaign name no clean row uses: the planted row is told apart from the clean ones.
         return {
             "spend_date": _fmt_date(win.w0 // _DAY + int(rng.integers(0, win.days))),
             "channel": PAID_CHANNELS[int(rng.integers(0, len(PAID_CHANNELS)))],
@@ -1291,8 +1291,11 @@ def _plant_bad_rows(
             "spend_usd": "250.00",
         }
 
-    p_spend.add("duplicate", clean_row("marketing_spend", with_later_timestamp=False))
-    p_spend.add("duplicate", clean_row("marketing_spend", with_later_timestamp=False))
+    # No key, so never a `duplicate`: garbage copies of clean rows (same day, channel and campaign)
+    # are rejected for their own reason, and the clean rows they copy still count.
+    for garbage_amount in ("-50.00", None):
+        copied = clean_row("marketing_spend", with_later_timestamp=False)
+        p_spend.add("invalid_amount", {**copied, "spend_usd": garbage_amount})
     p_spend.add_variants(
         "invalid_value",
         spend_base,

@@ -207,6 +207,7 @@ def _stages(project, options: RefreshOptions, settings, docs_dir: Path | None, c
 
 def _dbt_stage(project, options: RefreshOptions, result, runner: DbtRunner, artifacts: dict) -> bool:
     from product_metrics.build_progress import failure_detail
+    from product_metrics.failure_hints import add_failure_hint
 
     # Read before dbt writes: the windows are computed from the rows the models hold now.
     # (On a server warehouse every row is tested: the window is looked up in the DuckDB file only.)
@@ -224,8 +225,7 @@ def _dbt_stage(project, options: RefreshOptions, result, runner: DbtRunner, arti
                          "interrupted")
         return False
     result.detail, result.how_to_see_more = failure_detail(project, run)
-    if run.failed_nodes():
-        result.how_to_see_more.append("rows older than the refresh window changed? run: product-metrics refresh --full-refresh")
+    add_failure_hint(result, run.failed_nodes())
     return False
 
 

@@ -103,7 +103,7 @@ EXPECTED_PAIRS: set[tuple[str, str]] = (
     | {("events", "before_signup"), ("orders", "invalid_amount")}
     | {
         ("marketing_spend", r)
-        for r in ("duplicate", "invalid_value", "missing_timestamp", "missing_channel", "invalid_amount")
+        for r in ("invalid_value", "missing_timestamp", "missing_channel", "invalid_amount")
     }
     | {
         ("nps_responses", "score_out_of_range"),
@@ -456,7 +456,8 @@ def test_ai_suggestions_and_predictions(clean_con: duckdb.DuckDBPyConnection) ->
 
 def _planted_key_sql(table: str) -> str:
     if table == "marketing_spend":
-        return "coalesce(spend_date, '') || '|' || coalesce(channel, '') || '|' || coalesce(campaign, '')"
+        return ("coalesce(spend_date, '') || '|' || coalesce(channel, '') || '|' || coalesce(campaign, '') "
+                "|| '|' || coalesce(spend_usd, '')")
     return f"coalesce({ID_COLUMNS[table]}, '')"
 
 
@@ -484,6 +485,25 @@ def test_planted_rows_present_and_counts_add_up(
             raw_rows = _scalar(con, f"select count(*) from raw.{table}")
             assert raw_rows == clean[1].row_counts[table] + planted_per_table[table], table
             assert raw_rows == result.row_counts[table], table
+
+
+def test_spend_garbage_copies_share_a_clean_rows_key(dirty: tuple[Path, DemoDataResult]) -> None:
+    """marketing_spend has no key: the dirty data copies clean rows with a bad amount (same day,
+    channel and campaign), which staging must reject as `invalid_amount` while the clean row counts."""
+    path, result = dirty
+    planted = {p.source_key for p in result.planted if p.source_table == "marketing_spend"}
+    with duckdb.connect(str(path), read_only=True) as con:
+        shared = con.execute(f"""
+            with garbage as (
+                select *, {_planted_key_sql("marketing_spend")} as planted_key from raw.marketing_spend
+            )
+            select garbage.spend_usd
+            from garbage
+            join garbage as clean using (spend_date, channel, campaign)
+            where list_contains($planted, garbage.planted_key) and not list_contains($planted, clean.planted_key)
+            order by 1 nulls last
+        """, {"planted": sorted(planted)}).fetchall()
+    assert shared == [("-50.00",), (None,)]
 
 
 # ---- independent reference implementation of the staging rejection rules --------------------
@@ -561,16 +581,14 @@ def _classify(table: str, rows: list[dict[str, str | None]], users: dict[int, dt
     id_col = ID_COLUMNS.get(table)
     reasons: list[str | None] = [None] * len(rows)
 
-    def key(row: dict[str, str | None]) -> tuple:
-        return (row[id_col],) if id_col else (row["spend_date"], row["channel"], row["campaign"])
-
-    # 1. missing_key, 2. duplicate (earliest timestamp kept, nulls last, tie -> smaller record text)
+    # 1. missing_key, 2. duplicate (earliest timestamp kept, nulls last, tie -> smaller record text);
+    # marketing_spend has no key: neither applies to it.
     groups: dict[tuple, list[int]] = defaultdict(list)
     for i, row in enumerate(rows):
         if id_col and _blank(row[id_col]):
             reasons[i] = "missing_key"
-        else:
-            groups[key(row)].append(i)
+        elif id_col:
+            groups[(row[id_col],)].append(i)
     for members in groups.values():
         if len(members) > 1:
 
@@ -662,7 +680,7 @@ def test_reference_rules_reject_exactly_the_planted_rows(
                 if reason is None:
                     accepted.append(_typed(table, row))
                 elif table == "marketing_spend":
-                    k = "|".join(row[c] or "" for c in ("spend_date", "channel", "campaign"))
+                    k = "|".join(row[c] or "" for c in ("spend_date", "channel", "campaign", "spend_usd"))
                     rejected[(table, k, reason)] += 1
                 else:
                     rejected[(table, row[ID_COLUMNS[table]] or "", reason)] += 1

@@ -359,6 +359,54 @@ def _fails_naming_then_full_refresh(path: Path, failing_test: str, *, late_load:
     return snapshot(path)
 
 
+@pytest.mark.parametrize("edit", [
+    "occurred_at = '2026-06-29 10:00:00'",  # an old event re-dated into the window
+    "occurred_at = null",  # an old event's timestamp blanked: undated rows are re-derived by every run
+])
+def test_old_raw_row_changed_in_place_is_named_until_full_refresh(before, tmp_path, edit):
+    """An old raw event changed in place is not a `duplicate` of itself: it gets its own reason
+    (none: accepted / missing_timestamp). The stale row it was stays, so the raw-rows reconciliation
+    fails, and `refresh` and `build` both say that raw rows older than the window changed and name
+    `--full-refresh`, which then rebuilds it."""
+    from typer.testing import CliRunner
+
+    from product_metrics.cli import app
+
+    path = _copy(before[0], tmp_path)
+    _load_incoming(path)
+    with duckdb.connect(str(path)) as con:
+        event_id = con.execute("select event_id from raw.events group by event_id having count(*) = 1 and "
+                               "max(try_cast(occurred_at as timestamp)) < '2026-04-01' order by event_id limit 1"
+                               ).fetchone()[0]
+        con.execute(f"update raw.events set {edit} where event_id = ?", [event_id])
+        raw_copies = con.execute("select count(*) from raw.events where event_id = ?", [event_id]).fetchone()[0]
+    assert raw_copies == 1
+
+    console = Console(width=200, record=True)
+    code = run_refresh(database=path, options=RefreshOptions(checks=False), settings=None, docs_dir=None,
+                       console=console)
+    printed = console.export_text()
+    assert code == 1
+    assert "raw rows older than the refresh window changed (assert_raw_rows_reconcile failed)" in printed
+    assert "run: product-metrics refresh --full-refresh" in printed
+    expected_reason = None if "null" not in edit else "missing_timestamp"
+    with duckdb.connect(str(path), read_only=True) as con:
+        reasons = con.execute("select rejection_reason from staging.base_raw__events where event_id = ? "
+                              "and (event_date is null or event_date >= '2026-06-01')", [event_id]).fetchall()
+    assert reasons == [(expected_reason,)]
+
+    built = CliRunner().invoke(app, ["build", "--database", str(path), "--no-docs"], env={"COLUMNS": "200"})
+    assert built.exit_code == 1, built.output
+    assert "raw rows older than the refresh window changed" in built.output
+    assert "run: product-metrics refresh --full-refresh" in built.output
+
+    assert _refresh(path, full_refresh=True) == 0
+    rebuilt = snapshot(path)["staging.base_raw__events"]
+    assert [r for r in rebuilt if r[0] == event_id] == [
+        r for r in rebuilt if r[0] == event_id and (r[3] is None or r[3] >= dt.date(2026, 6, 1))]
+    assert len([r for r in rebuilt if r[0] == event_id]) == 1
+
+
 def test_old_user_loaded_late_fails_loudly_until_full_refresh(before, tmp_path):
     """A refresh keeps the activation of users who signed up before its window, so an old user
     whose row arrives late is not in int_users_activated: a test fails the refresh instead of a
@@ -413,3 +461,18 @@ def test_refresh_dbt_arguments():
     assert dbt_env(RefreshOptions(), dt.date(2026, 6, 25)) == {"PRODUCT_METRICS_TEST_WINDOW_START": "2026-06-25"}
     # A full refresh rebuilds every row, so it tests every row.
     assert dbt_env(RefreshOptions(full_refresh=True), dt.date(2026, 6, 25)) == {"PRODUCT_METRICS_TEST_WINDOW_START": ""}
+
+
+def test_only_a_test_with_a_known_cause_gets_the_full_refresh_hint():
+    from product_metrics.dbt import NodeResult
+    from product_metrics.failure_hints import add_failure_hint, failed_test_hint
+    from product_metrics.quality.commands import StageResult
+
+    other = NodeResult("model.product_metrics.fct_nps_monthly", "error", "Division by zero", 0.1)
+    reconcile = NodeResult("test.product_metrics.assert_raw_rows_reconcile", "fail", "Got 1 result", 0.1)
+    assert failed_test_hint([other]) is None
+    result = StageResult("dbt build", detail="2 failed nodes", how_to_see_more=["logs: dbt.log"])
+    add_failure_hint(result, [other, reconcile])
+    assert result.detail == ("raw rows older than the refresh window changed (assert_raw_rows_reconcile failed); "
+                             "2 failed nodes")
+    assert result.how_to_see_more[0].startswith("run: product-metrics refresh --full-refresh")

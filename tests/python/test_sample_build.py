@@ -30,14 +30,18 @@ def test_sample_rejections_are_the_hand_listed_ones(sample_warehouse):
     got = set(con.execute("select source_table, source_key, reason from audit.rejected_rows").fetchall())
     assert ("events", "e039", "before_signup") in got
     assert ("events", "e002", "duplicate") in got
-    assert ("marketing_spend", "2026-01-05|paid_search|brand", "duplicate") in got
-    assert ("marketing_spend", "2026-01-07||brand", "missing_channel") in got
+    # marketing_spend has no key: its garbage copy of a valid row is rejected for its own reason.
+    assert ("marketing_spend", "2026-01-05|paid_search|brand|-100.00", "invalid_amount") in got
+    assert ("marketing_spend", "2026-01-07||brand|10.00", "missing_channel") in got
     assert ("nps_responses", "r15", "score_out_of_range") in got
     assert ("invites", "i11", "self_invite") in got
     assert ("invites", "i10", "unknown_user") in got
     assert ("ai_suggestions", "s12", "invalid_outcome") in got
     assert ("model_predictions", "p09", "invalid_value") in got
     assert len(got) == con.execute("select count(*) from audit.rejected_rows").fetchone()[0]
+    # ... and the valid row it copies counts (its raw record sorts after the copy's).
+    assert con.execute("select sum(spend_usd) from staging.stg_raw__marketing_spend where spend_date = "
+                       "'2026-01-05' and channel = 'paid_search' and campaign = 'brand'").fetchone()[0] == 100
 
 
 def test_warehouse_meets_the_table_contract(sample_warehouse):

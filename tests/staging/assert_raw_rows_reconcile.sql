@@ -1,5 +1,7 @@
 -- Nothing is lost: for every source, raw rows = accepted rows + rejected rows.
--- Returns the sources that do not reconcile.
+-- Returns the sources that do not reconcile. After a refresh, that means raw rows older than its
+-- window changed (loaded late, edited or deleted in place): the incremental base models kept their
+-- old rows. Fix: product-metrics refresh --full-refresh (the CLI says so: failure_hints.py).
 {% set sources = ['users', 'events', 'orders', 'marketing_spend', 'nps_responses', 'invites', 'ai_suggestions', 'model_predictions'] %}
 
 with

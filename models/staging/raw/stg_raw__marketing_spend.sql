@@ -1,4 +1,5 @@
--- One row per accepted day, channel and campaign of marketing spend.
+-- One row per accepted raw marketing_spend row. The table has no key: rows for the same day,
+-- channel and campaign are all kept, and every model that reads spend sums them.
 with
 
 checked as (

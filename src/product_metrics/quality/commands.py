@@ -188,6 +188,7 @@ def governance_stage(project, console, result: StageResult, artifacts: dict[str,
 
 def _dbt_build_stage(project, console, result: StageResult, artifacts: dict[str, Path]) -> bool:
     from product_metrics.build_progress import dbt_build_with_progress, failure_detail
+    from product_metrics.failure_hints import add_failure_hint
 
     run = dbt_build_with_progress(project, console, vars={"product_metrics__use_sample_data": False})
     artifacts["target_path"] = run.target_path
@@ -195,6 +196,7 @@ def _dbt_build_stage(project, console, result: StageResult, artifacts: dict[str,
         result.detail = f"{len(run.results)} models, seeds and tests passed"
         return True
     result.detail, result.how_to_see_more = failure_detail(project, run)
+    add_failure_hint(result, run.failed_nodes())
     return False
 
 

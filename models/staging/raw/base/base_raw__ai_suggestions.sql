@@ -64,7 +64,7 @@ window_rows as (
 ),
 
 keys_before_window as (
-    {{ product_metrics.keys_before_refresh_window('suggestion_id', 'window_rows', window_start) }}
+    {{ product_metrics.keys_before_refresh_window('suggestion_id', 'window_rows', window_start, raw_ai_suggestions) }}
 ),
 
 copies as (

@@ -50,7 +50,7 @@ window_rows as (
 ),
 
 keys_before_window as (
-    {{ product_metrics.keys_before_refresh_window('event_id', 'window_rows', window_start) }}
+    {{ product_metrics.keys_before_refresh_window('event_id', 'window_rows', window_start, raw_events) }}
 ),
 
 copies as (

@@ -1,6 +1,7 @@
 -- Every raw marketing_spend row, typed, with the reason it is rejected (null = accepted).
--- The table has no id column: its key is (spend_date, channel, campaign), so a second row
--- for the same day, channel and campaign is a re-loaded `duplicate` (see DECISIONS.md).
+-- The table has no key (METRICS_SPEC section 1): no row is ever a `duplicate`, and valid rows for
+-- the same day, channel and campaign are all kept, to add up wherever spend is summed. A rejected
+-- row is named by its whole raw row as text, `spend_date|channel|campaign|spend_usd` (DECISIONS.md).
 with
 
 source as (
@@ -11,7 +12,8 @@ as_text as (
     select
         coalesce(cast(spend_date as {{ dbt.type_string() }}), '')
         || '|' || coalesce(cast(channel as {{ dbt.type_string() }}), '')
-        || '|' || coalesce(cast(campaign as {{ dbt.type_string() }}), '') as source_key,
+        || '|' || coalesce(cast(campaign as {{ dbt.type_string() }}), '')
+        || '|' || coalesce(cast(spend_usd as {{ dbt.type_string() }}), '') as source_key,
         {{ raw_text('spend_date') }} as spend_date_text,
         lower({{ raw_text('channel') }}) as channel,
         {{ raw_text('campaign') }} as campaign,
@@ -25,31 +27,21 @@ typed as (
         *,
         -- Spend is booked per calendar day: the date is taken as is, not shifted to the reporting zone.
         cast({{ product_metrics.try_cast('spend_date_text', dbt.type_timestamp()) }} as date) as spend_date,
-        {{ product_metrics.try_cast('spend_usd_text', dbt.type_numeric()) }} as spend_usd,
-        -- The dedup key: the normalised grain, so ' Paid_Search ' re-loads match 'paid_search'.
-        coalesce(spend_date_text, '') || '|' || coalesce(channel, '') || '|' || coalesce(campaign, '') as spend_key
+        {{ product_metrics.try_cast('spend_usd_text', dbt.type_numeric()) }} as spend_usd
     from as_text
-),
-
-ranked as (
-    select
-        *,
-        {{ copy_number('spend_key', 'spend_date', 'raw_record') }} as copy_number
-    from typed
 ),
 
 checked as (
     select
         *,
         case
-            when copy_number > 1 then 'duplicate'
             when {{ failed_cast('spend_date_text', 'spend_date') }}
                 or {{ failed_cast('spend_usd_text', 'spend_usd') }} then 'invalid_value'
             when spend_date is null then 'missing_timestamp'
             when channel is null then 'missing_channel'
             when spend_usd is null or spend_usd < 0 then 'invalid_amount'
         end as rejection_reason
-    from ranked
+    from typed
 )
 
 select

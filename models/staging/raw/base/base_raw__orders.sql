@@ -54,7 +54,7 @@ window_rows as (
 ),
 
 keys_before_window as (
-    {{ product_metrics.keys_before_refresh_window('order_id', 'window_rows', window_start) }}
+    {{ product_metrics.keys_before_refresh_window('order_id', 'window_rows', window_start, raw_orders) }}
 ),
 
 copies as (
