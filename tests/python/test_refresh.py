@@ -31,6 +31,7 @@ from rich.console import Console
 
 from product_metrics.dbt import run_dbt
 from product_metrics.project import Project
+from product_metrics.publish import UNPUBLISHED_DIR
 from product_metrics.refresh import RefreshOptions, lock_path, run_refresh
 
 from .conftest import DEMO_SIZE, REPO_ROOT, build_warehouse
@@ -390,7 +391,8 @@ def test_old_raw_row_changed_in_place_is_named_until_full_refresh(before, tmp_pa
     assert "raw rows older than the refresh window changed (assert_raw_rows_reconcile failed)" in printed
     assert "run: product-metrics refresh --full-refresh" in printed
     expected_reason = None if "null" not in edit else "missing_timestamp"
-    with duckdb.connect(str(path), read_only=True) as con:
+    failed_run = path.parent / UNPUBLISHED_DIR / path.name  # nothing was published: the failed run's copy
+    with duckdb.connect(str(failed_run), read_only=True) as con:
         reasons = con.execute("select rejection_reason from staging.base_raw__events where event_id = ? "
                               "and (event_date is null or event_date >= '2026-06-01')", [event_id]).fetchall()
     assert reasons == [(expected_reason,)]
