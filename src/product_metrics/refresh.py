@@ -32,7 +32,7 @@ LOCK_SUFFIX = ".refresh.lock"
 
 
 class RefreshLocked(UserError):
-    """Another refresh of the same warehouse is running; the message says which and what to do."""
+    """Another build or refresh of the same warehouse is running; the message says which and what to do."""
 
     exit_code = EXIT_LOCKED
 
@@ -57,8 +57,7 @@ def refresh_lock(database: Path) -> Iterator[Path]:
             holder = handle.read().strip() or "an unknown process"
             raise RefreshLocked(
                 f"Another build or refresh of {database} is running ({holder}); this one did nothing: run again "
-                f"when it has finished (its lock, {path}, ends with that process, even killed: nothing to delete).") \
-                from None
+                "when it has finished (its lock ends with it, even killed).") from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}, started {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC\n")

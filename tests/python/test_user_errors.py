@@ -179,8 +179,8 @@ def test_a_warehouse_locked_by_another_process(built, locked_copy, place, tmp_pa
     result = run_cli(*commands(database, built["manifests"], tmp_path / "out")[command])
     assert_short_error(result, EXIT_LOCKED, "is in use", f"process {pid}", str(database))
     new = files(place) - before
-    # refresh takes its own lock (a file kept next to the warehouse) before it asks DuckDB for its lock
-    assert new == ({Path("locked.duckdb.refresh.lock")} if command == "refresh" else set())
+    # build and refresh take their own lock (a file kept next to the warehouse) before they ask DuckDB for its lock
+    assert new == ({Path("locked.duckdb.refresh.lock")} if command in ("build", "refresh") else set())
 
 
 def test_a_refresh_lock_held_by_another_refresh(built, place):
@@ -190,7 +190,7 @@ def test_a_refresh_lock_held_by_another_refresh(built, place):
     shutil.copy(built["database"], database)
     with refresh_lock(database):
         result = run_cli("refresh", "--no-docs", "--database", str(database))
-    assert_short_error(result, EXIT_LOCKED, "Another refresh of", f"pid {os.getpid()}", max_lines=2)
+    assert_short_error(result, EXIT_LOCKED, "Another build or refresh of", f"pid {os.getpid()}", max_lines=2)
 
 
 @pytest.mark.parametrize("command", ["validate", "alerts", "catalog"])
