@@ -255,11 +255,13 @@ def release_run(target_path: Path) -> None:
         handle.close()
 
 
-def prune_runs(runs_dir: Path, keep: int) -> list[Path]:
-    """Remove the run directories beyond the newest `keep` (by name: the start time) that no live
-    process holds; returns the removed ones."""
-    runs = sorted((path for path in runs_dir.iterdir() if path.is_dir() and RUN_DIR_PATTERN.match(path.name)),
-                  key=lambda path: path.name, reverse=True) if runs_dir.is_dir() else []
+def prune_runs(runs_dir: Path, keep: int, pattern: re.Pattern[str] = RUN_DIR_PATTERN,
+               age: Callable[[Path], object] = lambda path: path.name) -> list[Path]:
+    """Remove the run directories (named as `pattern` says) beyond the newest `keep` that no live
+    process holds; returns the removed ones. `age` orders them: by default the name, which starts
+    with the run's start time (dagster-dbt's names do not: its runs are ordered by modification time)."""
+    runs = sorted((path for path in runs_dir.iterdir() if path.is_dir() and pattern.match(path.name)),
+                  key=age, reverse=True) if runs_dir.is_dir() else []
     removed = []
     for run_dir in runs[keep:]:
         if run_dir in _HELD_RUNS:

@@ -264,3 +264,23 @@ def test_a_terminated_run_forwards_the_interrupt_to_dbt_and_publishes_nothing(jo
     assert "Forwarding interrupt signal to dbt command" in output
     assert dbt_processes(copy) == []
     assert file_digest(settings.duckdb_path) == digest
+
+
+def test_dagster_dbt_run_directories_are_pruned_by_age(tmp_path):
+    """dagster-dbt names each invocation's target directory `<op>-<run id>-<uuid>`; the job keeps the
+    newest by modification time, as the CLI keeps its own runs, and touches nothing else."""
+    from product_metrics.dbt import prune_runs
+    from product_metrics.orchestration.definitions import DAGSTER_RUN_DIR
+
+    runs = [tmp_path / f"product_metrics_refresh-{i:07x}-abcdef{i}" for i in range(5)]
+    for age, run in enumerate(reversed(runs)):  # runs[0] the newest
+        run.mkdir()
+        os.utime(run, (1_000_000 + age, 1_000_000 + age))
+    (tmp_path / "partial_parse.msgpack").write_text("")
+    (tmp_path / "not-a-run").mkdir()
+
+    removed = prune_runs(tmp_path, 2, pattern=DAGSTER_RUN_DIR, age=lambda path: path.stat().st_mtime)
+
+    assert sorted(removed) == sorted(runs[2:])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [runs[0].name, runs[1].name, "partial_parse.msgpack", "not-a-run"])

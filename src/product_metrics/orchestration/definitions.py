@@ -27,6 +27,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -50,6 +51,7 @@ from product_metrics.project import DUCKDB_PATH_ENV, Project
 from product_metrics.refresh import RefreshOptions, dbt_vars, refresh_project
 
 JOB_NAME = "daily_refresh"
+DAGSTER_RUN_DIR = re.compile(r"^\w+-[0-9a-f]{7}-[0-9a-f]{7}$")  # dagster-dbt's per-invocation target directories
 DEFAULT_CRON = "0 6 * * *"
 QUALITY_CHECK = "data_quality"
 ALERTS_CHECK = "metric_thresholds"
@@ -240,6 +242,8 @@ def _dagster_dbt_runner(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
         Deadline,
         _read_run_results,
         _save_partial_parse_state,
+        keep_runs,
+        prune_runs,
         stop_dbt,
     )
 
@@ -267,6 +271,8 @@ def _dagster_dbt_runner(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
         result.results = _read_run_results(invocation.target_path)
         # Kept for the next run's dbt (dagster-dbt copies it in): parsed for the run's copy, not the live file.
         _save_partial_parse_state(invocation.target_path / PARTIAL_PARSE_FILE, target_path / PARTIAL_PARSE_FILE)
+        # dagster-dbt names each invocation's directory `<op>-<run id>-<uuid>`: pruned like the CLI's runs.
+        prune_runs(target_path, keep_runs(), pattern=DAGSTER_RUN_DIR, age=lambda path: path.stat().st_mtime)
         return result
 
     return run
