@@ -381,7 +381,7 @@ def _refresh_cli(settings: PostgresSettings, *args: str, popen: bool = False):
 
 def test_refresh_on_postgres_publishes_only_a_run_that_passed(database):
     """The dirty demo data rejects a few rows of every source: a reject share limit of 0.5 passes the
-    gate, 0.0001 fails it. A failed gate and a killed refresh leave every live table as it was."""
+    gate, 0.0001 fails it. A failed gate, a killed refresh and a refused one leave every live table as it was."""
     load_demo_data(database, dirty=True, **DEMO_SIZE)
 
     first = _refresh_cli(database, "--reject-share-limit", "0.5")
@@ -406,4 +406,10 @@ def test_refresh_on_postgres_publishes_only_a_run_that_passed(database):
     assert process.poll() is None, "the refresh ended before dbt wrote a pending metric table"
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    assert (_fingerprints(database, LIVE), _oids(database)) == (live, oids)
+
+    # Refused: a cutoff outside the data stops dbt before anything is built.
+    refused = _refresh_cli(database, "--as-of", "1900-01-01")
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "product_metrics__as_of_date" in refused.stdout and "Nothing was published" in refused.stdout
     assert (_fingerprints(database, LIVE), _oids(database)) == (live, oids)
