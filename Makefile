@@ -31,7 +31,7 @@ test: install $(VENV)/.installed-spark
 	# session so the DuckDB demo warehouses are built once. Plain `pytest` leaves the Spark suite out.
 	$(BIN)/pytest -m "spark or not spark"
 
-# Only the PostgreSQL suite: parity with DuckDB on the demo data, unit tests, BI access (issue #7).
+# Only the PostgreSQL suite: parity with DuckDB on the demo data, unit tests, BI access.
 test-postgres: install
 	bash scripts/start_postgres.sh
 	$(BIN)/pytest tests/python/test_postgres_identifiers.py tests/python/test_postgres_parity.py
@@ -40,7 +40,7 @@ test-postgres: install
 demo-postgres: install
 	BIN=$(BIN) bash scripts/postgres_demo.sh $(ARGS)
 
-# Apache Spark (issue #7): the `spark` extra (pyspark, dbt-spark) and Java 17 (scripts/start_spark.sh).
+# Apache Spark: the `spark` extra (pyspark, dbt-spark) and Java 17 (scripts/start_spark.sh).
 $(VENV)/.installed-spark: $(VENV)/.installed
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev,spark]'
 	touch $@

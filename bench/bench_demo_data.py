@@ -1,4 +1,4 @@
-"""How fast the demo generator writes raw data (issue #2: 10M events well under a minute).
+"""How fast the demo generator writes raw data (10M events well under a minute).
 
     .venv/bin/python bench/bench_demo_data.py [--users 200000] [--dirty]
 """

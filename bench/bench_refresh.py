@@ -1,4 +1,4 @@
-"""Scheduled refreshes at scale (issue 6), measured side by side in one run on the same data.
+"""Scheduled refreshes at scale, measured side by side in one run on the same data.
 
     .venv/bin/python bench/bench_refresh.py [--sizes 1M,10M] [--with-100m] [--workdir /tmp/bench_refresh]
 

@@ -1,4 +1,4 @@
-"""How fast the data-quality gate is (issue #5): validating every metric table of a 10M-event
+"""How fast the data-quality gate is: validating every metric table of a 10M-event
 warehouse under 15 s once Great Expectations is imported, and `product-metrics --help` under 1 s.
 
     .venv/bin/python bench/bench_validate.py --database /tmp/gx/big.duckdb [--generate]

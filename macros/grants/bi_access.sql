@@ -1,5 +1,5 @@
 {#
-    Access for BI readers (issue #7). The role named by var product_metrics__bi_role (default
+    Access for BI readers. The role named by var product_metrics__bi_role (default
     `bi_reader`) may read the metric tables and nothing else: no raw, staging, intermediate or
     audit data (audit.rejected_rows holds raw records, possibly personal data).
 

@@ -1,5 +1,5 @@
 {#
-    Scheduled refreshes (issue 6): the event-heavy models are incremental. Each run re-derives a
+    Scheduled refreshes: the event-heavy models are incremental. Each run re-derives a
     window of dates, [window start, +inf), and keeps every row before it:
 
         window start = (latest date already in the model) - var product_metrics__late_arrival_days

@@ -1,4 +1,4 @@
-"""`product-metrics refresh`: the scheduled refresh (issue 6). An incremental `dbt build` (the
+"""`product-metrics refresh`: the scheduled refresh. An incremental `dbt build` (the
 event-heavy models re-derive only their refresh window, see macros/incremental/refresh_window.sql),
 then the data-quality gate, the governance check and the threshold alerts: the stages of
 `product-metrics build` plus alerts.

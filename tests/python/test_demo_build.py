@@ -13,7 +13,7 @@ METRIC_TABLES = [
     "fct_cohort_retention", "fct_stickiness_daily", "fct_cac_by_channel", "fct_cac_monthly",
     "fct_ltv_cac_by_channel", "fct_ltv_cac_monthly", "fct_ltv_cohort", "fct_nps_monthly",
     "fct_k_factor_monthly",
-    # Issue 8.
+    # The AI, lifecycle and funnel tables.
     "fct_ai_suggestions_daily", "fct_model_performance_weekly", "fct_user_lifecycle_weekly",
     "fct_activation_weekly", "fct_north_star_weekly", "fct_aarrr_monthly",
 ]

@@ -207,7 +207,7 @@ def test_cron_example_runs_product_metrics_refresh_on_the_dagster_schedule():
     fields = jobs[0].split(maxsplit=5)
     assert " ".join(fields[:5]) == DEFAULT_CRON  # the same time as the Dagster schedule
     assert "product-metrics refresh" in fields[5]
-    # ... a command the CLI has (issue 6).
+    # ... a command the CLI has.
     from typer.testing import CliRunner
 
     from product_metrics.cli import app

@@ -1,4 +1,4 @@
-"""The same metrics on PostgreSQL as on DuckDB, and BI access control there (issue #7).
+"""The same metrics on PostgreSQL as on DuckDB, and BI access control there.
 
 Needs a PostgreSQL server: `scripts/start_postgres.sh` (run by `make test`) starts one on
 127.0.0.1:54329; PRODUCT_METRICS_TEST_POSTGRES_URL points elsewhere. Without a server these tests

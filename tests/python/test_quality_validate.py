@@ -76,7 +76,7 @@ BREAK_EVERY_SUITE: dict[str, tuple[list[str], str, str]] = {
         [(f"update metrics.fct_k_factor_monthly set invites_converted = invites_sent + 1 "
          f"where {first_row('metrics.fct_k_factor_monthly')}")],
         "invites_converted_le_invites_sent", "expect_column_pair_values_a_to_be_greater_than_b"),
-    # Issue 8 tables.
+    # The AI, lifecycle and funnel tables.
     "metrics.fct_ai_suggestions_daily": (
         [f"update metrics.fct_ai_suggestions_daily set hitl_rate = 1.5 where {first_row('metrics.fct_ai_suggestions_daily')}"],
         "rate_within_0_1", "expect_column_values_to_be_between"),

@@ -1,4 +1,4 @@
-"""Scheduled refresh (issue 6): an incremental refresh gives exactly the tables of a full rebuild.
+"""Scheduled refresh: an incremental refresh gives exactly the tables of a full rebuild.
 
 The scenario, on the dirty demo data (every column text, every kind of bad row planted): the
 warehouse is first built without its last two days of events, orders and AI suggestions. Then they

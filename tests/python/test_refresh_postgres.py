@@ -1,4 +1,4 @@
-"""Scheduled refresh on PostgreSQL (issue 6): the incremental models and the `replace_window`
+"""Scheduled refresh on PostgreSQL: the incremental models and the `replace_window`
 strategy give there what a full refresh gives, on the scenario of test_refresh.py (dirty data,
 late events, duplicates of old and new ids, a late event of an old cohort).
 

@@ -1,4 +1,4 @@
-"""Scheduled refresh on random data (issue 6): several daily refreshes in a row, each bringing its
+"""Scheduled refresh on random data: several daily refreshes in a row, each bringing its
 day plus what real loads bring at random — rows arriving late (within the lookback), duplicates of
 old and new rows, and rows that must be rejected — end with exactly the tables of a full rebuild.
 

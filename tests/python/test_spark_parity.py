@@ -1,4 +1,4 @@
-"""The same metrics on Apache Spark as on DuckDB (issue #7): every model, data test and unit test.
+"""The same metrics on Apache Spark as on DuckDB: every model, data test and unit test.
 
 Spark runs as a local session inside dbt (the `spark` target: dbt-spark's `session` method, pyspark
 and Java 17). Each dbt command starts a JVM, so this suite takes minutes: it is marked `spark`, left

@@ -1,7 +1,7 @@
 -- Per signup cohort (week or month) and calendar period of the same granularity in which any of
 -- its users was active: how many of them were, and the newest active day among them. The retained
 -- users of fct_cohort_retention, before periods are numbered from the cohort's start.
--- Incremental (issue 6): a late event changes the period holding its day. A refresh re-derives the
+-- Incremental: a late event changes the period holding its day. A refresh re-derives the
 -- periods that end in its window (period_end_date, the period's last day), from the user-days of
 -- their first days on. The window comes from the newest active day kept (never later than the
 -- user-days it was derived from); a cutoff moved back re-derives from the cutoff.

@@ -1,6 +1,6 @@
 -- One row per user and week (Monday start) in which the user did the core-action event
 -- (var product_metrics__core_action_event_name) before the cutoff, with how many times.
--- Incremental (issue 6): a refresh re-derives whole weeks from the Monday of its window's first
+-- Incremental: a refresh re-derives whole weeks from the Monday of its window's first
 -- day on (a late event changes its week's count); a cutoff moved back removes the weeks after it.
 {{ config(
     materialized=product_metrics.refresh_materialization(),

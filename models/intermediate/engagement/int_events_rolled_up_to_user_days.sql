@@ -1,5 +1,5 @@
 -- One row per user and active date before the cutoff: the grain every engagement metric builds on.
--- Incremental (issue 6): a refresh re-derives the dates of its window from the accepted events;
+-- Incremental: a refresh re-derives the dates of its window from the accepted events;
 -- the window also starts at the cutoff when that is earlier, so a cutoff moved back removes rows.
 {{ config(
     materialized=product_metrics.refresh_materialization(),

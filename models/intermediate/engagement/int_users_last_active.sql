@@ -1,6 +1,6 @@
 -- One row per user with an active day before the cutoff: the date of their last one, which says
 -- up to which period a cohort member counts as retained or after (fct_cohort_retention).
--- Incremental (issue 6): a user's last active date moves forward only, to a day in the refresh
+-- Incremental: a user's last active date moves forward only, to a day in the refresh
 -- window. A refresh re-derives the users active in its window, and the users whose kept date lies
 -- in it but who have no day there any more (a cutoff moved back): their last date before it.
 -- Config refresh_window_unique_key replaces a re-derived user's earlier row too.

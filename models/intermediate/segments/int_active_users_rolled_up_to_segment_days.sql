@@ -7,7 +7,7 @@
 -- the users counted on a date are a running sum of +1 at interval starts and -1 after interval ends,
 -- here partitioned by segment. A user is in exactly one segment of each dimension, so the changes are
 -- summed per date and combination of dimension values first, then rolled up to each dimension.
--- Incremental (issue 6), as fct_stickiness_daily: a refresh re-derives the dates of its window
+-- Incremental, as fct_stickiness_daily: a refresh re-derives the dates of its window
 -- from the user-days of N - 1 days before it on, for every segment already counted and every new one.
 {{ config(
     materialized=product_metrics.refresh_materialization(),

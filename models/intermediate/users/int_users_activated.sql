@@ -3,7 +3,7 @@
 -- of signup (var product_metrics__activation_window_days; an event exactly N days later counts).
 -- The one definition of activation: fct_activation_weekly, fct_aarrr_monthly and the semantic
 -- layer all count these rows.
--- Incremental (issue 6): a user's row depends only on their events in the N days after signup, so
+-- Incremental: a user's row depends only on their events in the N days after signup, so
 -- a refresh re-derives the users who signed up at most N + 2 days (a DST hour, a time-zone day)
 -- before its window, and keeps the others. The window comes from the newest activation kept (an
 -- event date, never later than the events it was derived from); a cutoff moved back re-derives

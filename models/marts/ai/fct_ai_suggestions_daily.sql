@@ -1,7 +1,7 @@
 -- AI suggestion outcomes, latency and cost per day, model version and feature.
 -- Percentiles are computed from the day's rows (exact, linear interpolation), never from other
 -- percentiles: a week's p90 must be recomputed from its rows, not averaged from these.
--- Incremental (issue 6): a day's row depends on that day's suggestions only, so a refresh
+-- Incremental: a day's row depends on that day's suggestions only, so a refresh
 -- re-derives the days of its window (macros/incremental) from the suggestions dated in it.
 {{ config(
     materialized=product_metrics.refresh_materialization(),

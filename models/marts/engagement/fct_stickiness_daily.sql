@@ -5,7 +5,7 @@
 -- next one. A user's intervals never overlap, so the users counted on a date are the
 -- intervals covering it: a running sum of +1 at each interval start and -1 after each end.
 -- One pass over the user-days, whatever N is.
--- Incremental (issue 6): a date's counts read only the user-days of the N days up to it, so a
+-- Incremental: a date's counts read only the user-days of the N days up to it, so a
 -- refresh re-derives the dates of its window from the user-days of N - 1 days before it on. The
 -- window comes from the newest date with an active user (the user-days' own newest date); a
 -- cutoff moved back re-derives from the cutoff.

@@ -1,7 +1,7 @@
 -- The north star per week (Monday start): weekly active users who did the core action at least k
 -- times that week (var product_metrics__north_star_min_core_actions), with its drivers alongside.
 -- The active-user drivers are read from fct_user_lifecycle_weekly, not counted a second time.
--- Incremental (issue 6): a week's row reads only that week's rows of its three inputs, and a late
+-- Incremental: a week's row reads only that week's rows of its three inputs, and a late
 -- event changes no lifecycle status before its own week, so a refresh re-derives whole weeks from
 -- the Monday of its window. The window comes from the newest week with an active user (never later
 -- than the user-days it was derived from); a cutoff moved back re-derives from the cutoff's week.

@@ -2,7 +2,7 @@
 -- new (their first active week), returning (active last week too) or resurrecting (not active last
 -- week, active some week before); dormant users were active last week and not this week. Every week
 -- from the first active week to the cutoff's week has a row for each of the four statuses.
--- Incremental (issue 6): a user's status in a week depends on that week, the week before and
+-- Incremental: a user's status in a week depends on that week, the week before and
 -- whether they were active at all before, so a refresh re-derives whole weeks from the Monday of
 -- its window, from the user-days of the week before it on and, for the users active there, whether
 -- they were active earlier. The window comes from the newest week with an active user (never later

@@ -264,7 +264,7 @@ METRIC_TABLES: tuple[MetricTable, ...] = (
         freshness=Freshness(period_start="cohort_month", period="month", severity=WARNING),
         anomalies=(AnomalySeries("k_factor", order_by="cohort_month", where="is_complete"),),
     ),
-    # -- Issue 8: the AI, lifecycle and funnel tables ----------------------------------------------
+    # -- the AI, lifecycle and funnel tables ----------------------------------------------
     MetricTable(
         name="fct_ai_suggestions_daily",
         columns=("activity_date", "model_version", "feature", "suggestions", "accepted", "edited", "rejected",

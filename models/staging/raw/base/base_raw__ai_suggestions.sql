@@ -1,5 +1,5 @@
 -- Every raw ai_suggestions row, typed, with the reason it is rejected (null = accepted).
--- Incremental (issue 6): a refresh re-derives the rows dated in its window (macros/incremental).
+-- Incremental: a refresh re-derives the rows dated in its window (macros/incremental).
 {{ config(
     materialized=product_metrics.refresh_materialization(),
     incremental_strategy='replace_window',
