@@ -2,7 +2,6 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-export DBT_PROFILES_DIR := $(CURDIR)
 
 .PHONY: install demo test test-postgres demo-postgres test-spark demo-spark lint lock clean
 

@@ -1,8 +1,8 @@
 # Source me: the spark dbt target (a local Spark session inside dbt) on the warehouse directory
-# PRODUCT_METRICS_SPARK_DIR (table files and the embedded metastore; default warehouse/spark).
+# PRODUCT_METRICS_SPARK_DIR (table files and the embedded metastore; default integration_tests/warehouse/spark).
 # Every value can be set beforehand.
 export DBT_TARGET=spark
-PRODUCT_METRICS_SPARK_DIR="${PRODUCT_METRICS_SPARK_DIR:-${PWD}/warehouse/spark}"
+PRODUCT_METRICS_SPARK_DIR="${PRODUCT_METRICS_SPARK_DIR:-${PWD}/integration_tests/warehouse/spark}"
 mkdir -p "${PRODUCT_METRICS_SPARK_DIR}"
 PRODUCT_METRICS_SPARK_DIR="$(cd "${PRODUCT_METRICS_SPARK_DIR}" && pwd)"
 export PRODUCT_METRICS_SPARK_DIR

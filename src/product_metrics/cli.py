@@ -51,16 +51,36 @@ def _options(
     debug: Annotated[bool, typer.Option(
         "--debug", envvar="PRODUCT_METRICS_DEBUG",
         help="Show the Python traceback of an error instead of its one-line explanation.")] = False,
+    project_dir: Annotated[Path | None, typer.Option(
+        "--project-dir", envvar="DBT_PROJECT_DIR",
+        help="Your dbt project (default: the nearest one above the working directory).")] = None,
+    profiles_dir: Annotated[Path | None, typer.Option(
+        "--profiles-dir", envvar="DBT_PROFILES_DIR",
+        help="Where profiles.yml is, as for dbt (default: the project directory, then ~/.dbt).")] = None,
+    target: Annotated[str | None, typer.Option(
+        "--target", "-t", envvar="DBT_TARGET", help="The profile's target, as for dbt.")] = None,
+    dbt_vars: Annotated[str | None, typer.Option(
+        "--vars", envvar="PRODUCT_METRICS_DBT_VARS",
+        help="dbt vars (YAML or JSON) for every dbt call, as for dbt's --vars.")] = None,
 ) -> None:
     """Canonical product metrics (retention, stickiness, CAC, LTV/CAC, NPS, K-factor) built by dbt.
 
     Exit codes: 0 ok · 1 a check failed · 2 cannot run (the message says why) ·
     3 the warehouse is busy (another refresh or process holds its lock) · 4 unexpected error (--debug)."""
+    import os
+
+    from product_metrics.project import PROFILES_DIR_ENV, PROJECT_DIR_ENVS, TARGET_ENV, VARS_ENV
+
+    # dbt's own variables: every dbt and MetricFlow call of the command reads the same settings.
+    for name, value in ((PROJECT_DIR_ENVS[0], project_dir), (PROFILES_DIR_ENV, profiles_dir),
+                        (TARGET_ENV, target), (VARS_ENV, dbt_vars)):
+        if value is not None:
+            os.environ[name] = str(Path(value).resolve()) if isinstance(value, Path) else value
 
 DatabaseOption = Annotated[
     Path | None,
     typer.Option("--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH "
-                                    "or warehouse/product_metrics.duckdb)."),
+                                    "or warehouse/product_metrics.duckdb in the dbt project)."),
 ]
 
 
@@ -120,7 +140,7 @@ def demo(
         data = generate_demo_data(project.duckdb_path, users=users, seed=seed, dirty=dirty)
     console.print(f"[green]✓[/] demo data: {sum(data.row_counts.values()):,} raw rows "
                   f"({data.row_counts.get('events', 0):,} events) in {project.duckdb_path}")
-    run = _build(project, console, vars={"product_metrics__use_sample_data": False})
+    run = _build(project, console)
     if not run.success:
         raise typer.Exit(1)
     _print_headline(project, console)

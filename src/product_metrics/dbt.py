@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
 
+from product_metrics.errors import UserError
 from product_metrics.project import Project
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
@@ -136,9 +137,11 @@ def run_dbt(
     command = [sys.executable, "-W", "ignore::RuntimeWarning:runpy", "-m", "dbt.cli.main", "--log-format", "json",
                "--no-use-colors",
                *args, "--target-path", str(target_path)]
-    if vars:
-        command += ["--vars", json.dumps(vars)]
     run_env = {**project.dbt_env(), **(env or {})}
+    if list(args[:1]) != ["deps"]:
+        install_packages(project, run_env)
+    if all_vars := {**project.vars, **(vars or {})}:
+        command += ["--vars", json.dumps(all_vars)]
     saved_parse = partial_parse_state(project, run_env)
     if saved_parse.is_file():
         shutil.copyfile(saved_parse, target_path / PARTIAL_PARSE_FILE)
@@ -274,6 +277,34 @@ def prune_runs(runs_dir: Path, keep: int, pattern: re.Pattern[str] = RUN_DIR_PAT
             continue
         removed.append(run_dir)
     return removed
+
+
+PACKAGE_FILES = ("packages.yml", "dependencies.yml")
+INSTALLED_STAMP = ".installed-from"
+
+
+def install_packages(project: Project, env: dict[str, str]) -> None:
+    """`dbt deps` when the project's package list changed since the last install (or never ran):
+    the demo project and a user's project have their packages before their first dbt command."""
+    listed = b"".join((project.root / name).read_bytes() for name in PACKAGE_FILES if (project.root / name).is_file())
+    if not listed:
+        return
+    stamp = project.root / "dbt_packages" / INSTALLED_STAMP
+    digest = hashlib.sha1(listed).hexdigest()
+    if stamp.is_file() and stamp.read_text() == digest:
+        return
+    (project.root / "target").mkdir(parents=True, exist_ok=True)
+    with (project.root / "target" / ".deps.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one install at a time; the next one finds it done
+        if stamp.is_file() and stamp.read_text() == digest:
+            return
+        result = subprocess.run([sys.executable, "-W", "ignore::RuntimeWarning:runpy", "-m", "dbt.cli.main", "deps"],
+                                cwd=project.root, env=env, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+            raise UserError(f"`dbt deps` failed in {project.root}: {lines[-1] if lines else 'no output'}")
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(digest)
 
 
 def partial_parse_state(project: Project, env: dict[str, str]) -> Path:

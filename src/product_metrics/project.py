@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from product_metrics.errors import UserError
+from product_metrics.errors import UserError, first_line
 
-PROJECT_DIR_ENV = "PRODUCT_METRICS_PROJECT_DIR"
 DUCKDB_PATH_ENV = "PRODUCT_METRICS_DUCKDB_PATH"
 DEFAULT_DUCKDB_PATH = Path("warehouse") / "product_metrics.duckdb"
 # dbt's file log (logs/dbt.log) at `info`: each node's start, result and error. dbt's default,
@@ -26,12 +26,31 @@ class ProjectNotFound(UserError):
     pass
 
 
+PACKAGE_NAME = "product_metrics"
+# dbt's own variables for its --project-dir, --profiles-dir and --target: the CLI's options set them,
+# so dbt, MetricFlow and this tool read one setting.
+PROJECT_DIR_ENVS = ("DBT_PROJECT_DIR", "PRODUCT_METRICS_PROJECT_DIR")
+PROFILES_DIR_ENV = "DBT_PROFILES_DIR"
+TARGET_ENV = "DBT_TARGET"
+# dbt has no environment variable for --vars: this one (YAML or JSON, as dbt's --vars) is passed to
+# every dbt call of the tool.
+VARS_ENV = "PRODUCT_METRICS_DBT_VARS"
+# The root project of the demo and the test suite, inside the source checkout: it installs the
+# package with `local: ../` as any user's project does.
+DEMO_PROJECT_DIR = "integration_tests"
+SOURCE_CHECKOUT = Path(__file__).resolve().parents[2]
+
+
 @dataclass(frozen=True)
 class Project:
-    """The dbt project directory (holding dbt_project.yml and profiles.yml) and its warehouse."""
+    """The root dbt project a command runs (the user's project, or the demo project), where dbt
+    finds its profile, and the DuckDB warehouse of the embedded target."""
 
     root: Path
     duckdb_path: Path
+    profiles_dir: Path | None = None  # None: dbt's own choice (the project directory, then ~/.dbt)
+    target: str | None = None  # None: the profile's default target
+    vars: Mapping[str, object] = field(default_factory=dict, compare=False)
 
     @classmethod
     def locate(cls, duckdb_path: str | os.PathLike[str] | None = None) -> Project:
@@ -39,7 +58,17 @@ class Project:
         path = Path(duckdb_path or os.environ.get(DUCKDB_PATH_ENV) or root / DEFAULT_DUCKDB_PATH)
         if not path.is_absolute():
             path = Path.cwd() / path
-        return cls(root=root, duckdb_path=path)
+        profiles = os.environ.get(PROFILES_DIR_ENV)
+        return cls(root=root, duckdb_path=path, profiles_dir=Path(profiles).resolve() if profiles else None,
+                   target=os.environ.get(TARGET_ENV) or None, vars=vars_from_environment())
+
+    @property
+    def package_dir(self) -> Path:
+        """Where the product_metrics package is: installed in the project, or the project itself."""
+        installed = self.root / "dbt_packages" / PACKAGE_NAME
+        if _is_package(self.root):
+            return self.root
+        return installed.resolve() if installed.is_dir() else SOURCE_CHECKOUT
 
     @property
     def warehouse_url(self) -> str | None:
@@ -52,9 +81,17 @@ class Project:
         return name
 
     def dbt_env(self) -> dict[str, str]:
-        """Environment for a dbt subprocess: this project's profile and warehouse."""
+        """Environment for a dbt subprocess: this project's profile, target and warehouse."""
         env = dict(os.environ)
-        env["DBT_PROFILES_DIR"] = str(self.root)
+        env.pop(PROJECT_DIR_ENVS[0], None)  # dbt runs in the project directory itself
+        if self.profiles_dir is not None:
+            env[PROFILES_DIR_ENV] = str(self.profiles_dir)
+        elif (self.root / "profiles.yml").is_file():
+            env[PROFILES_DIR_ENV] = str(self.root)
+        else:
+            env.pop(PROFILES_DIR_ENV, None)
+        if self.target:
+            env[TARGET_ENV] = self.target
         env[DUCKDB_PATH_ENV] = str(self.duckdb_path)
         env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
         env.setdefault(FILE_LOG_LEVEL_ENV, DEFAULT_FILE_LOG_LEVEL)
@@ -62,21 +99,90 @@ class Project:
         return env
 
 
-def _is_project(directory: Path) -> bool:
+def vars_from_environment() -> dict[str, object]:
+    """The user's `--vars` (PRODUCT_METRICS_DBT_VARS), parsed as dbt parses them (YAML, JSON too)."""
+    text = os.environ.get(VARS_ENV, "").strip()
+    if not text:
+        return {}
+    import yaml
+
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise UserError(f"--vars / {VARS_ENV} is not YAML or JSON: {first_line(error)}") from None
+    if not isinstance(parsed, dict):
+        raise UserError(f"--vars / {VARS_ENV} must be a mapping such as '{{my_var: 1}}', got {text!r}")
+    return parsed
+
+
+def _read_project(directory: Path) -> dict | None:
     manifest = directory / "dbt_project.yml"
-    return manifest.is_file() and "name: product_metrics" in manifest.read_text()
+    if not manifest.is_file():
+        return None
+    import yaml
+
+    try:
+        parsed = yaml.safe_load(manifest.read_text())
+    except yaml.YAMLError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _is_package(directory: Path) -> bool:
+    return (_read_project(directory) or {}).get("name") == PACKAGE_NAME
+
+
+def _installs_package(directory: Path) -> bool:
+    """A dbt project that installs product_metrics (packages.yml or dependencies.yml, or installed)."""
+    if (directory / "dbt_packages" / PACKAGE_NAME).is_dir():
+        return True
+    for name in ("packages.yml", "dependencies.yml"):
+        path = directory / name
+        if path.is_file() and ("product_metrics" in path.read_text() or _local_package(directory, path)):
+            return True
+    return False
+
+
+def _local_package(directory: Path, packages_file: Path) -> bool:
+    import yaml
+
+    try:
+        packages = (yaml.safe_load(packages_file.read_text()) or {}).get("packages") or []
+    except (yaml.YAMLError, AttributeError):
+        return False
+    return any(isinstance(entry, dict) and "local" in entry and _is_package((directory / str(entry["local"])).resolve())
+               for entry in packages)
+
+
+def _as_root(directory: Path) -> Path:
+    """The root project to run for a project directory: the package itself runs as its demo project."""
+    if _is_package(directory) and (directory / DEMO_PROJECT_DIR / "dbt_project.yml").is_file():
+        return directory / DEMO_PROJECT_DIR
+    return directory
 
 
 def _find_root() -> Path:
-    """The env var, else the nearest parent of the working directory, else the source checkout."""
-    if explicit := os.environ.get(PROJECT_DIR_ENV):
-        root = Path(explicit).resolve()
-        if not _is_project(root):
-            raise ProjectNotFound(f"{PROJECT_DIR_ENV}={explicit} does not hold the product_metrics dbt_project.yml")
+    """--project-dir (DBT_PROJECT_DIR), else the nearest dbt project above the working directory,
+    else the demo project of the source checkout."""
+    for name in PROJECT_DIR_ENVS:
+        if explicit := os.environ.get(name):
+            directory = Path(explicit).resolve()
+            if _read_project(directory) is None:
+                raise ProjectNotFound(f"{name}={explicit}: no dbt_project.yml there. Point it at your dbt project.")
+            return _checked_root(_as_root(directory))
+    for directory in [Path.cwd(), *Path.cwd().parents]:
+        if _read_project(directory) is not None:
+            return _checked_root(_as_root(directory))
+    demo = SOURCE_CHECKOUT / DEMO_PROJECT_DIR
+    if (demo / "dbt_project.yml").is_file():
+        return demo
+    raise ProjectNotFound("No dbt project found: run from your dbt project's directory or pass --project-dir.")
+
+
+def _checked_root(root: Path) -> Path:
+    if _is_package(root) or _installs_package(root):
         return root
-    for directory in [Path.cwd(), *Path.cwd().parents, *Path(__file__).resolve().parents]:
-        if _is_project(directory):
-            return directory
     raise ProjectNotFound(
-        f"No product_metrics dbt project found: run from its directory or set {PROJECT_DIR_ENV}."
+        f"The dbt project in {root} does not install product_metrics: add it to packages.yml "
+        "(README, \"Use it in your dbt project\") and run `dbt deps`."
     )

@@ -11,6 +11,8 @@ from product_metrics.dbt import DbtRun, run_dbt
 from product_metrics.project import Project
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The demo and test project: a root dbt project that installs the package with `local: ../`.
+DEMO_PROJECT = REPO_ROOT / "integration_tests"
 
 # Session fixtures read the artifacts of runs made long before (manifests, run results): the test
 # process keeps every run of its own (the pruning tests set their own number).
@@ -18,7 +20,7 @@ os.environ.setdefault("PRODUCT_METRICS_KEEP_RUNS", "100000")
 
 
 def build_warehouse(path: Path, vars: dict[str, object] | None = None, args: tuple[str, ...] = ()) -> DbtRun:
-    project = Project(root=REPO_ROOT, duckdb_path=path)
+    project = Project(root=DEMO_PROJECT, duckdb_path=path)
     run = run_dbt(project, ["build", *args], vars=vars)
     if not run.success:
         failed = "\n".join(f"{n.unique_id}: {n.message}" for n in run.failed_nodes())
@@ -30,7 +32,7 @@ def build_warehouse(path: Path, vars: dict[str, object] | None = None, args: tup
 def sample_warehouse(tmp_path_factory) -> Path:
     """A fresh clone's `dbt build`: no raw data, so the sample seeds stand in."""
     path = tmp_path_factory.mktemp("sample") / "warehouse.duckdb"
-    build_warehouse(path)
+    build_warehouse(path, vars={"sample_data": True})
     return path
 
 

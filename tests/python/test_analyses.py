@@ -10,14 +10,14 @@ import pytest
 from product_metrics.dbt import run_dbt
 from product_metrics.project import Project
 
-from .conftest import REPO_ROOT
+from .conftest import DEMO_PROJECT, REPO_ROOT
 
 ANALYSES = sorted(p.stem for p in (REPO_ROOT / "analyses").glob("*.sql"))
 
 
 @pytest.fixture(scope="module")
 def compiled_analyses(sample_warehouse) -> Path:
-    run = run_dbt(Project(REPO_ROOT, sample_warehouse), ["compile", "--select", "resource_type:analysis"])
+    run = run_dbt(Project(DEMO_PROJECT, sample_warehouse), ["compile", "--select", "resource_type:analysis"])
     assert run.success, run.error_lines
     return run.target_path / "compiled" / "product_metrics" / "analyses"
 

@@ -13,7 +13,7 @@ import yaml
 from product_metrics.dbt import run_dbt
 from product_metrics.project import Project
 
-from .conftest import REPO_ROOT
+from .conftest import DEMO_PROJECT, REPO_ROOT
 
 SEMANTIC = REPO_ROOT / "models" / "semantic"
 DOCS_FILE = SEMANTIC / "_semantic__docs.md"
@@ -57,7 +57,7 @@ def test_long_metric_descriptions_come_from_docs_blocks():
 
 @pytest.fixture(scope="module")
 def docs_target(sample_warehouse) -> Path:
-    run = run_dbt(Project(root=REPO_ROOT, duckdb_path=sample_warehouse), ["docs", "generate", "--static"])
+    run = run_dbt(Project(root=DEMO_PROJECT, duckdb_path=sample_warehouse), ["docs", "generate", "--static"])
     assert run.success, "\n".join(run.error_lines[-20:])
     return run.target_path
 

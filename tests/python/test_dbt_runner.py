@@ -10,11 +10,12 @@ from product_metrics.project import Project
 from product_metrics.refresh import TEST_WINDOW_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+DEMO_PROJECT = REPO_ROOT / "integration_tests"
 NO_SAMPLES = {"product_metrics__use_sample_data": False}
 
 
 def test_saved_parse_is_reused_across_runs_and_refresh_windows(tmp_path):
-    project = Project(root=REPO_ROOT, duckdb_path=tmp_path / "warehouse.duckdb")
+    project = Project(root=DEMO_PROJECT, duckdb_path=tmp_path / "warehouse.duckdb")
     state = partial_parse_state(project, project.dbt_env())
     state.unlink(missing_ok=True)
 
@@ -48,7 +49,7 @@ def test_saved_parse_states_are_pruned(tmp_path, monkeypatch):
 
 def test_dbt_file_log_is_info_unless_the_caller_asks_for_debug(tmp_path, monkeypatch):
     """dbt's debug file log writes every SQL statement: ~12 % of a 10M-event refresh."""
-    project = Project(root=REPO_ROOT, duckdb_path=tmp_path / "warehouse.duckdb")
+    project = Project(root=DEMO_PROJECT, duckdb_path=tmp_path / "warehouse.duckdb")
     monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
     assert project.dbt_env()["DBT_LOG_LEVEL_FILE"] == "info"
     monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")

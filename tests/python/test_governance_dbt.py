@@ -25,6 +25,7 @@ from product_metrics.governance.registry import load_registry
 from .test_governance_catalog import assert_catalog_page_renders, query
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+DEMO_PROJECT = REPO_ROOT / "integration_tests"
 runner = CliRunner()
 ENV = {"COLUMNS": "250"}
 
@@ -83,7 +84,7 @@ def test_check_without_manifest_dir_parses_the_project(monkeypatch):
     monkeypatch.setattr(commands, "parse_project", parse_project)
     result = runner.invoke(app, ["governance", "check", "--today", fx.TODAY], env=ENV)
     assert result.exit_code == 0, result.output
-    assert parsed == [REPO_ROOT]
+    assert parsed == [DEMO_PROJECT]
 
 
 # --- the real project ---------------------------------------------------------------------------
@@ -102,7 +103,7 @@ def test_the_real_project_passes_governance_and_its_catalog_renders(sample_wareh
 
     warehouse = tmp_path / "warehouse.duckdb"  # a copy: the catalog and alerts write tables
     shutil.copy(sample_warehouse, warehouse)
-    run = run_dbt(Project(root=REPO_ROOT, duckdb_path=warehouse), ["parse"])
+    run = run_dbt(Project(root=DEMO_PROJECT, duckdb_path=warehouse), ["parse"])
     assert run.success, "\n".join(run.error_lines[-20:])
     registry = load_registry(run.target_path)
     if not registry.governed():
@@ -147,7 +148,7 @@ def parsed_real_project(tmp_path_factory) -> Path:
     from product_metrics.project import Project
 
     warehouse = tmp_path_factory.mktemp("parsed") / "warehouse.duckdb"
-    run = run_dbt(Project(root=REPO_ROOT, duckdb_path=warehouse), ["parse"])
+    run = run_dbt(Project(root=DEMO_PROJECT, duckdb_path=warehouse), ["parse"])
     assert run.success, "\n".join(run.error_lines[-20:])
     return run.target_path
 
@@ -196,7 +197,7 @@ def test_build_and_refresh_governance_stages_pass_with_overdue_reviews(parsed_re
     from product_metrics.quality.rules import QualitySettings
     from product_metrics.refresh import RefreshOptions, _check_stages
 
-    project = Project(root=REPO_ROOT, duckdb_path=tmp_path / "warehouse.duckdb")
+    project = Project(root=DEMO_PROJECT, duckdb_path=tmp_path / "warehouse.duckdb")
     artifacts = {"target_path": parsed_real_project}
     year_ahead = dt.date.today() + dt.timedelta(days=366)
     console = Console(width=250, record=True)

@@ -14,7 +14,7 @@ BIN = Path(sys.executable).parent
 
 def test_sqlfluff_lint_passes_on_models_and_analyses(tmp_path):
     # The dbt templater compiles the project, which opens the warehouse: give it a scratch one.
-    env = {**os.environ, "DBT_PROFILES_DIR": str(REPO_ROOT),
+    env = {**os.environ, "DBT_PROFILES_DIR": str(REPO_ROOT / "integration_tests"),
            "PRODUCT_METRICS_DUCKDB_PATH": str(tmp_path / "lint.duckdb")}
     result = subprocess.run([str(BIN / "sqlfluff"), "lint", "models", "analyses"],
                             cwd=REPO_ROOT, env=env, check=False, capture_output=True, text=True)

@@ -26,7 +26,7 @@ from product_metrics.orchestration.definitions import (
     build_definitions,
 )
 
-from .conftest import REPO_ROOT
+from .conftest import DEMO_PROJECT, REPO_ROOT
 from .test_publish import file_digest, table_checksums
 from .test_refresh_stop import dbt_processes
 
@@ -40,7 +40,7 @@ def settings(tmp_path_factory) -> OrchestrationSettings:
     directory = tmp_path_factory.mktemp("dagster")
     warehouse = directory / "warehouse.duckdb"
     generate_demo_data(warehouse, users=600, days=60, seed=11, dirty=True)
-    return OrchestrationSettings(project_dir=REPO_ROOT, duckdb_path=warehouse, target_path=directory / "target")
+    return OrchestrationSettings(project_dir=DEMO_PROJECT, duckdb_path=warehouse, target_path=directory / "target")
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,7 @@ from product_metrics.warehouses.postgres import (
     recreate_database,
 )
 
-from .conftest import REPO_ROOT
+from .conftest import DEMO_PROJECT
 from .parity import Table, metric_table_differences, metric_tables, normalise, same, sorted_table
 
 psycopg2 = pytest.importorskip("psycopg2")
@@ -87,7 +87,7 @@ def postgres_builds(admin, clean_demo_warehouse, dirty_demo, tmp_path_factory):
             cursor.execute(f'alter database "{databases[kind]}" set jit = off')
         settings = admin.as_login(DBT_USER, DBT_PASSWORD).with_database(databases[kind])
         copy_raw_tables(sources[kind], settings)
-        project = PostgresProject(root=REPO_ROOT, duckdb_path=tmp_path_factory.mktemp(f"pg_{kind}") / "unused.duckdb",
+        project = PostgresProject(root=DEMO_PROJECT, duckdb_path=tmp_path_factory.mktemp(f"pg_{kind}") / "unused.duckdb",
                                   postgres=settings)
         # Unit tests run once, in test_unit_tests_pass_on_postgres; every data test runs here.
         run = run_dbt(project, ["build", "--exclude", "test_type:unit"], vars=DEMO_VARS)
@@ -116,7 +116,7 @@ def test_build_and_data_tests_pass_on_postgres(postgres_builds, kind):
 def postgres_checks(postgres_builds, tmp_path_factory):
     """On the clean database, at the same time: the dbt unit tests, and try_cast compiled for PostgreSQL."""
     build = postgres_builds["clean"]
-    project = PostgresProject(root=REPO_ROOT, duckdb_path=tmp_path_factory.mktemp("pg_checks") / "unused.duckdb",
+    project = PostgresProject(root=DEMO_PROJECT, duckdb_path=tmp_path_factory.mktemp("pg_checks") / "unused.duckdb",
                               postgres=build.settings)
     with ThreadPoolExecutor(max_workers=2) as pool:
         unit_tests = pool.submit(run_dbt, project, ["test", "--select", "test_type:unit"], vars=DEMO_VARS)

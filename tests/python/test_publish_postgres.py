@@ -40,7 +40,7 @@ from product_metrics.warehouses.postgres_publish import (
     publish,
 )
 
-from .conftest import DEMO_SIZE, REPO_ROOT
+from .conftest import DEMO_PROJECT, DEMO_SIZE, REPO_ROOT
 from .test_postgres_parity import BI_PASSWORD, BI_ROLE
 from .test_refresh_postgres import DBT_PASSWORD, DBT_USER, NO_SAMPLES, _fingerprints, admin  # noqa: F401
 
@@ -320,7 +320,7 @@ def test_a_suffix_that_is_not_a_plain_name_is_refused(database):
 
 def test_dbt_builds_aside_and_only_publish_changes_what_bi_reads(database, tmp_path):
     load_demo_data(database, **DEMO_SIZE)
-    project = PostgresProject(root=REPO_ROOT, duckdb_path=tmp_path / "unused.duckdb", postgres=database)
+    project = PostgresProject(root=DEMO_PROJECT, duckdb_path=tmp_path / "unused.duckdb", postgres=database)
 
     def build(*, succeeds: bool = True) -> None:
         run = run_dbt(project, ["build", "--exclude", "test_type:unit"], vars=NO_SAMPLES, env=dbt_env())

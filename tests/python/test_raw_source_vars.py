@@ -6,7 +6,7 @@ import duckdb
 
 from product_metrics.demo_data import generate_demo_data
 
-from .conftest import DEMO_SIZE, build_warehouse
+from .conftest import DEMO_PROJECT, DEMO_SIZE, build_warehouse
 
 
 def test_raw_schema_and_identifier_vars_are_honoured(tmp_path, clean_demo_warehouse):
@@ -32,9 +32,8 @@ def test_missing_raw_tables_fail_clearly_when_samples_are_off(tmp_path):
     from product_metrics.dbt import run_dbt
     from product_metrics.project import Project
 
-    from .conftest import REPO_ROOT
 
-    run = run_dbt(Project(REPO_ROOT, tmp_path / "empty.duckdb"), ["run", "--select", "base_raw__users"],
+    run = run_dbt(Project(DEMO_PROJECT, tmp_path / "empty.duckdb"), ["run", "--select", "base_raw__users"],
                   vars={"product_metrics__use_sample_data": False})
     assert not run.success
     assert any("raw" in line and "users" in line for line in run.error_lines), run.error_lines

@@ -34,7 +34,7 @@ from product_metrics.project import Project
 from product_metrics.publish import UNPUBLISHED_DIR
 from product_metrics.refresh import RefreshOptions, lock_path, run_refresh
 
-from .conftest import DEMO_SIZE, REPO_ROOT, build_warehouse
+from .conftest import DEMO_PROJECT, DEMO_SIZE, REPO_ROOT, build_warehouse
 
 NEWEST_DAY = dt.date(2026, 6, 30)  # the demo generator's default end date
 FIRST_NEW_DAY = NEWEST_DAY - dt.timedelta(days=1)
@@ -232,7 +232,7 @@ def test_refresh_data_tests_cover_the_window_and_full_builds_every_row(before, t
     _load_incoming(path)
     assert _refresh(path) == 0  # its data tests, windowed, passed
 
-    full = run_dbt(Project(root=REPO_ROOT, duckdb_path=path),
+    full = run_dbt(Project(root=DEMO_PROJECT, duckdb_path=path),
                    ["test", "-s", "base_raw__events,test_type:generic"], vars=NO_SAMPLES)
     assert [n.unique_id.split(".")[2][:30] for n in full.failed_nodes()] == ["accepted_values_base_raw__even"]
 
@@ -250,7 +250,7 @@ def test_killed_refresh_then_refresh_gives_full_rebuild(before, full_rebuild, tm
     others not yet: the next refresh completes every model correctly."""
     path = _copy(before[0], tmp_path)
     _load_incoming(path)
-    project = Project(root=REPO_ROOT, duckdb_path=path)
+    project = Project(root=DEMO_PROJECT, duckdb_path=path)
     command = [sys.executable, "-m", "dbt.cli.main", "--log-format", "json", "build", "--target-path",
                str(tmp_path / "target"), "--vars", json.dumps(NO_SAMPLES)]
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=project.dbt_env(), stdout=subprocess.PIPE, text=True,
@@ -433,10 +433,10 @@ def test_old_user_loaded_late_fails_loudly_until_full_refresh(before, tmp_path):
 def test_a_kept_week_that_breaks_its_guard_fails(before, tmp_path, guard, planted):
     path = _copy(before[0], tmp_path)
     selection = ["test", "-s", guard]
-    assert run_dbt(Project(root=REPO_ROOT, duckdb_path=path), selection, vars=NO_SAMPLES).success
+    assert run_dbt(Project(root=DEMO_PROJECT, duckdb_path=path), selection, vars=NO_SAMPLES).success
     with duckdb.connect(str(path)) as con:
         con.execute(planted)
-    failed = run_dbt(Project(root=REPO_ROOT, duckdb_path=path), selection, vars=NO_SAMPLES).failed_nodes()
+    failed = run_dbt(Project(root=DEMO_PROJECT, duckdb_path=path), selection, vars=NO_SAMPLES).failed_nodes()
     assert [n.unique_id for n in failed] == [f"test.product_metrics.{guard}"]
 
 

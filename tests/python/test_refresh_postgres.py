@@ -26,7 +26,7 @@ from product_metrics.warehouses.postgres import (
     recreate_database,
 )
 
-from .conftest import DEMO_SIZE, REPO_ROOT
+from .conftest import DEMO_PROJECT, DEMO_SIZE
 from .test_refresh import INCREMENTAL_SOURCES, _plant_late_arrivals, _withhold_new_rows
 
 psycopg2 = pytest.importorskip("psycopg2")
@@ -86,7 +86,7 @@ def test_incremental_refresh_on_postgres_equals_full_refresh(admin, tmp_path):
         _withhold_new_rows(path)
         _plant_late_arrivals(path)
         copy_raw_tables(path, settings)
-        project = PostgresProject(root=REPO_ROOT, duckdb_path=path, postgres=settings)
+        project = PostgresProject(root=DEMO_PROJECT, duckdb_path=path, postgres=settings)
 
         def run(*args: str) -> None:
             result = run_dbt(project, ["run", *SELECTION, *args], vars=NO_SAMPLES)

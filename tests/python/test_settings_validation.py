@@ -23,7 +23,7 @@ import pytest
 from product_metrics.dbt import run_dbt
 from product_metrics.project import Project
 
-from .conftest import REPO_ROOT
+from .conftest import DEMO_PROJECT, REPO_ROOT
 
 NO_SAMPLES = {"product_metrics__use_sample_data": False}
 MARKED_MODEL = "fct_nps_monthly"  # a small table model: rebuilt by `dbt run -s` unless the hook stops it
@@ -134,7 +134,7 @@ def batch(warehouse, tmp_path_factory) -> dict:
         con.execute(f"insert into metrics.{MARKED_MODEL} (month_start) values (?)", [MARKER_MONTH])
     cases = [{**NO_SAMPLES, **refused} for refused, _ in REFUSED]
     cases_json = json.dumps(cases)
-    project = Project(root=REPO_ROOT, duckdb_path=warehouse)
+    project = Project(root=DEMO_PROJECT, duckdb_path=warehouse)
     target = tmp_path_factory.mktemp("settings_target")
     refused_runs = _run_batch(project, target, cases_json)
     marker_after_refused = _marker_rows(warehouse)
@@ -186,7 +186,7 @@ def test_refresh_as_of_before_the_data_is_refused_and_changes_nothing(warehouse,
     before = _metrics_checksums(path)
     assert len(before) > 10 and all(count > 0 for count, _ in before.values())
     cli = Path(sys.executable).with_name("product-metrics")
-    env = {**Project(root=REPO_ROOT, duckdb_path=path).dbt_env(), "COLUMNS": "400"}
+    env = {**Project(root=DEMO_PROJECT, duckdb_path=path).dbt_env(), "COLUMNS": "400"}
     done = subprocess.run([str(cli), "refresh", "--as-of", "1900-01-01"], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=600, check=False)
     output = done.stdout + done.stderr
@@ -203,7 +203,7 @@ def test_sample_data_range_is_read_from_the_sample_seed(sample_warehouse, tmp_pa
     shutil.copy(sample_warehouse, path)
     with duckdb.connect(str(path), read_only=True) as con:
         first, last = con.execute("select min(event_date), max(event_date) from staging.stg_raw__events").fetchone()
-    run = run_dbt(Project(root=REPO_ROOT, duckdb_path=path), ["run", "-s", "stg_raw__users"],
+    run = run_dbt(Project(root=DEMO_PROJECT, duckdb_path=path), ["run", "-s", "stg_raw__users"],
                   vars={"product_metrics__as_of_date": "1900-01-01"})
     assert not run.success and run.results == []
     assert run.error_summary() == [
@@ -215,7 +215,7 @@ def test_sample_data_range_is_read_from_the_sample_seed(sample_warehouse, tmp_pa
 def test_an_event_name_absent_from_the_data_is_a_warning(warehouse, tmp_path):
     path = tmp_path / "warehouse.duckdb"
     shutil.copy(warehouse, path)
-    run = run_dbt(Project(root=REPO_ROOT, duckdb_path=path), ["run", "-s", "stg_raw__users"], vars={
+    run = run_dbt(Project(root=DEMO_PROJECT, duckdb_path=path), ["run", "-s", "stg_raw__users"], vars={
         **NO_SAMPLES, "product_metrics__active_event_names": ["page_view", "page_veiw"],
         "product_metrics__activation_event_name": "signup_done"})
     assert run.success, run.error_lines

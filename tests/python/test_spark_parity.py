@@ -31,7 +31,7 @@ import pytest
 from product_metrics.dbt import DbtRun, run_dbt
 from product_metrics.warehouses.spark import SparkProject, SparkSettings
 
-from .conftest import REPO_ROOT
+from .conftest import DEMO_PROJECT
 from .parity import Table, duckdb_rows, metric_table_differences, metric_tables, same
 
 pytestmark = pytest.mark.spark
@@ -91,7 +91,7 @@ def _compiled_inline(project: SparkProject, sql: str) -> str:
 @pytest.fixture(scope="module")
 def try_cast_sql(spark_ready, tmp_path_factory) -> str:
     directory = tmp_path_factory.mktemp("spark_compile")
-    project = SparkProject(root=REPO_ROOT, duckdb_path=directory / "unused.duckdb",
+    project = SparkProject(root=DEMO_PROJECT, duckdb_path=directory / "unused.duckdb",
                            spark=SparkSettings(directory=directory / "warehouse"))
     return _compiled_inline(project, _try_cast_template())
 
@@ -107,7 +107,7 @@ def spark_builds(spark_ready, clean_demo_warehouse, dirty_demo, try_cast_sql, tm
 
     def build(kind: str) -> SparkBuild:
         directory = tmp_path_factory.mktemp(f"spark_{kind}")
-        project = SparkProject(root=REPO_ROOT, duckdb_path=directory / "unused.duckdb",
+        project = SparkProject(root=DEMO_PROJECT, duckdb_path=directory / "unused.duckdb",
                                spark=SparkSettings(directory=directory / "warehouse", cores=1))
         started = dt.datetime.now()
         _spark_module(project, "load", str(sources[kind]))

@@ -17,7 +17,7 @@ from product_metrics.dbt import run_dbt
 from product_metrics.demo_data import generate_demo_data
 from product_metrics.project import Project
 
-from .conftest import REPO_ROOT
+from .conftest import DEMO_PROJECT
 
 NO_SAMPLES = {"product_metrics__use_sample_data": False}
 TIMESTAMPS = {"events": "occurred_at", "users": "signed_up_at", "invites": "sent_at", "orders": "ordered_at",
@@ -66,7 +66,7 @@ def _staging_tables(path: Path) -> dict[str, tuple[list, list]]:
 
 
 def _build_staging(path: Path):
-    run = run_dbt(Project(root=REPO_ROOT, duckdb_path=path), ["run", "--select", "staging"], vars=NO_SAMPLES)
+    run = run_dbt(Project(root=DEMO_PROJECT, duckdb_path=path), ["run", "--select", "staging"], vars=NO_SAMPLES)
     if not run.success:
         pytest.fail("dbt run failed:\n" + "\n".join(f"{n.unique_id}: {n.message}" for n in run.failed_nodes()))
     return run

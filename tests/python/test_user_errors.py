@@ -19,7 +19,7 @@ from product_metrics.errors import EXIT_CANNOT_RUN, EXIT_INTERNAL, EXIT_LOCKED
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLI = Path(sys.executable).with_name("product-metrics")
-RUNS = REPO_ROOT / "target" / "runs"
+RUNS = REPO_ROOT / "integration_tests" / "target" / "runs"
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess:

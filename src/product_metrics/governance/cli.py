@@ -25,7 +25,7 @@ ManifestDirOption = Annotated[
 DatabaseOption = Annotated[
     Path | None,
     typer.Option("--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH "
-                                    "or warehouse/product_metrics.duckdb)."),
+                                    "or warehouse/product_metrics.duckdb in the dbt project)."),
 ]
 UrlOption = Annotated[
     str | None,

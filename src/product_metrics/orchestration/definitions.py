@@ -46,8 +46,15 @@ from dagster_dbt import (
 )
 from dagster_dbt.dbt_project import using_dagster_dev
 
+from product_metrics.dbt import install_packages
 from product_metrics.orchestration.checks import GateRun, TableFinding, quality_findings, threshold_findings
-from product_metrics.project import DUCKDB_PATH_ENV, Project
+from product_metrics.project import (
+    DUCKDB_PATH_ENV,
+    PROFILES_DIR_ENV,
+    TARGET_ENV,
+    Project,
+    vars_from_environment,
+)
 from product_metrics.refresh import RefreshOptions, dbt_vars, refresh_project
 
 JOB_NAME = "daily_refresh"
@@ -77,7 +84,14 @@ class OrchestrationSettings:
     @property
     def vars_args(self) -> list[str]:
         """The refresh's vars (they decide which models are enabled, so the manifest is parsed with them)."""
-        return ["--vars", json.dumps(dbt_vars(RefreshOptions()))]
+        return ["--vars", json.dumps({**self.project().vars, **dbt_vars(RefreshOptions())})]
+
+    def project(self) -> Project:
+        """The dbt project with the profile, target and vars of the environment (as the CLI's)."""
+        profiles = os.environ.get(PROFILES_DIR_ENV)
+        return Project(root=self.project_dir, duckdb_path=self.duckdb_path,
+                       profiles_dir=Path(profiles).resolve() if profiles else None,
+                       target=os.environ.get(TARGET_ENV) or None, vars=vars_from_environment())
 
 
 class RefreshConfig(dg.Config):
@@ -111,7 +125,9 @@ def dbt_executable() -> str:
 def parse_manifest(settings: OrchestrationSettings) -> None:
     """`dbt parse` into the target path, with the run's vars (they decide which models are enabled)."""
     command = [dbt_executable(), "parse", "--quiet", "--target-path", str(settings.target_path), *settings.vars_args]
-    env = {**os.environ, "DBT_PROFILES_DIR": str(settings.project_dir), DUCKDB_PATH_ENV: str(settings.duckdb_path)}
+    project = settings.project()
+    env = project.dbt_env()
+    install_packages(project, env)
     result = subprocess.run(command, cwd=settings.project_dir, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"`dbt parse` failed, so Dagster has no manifest to load; run it in "
@@ -123,7 +139,8 @@ def dbt_project(settings: OrchestrationSettings) -> DbtProject:
     so edits show up (a deployment parses once, at build time)."""
     # The profile reads the warehouse path from the environment; dbt subprocesses inherit it.
     os.environ[DUCKDB_PATH_ENV] = str(settings.duckdb_path)
-    project = DbtProject(project_dir=settings.project_dir, profiles_dir=settings.project_dir,
+    profiles_dir = settings.project().dbt_env().get(PROFILES_DIR_ENV)
+    project = DbtProject(project_dir=settings.project_dir, profiles_dir=profiles_dir,
                          target_path=settings.target_path)
     if not project.manifest_path.exists() or using_dagster_dev():
         parse_manifest(settings)
@@ -196,7 +213,7 @@ def build_definitions(settings: OrchestrationSettings | None = None) -> dg.Defin
         console = Console(width=160, record=True)
         events: list = []
         artifacts: dict[str, object] = {}
-        live = Project(root=settings.project_dir, duckdb_path=settings.duckdb_path)
+        live = settings.project()
         code = refresh_project(live, config.options(), config.quality_settings(),
                                settings.project_dir / "target" / "data_docs" if config.docs else None, console,
                                dbt_runner=_dagster_dbt_runner(context, dbt, settings.target_path, events),

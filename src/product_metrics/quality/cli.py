@@ -11,7 +11,7 @@ import typer
 DatabaseOption = Annotated[
     Path | None,
     typer.Option("--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH "
-                                    "or warehouse/product_metrics.duckdb)."),
+                                    "or warehouse/product_metrics.duckdb in the dbt project)."),
 ]
 DocsDirOption = Annotated[
     Path | None,

@@ -14,7 +14,7 @@ def report(
         "--out", file_okay=False, help="Directory for the report, index.html (default: target/report).")] = None,
     database: Annotated[Path | None, typer.Option(
         "--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH "
-                           "or warehouse/product_metrics.duckdb).")] = None,
+                           "or warehouse/product_metrics.duckdb in the dbt project).")] = None,
 ) -> None:
     """Write a static, self-contained HTML report of the built warehouse: charts of every headline metric
     with their definitions and owners, threshold alerts and data-quality status. Viewing it needs no network."""

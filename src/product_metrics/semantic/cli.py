@@ -13,7 +13,7 @@ def export(
     database: Annotated[
         Path | None,
         typer.Option("--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH "
-                                        "or warehouse/product_metrics.duckdb)."),
+                                        "or warehouse/product_metrics.duckdb in the dbt project)."),
     ] = None,
     schema: Annotated[str, typer.Option(help="Schema the tables are written to.")] = "metrics",
     saved_query: Annotated[
