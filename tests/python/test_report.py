@@ -80,6 +80,9 @@ def test_demo_report_renders_every_chart_in_chromium(demo_warehouse, tmp_path):
         not_built = {c.key: [t for t in c.tables if not warehouse.has(t)] for c in CHARTS if c.key not in expected}
         catalog = {row[0]: row[1:] for row in warehouse._connection.sql(
             "select metric_name, description, owner_name, owner_email from metrics.metric_catalog").fetchall()}
+    # Charts name catalog metrics by their semantic-layer names: a wrong name would hide its definition.
+    charted = {m for c in CHARTS for m in c.metrics}
+    assert charted <= set(catalog), sorted(charted - set(catalog))
     # Which charts this warehouse can draw (the AI and lifecycle tables are optional).
     print(f"charts required to render: {expected}; not built: {not_built}")
     assert {"retention", "stickiness", "cac", "ltv_cac", "nps", "k_factor", "quality"} <= set(expected)

@@ -12,18 +12,18 @@ from .conftest_semantic import semantic_project  # noqa: F401
 from .test_semantic_layer import Agreement, _keyed, _same
 
 AI_DAILY = {
-    "ai_suggestions": "suggestions", "accepted_ai_suggestions": "accepted", "edited_ai_suggestions": "edited",
-    "rejected_ai_suggestions": "rejected", "ignored_ai_suggestions": "ignored",
-    "escalated_ai_suggestions": "escalated", "ai_acceptance_rate": "acceptance_rate",
-    "ai_correction_rate": "correction_rate", "ai_hitl_rate": "hitl_rate", "ai_latency_p50_ms": "latency_p50_ms",
-    "ai_latency_p90_ms": "latency_p90_ms", "ai_latency_p99_ms": "latency_p99_ms", "ai_cost_usd": "cost_usd",
-    "ai_cost_per_1k_suggestions_usd": "cost_per_1k_suggestions_usd",
+    "pm_ai_suggestions": "suggestions", "pm_accepted_ai_suggestions": "accepted", "pm_edited_ai_suggestions": "edited",
+    "pm_rejected_ai_suggestions": "rejected", "pm_ignored_ai_suggestions": "ignored",
+    "pm_escalated_ai_suggestions": "escalated", "pm_ai_acceptance_rate": "acceptance_rate",
+    "pm_ai_correction_rate": "correction_rate", "pm_ai_hitl_rate": "hitl_rate", "pm_ai_latency_p50_ms": "latency_p50_ms",
+    "pm_ai_latency_p90_ms": "latency_p90_ms", "pm_ai_latency_p99_ms": "latency_p99_ms", "pm_ai_cost_usd": "cost_usd",
+    "pm_ai_cost_per_1k_suggestions_usd": "cost_per_1k_suggestions_usd",
 }
 MODEL_WEEKLY = {
-    "model_predictions": "predictions", "model_true_positives": "true_positives",
-    "model_false_positives": "false_positives", "model_true_negatives": "true_negatives",
-    "model_false_negatives": "false_negatives", "model_precision": "precision", "model_recall": "recall",
-    "model_f1": "f1", "model_accuracy": "accuracy",
+    "pm_model_predictions": "predictions", "pm_model_true_positives": "true_positives",
+    "pm_model_false_positives": "false_positives", "pm_model_true_negatives": "true_negatives",
+    "pm_model_false_negatives": "false_negatives", "pm_model_precision": "precision", "pm_model_recall": "recall",
+    "pm_model_f1": "f1", "pm_model_accuracy": "accuracy",
 }
 LIFECYCLE_PIVOT = """(
     select
@@ -36,45 +36,45 @@ LIFECYCLE_PIVOT = """(
     group by week_start
 )"""
 MONTH_1_RETENTION = [
-    "{{ Dimension('cohort_period__cohort_granularity') }} = 'month'",
-    "{{ Dimension('cohort_period__period_number') }} = 1",
+    "{{ Dimension('pm_cohort_period__cohort_granularity') }} = 'month'",
+    "{{ Dimension('pm_cohort_period__period_number') }} = 1",
 ]
 
 AGREEMENTS = [
     Agreement("AI suggestions by day, model version and feature", "metrics.fct_ai_suggestions_daily", AI_DAILY,
-              {"metric_time__day": "activity_date", "suggestion__model_version": "model_version",
-               "suggestion__feature": "feature"}),
+              {"metric_time__day": "activity_date", "pm_suggestion__model_version": "model_version",
+               "pm_suggestion__feature": "feature"}),
     Agreement("model performance by week and version", "metrics.fct_model_performance_weekly", MODEL_WEEKLY,
-              {"metric_time__week": "week_start", "prediction__model_version": "model_version"}),
+              {"metric_time__week": "week_start", "pm_prediction__model_version": "model_version"}),
     # Offset one week: null where the version was not evaluated the week before, in both.
     Agreement("f1 change by week and version", "metrics.fct_model_performance_weekly",
-              {"model_f1_change": "f1_change"},
-              {"metric_time__week": "week_start", "prediction__model_version": "model_version"}),
+              {"pm_model_f1_change": "f1_change"},
+              {"metric_time__week": "week_start", "pm_prediction__model_version": "model_version"}),
     Agreement("user lifecycle by week", LIFECYCLE_PIVOT,
-              {"new_users": "new_users", "returning_users": "returning_users",
-               "resurrecting_users": "resurrecting_users", "dormant_users": "dormant_users"},
+              {"pm_new_users": "new_users", "pm_returning_users": "returning_users",
+               "pm_resurrecting_users": "resurrecting_users", "pm_dormant_users": "dormant_users"},
               {"metric_time__week": "week_start"}),
     Agreement("north star and drivers by week", "metrics.fct_north_star_weekly",
-              {"north_star_users": "north_star_users", "weekly_active_users": "weekly_active_users",
-               "core_action_users": "core_action_users", "core_actions": "core_actions",
-               "north_star_share_of_active": "north_star_share_of_active",
-               "core_actions_per_core_action_user": "core_actions_per_core_action_user"},
+              {"pm_north_star_users": "north_star_users", "pm_weekly_active_users": "weekly_active_users",
+               "pm_core_action_users": "core_action_users", "pm_core_actions": "core_actions",
+               "pm_north_star_share_of_active": "north_star_share_of_active",
+               "pm_core_actions_per_core_action_user": "core_actions_per_core_action_user"},
               {"metric_time__week": "week_start"}),
     Agreement("activation by signup week", "metrics.fct_activation_weekly",
-              {"activation_signups": "signups", "product_activated_users": "activated_users",
-               "product_activation_rate": "activation_rate",
-               "median_time_to_activate_hours": "median_time_to_activate_hours"},
+              {"pm_activation_signups": "signups", "pm_product_activated_users": "activated_users",
+               "pm_product_activation_rate": "activation_rate",
+               "pm_median_time_to_activate_hours": "median_time_to_activate_hours"},
               {"metric_time__week": "signup_week"}),
     Agreement("AARRR acquisition and activation by month", "metrics.fct_aarrr_monthly",
-              {"signups": "signups", "product_activation_rate": "activation_rate"},
+              {"pm_signups": "signups", "pm_product_activation_rate": "activation_rate"},
               {"metric_time__month": "month_start"}),
     Agreement("AARRR referral by month", "(select * from metrics.fct_aarrr_monthly where k_factor is not null)",
-              {"k_factor": "k_factor"}, {"metric_time__month": "month_start"}),
+              {"pm_k_factor": "k_factor"}, {"metric_time__month": "month_start"}),
     Agreement("AARRR revenue by month", "(select * from metrics.fct_aarrr_monthly where new_customers > 0)",
-              {"new_customers": "new_customers", "revenue_usd": "revenue_usd"}, {"metric_time__month": "month_start"}),
+              {"pm_new_customers": "new_customers", "pm_revenue_usd": "revenue_usd"}, {"metric_time__month": "month_start"}),
     Agreement("AARRR month-1 retention",
               "(select * from metrics.fct_aarrr_monthly where month_1_retention_rate is not null)",
-              {"retention_rate": "month_1_retention_rate"}, {"metric_time__month": "month_start"},
+              {"pm_retention_rate": "month_1_retention_rate"}, {"metric_time__month": "month_start"},
               where=tuple(MONTH_1_RETENTION)),
 ]
 

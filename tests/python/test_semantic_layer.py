@@ -10,6 +10,7 @@ Then: `mf validate-configs` passes, every README `mf` example runs as written, a
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import shutil
 from dataclasses import dataclass, field
@@ -46,12 +47,12 @@ def _last_day_of(grain: str) -> str:
     )"""
 
 
-STICKINESS = {"dau": "dau", "wau": "wau", "mau": "mau", "dau_mau_ratio": "dau_mau_ratio",
-              "wau_mau_ratio": "wau_mau_ratio"}
-LTV = {"trailing_active_customers": "active_customers", "trailing_customer_revenue_usd": "revenue_usd",
-       "arpa_usd": "arpa_usd", "trailing_churned_customers": "churned_customers", "churn_rate": "churn_rate",
-       "ltv_usd": "ltv_usd", "trailing_cac_usd": "cac_usd", "ltv_cac_ratio": "ltv_cac_ratio",
-       "payback_months": "payback_months"}
+STICKINESS = {"pm_dau": "dau", "pm_wau": "wau", "pm_mau": "mau", "pm_dau_mau_ratio": "dau_mau_ratio",
+              "pm_wau_mau_ratio": "wau_mau_ratio"}
+LTV = {"pm_trailing_active_customers": "active_customers", "pm_trailing_customer_revenue_usd": "revenue_usd",
+       "pm_arpa_usd": "arpa_usd", "pm_trailing_churned_customers": "churned_customers", "pm_churn_rate": "churn_rate",
+       "pm_ltv_usd": "ltv_usd", "pm_trailing_cac_usd": "cac_usd", "pm_ltv_cac_ratio": "ltv_cac_ratio",
+       "pm_payback_months": "payback_months"}
 
 AGREEMENTS = [
     Agreement("stickiness by day", "metrics.fct_stickiness_daily", STICKINESS, {"metric_time__day": "activity_date"}),
@@ -60,39 +61,39 @@ AGREEMENTS = [
     Agreement("stickiness by month: last day", _last_day_of("month"), STICKINESS,
               {"metric_time__month": "period_start"}),
     Agreement("NPS by month", "metrics.fct_nps_monthly",
-              {"nps": "nps", "nps_responses": "responses", "promoters": "promoters", "passives": "passives",
-               "detractors": "detractors", "nps_standard_error": "nps_standard_error",
-               "nps_margin_of_error_95": "nps_margin_of_error_95"},
+              {"pm_nps": "nps", "pm_nps_responses": "responses", "pm_promoters": "promoters", "pm_passives": "passives",
+               "pm_detractors": "detractors", "pm_nps_standard_error": "nps_standard_error",
+               "pm_nps_margin_of_error_95": "nps_margin_of_error_95"},
               {"metric_time__month": "month_start"}),
-    Agreement("NPS respondents (sliceable) by month", "metrics.fct_nps_monthly", {"nps_respondents": "responses"},
+    Agreement("NPS respondents (sliceable) by month", "metrics.fct_nps_monthly", {"pm_nps_respondents": "responses"},
               {"metric_time__month": "month_start"}),
     Agreement("CAC by channel and month", "metrics.fct_cac_by_channel",
-              {"marketing_spend_usd": "spend_usd", "new_customers": "new_customers", "cac_usd": "cac_usd"},
-              {"metric_time__month": "month_start", "channel": "channel"}),
+              {"pm_marketing_spend_usd": "spend_usd", "pm_new_customers": "new_customers", "pm_cac_usd": "cac_usd"},
+              {"metric_time__month": "month_start", "pm_channel": "channel"}),
     Agreement("blended and paid CAC by month", "metrics.fct_cac_monthly",
-              {"marketing_spend_usd": "spend_usd", "new_customers": "new_customers",
-               "paid_new_customers": "paid_new_customers", "blended_cac_usd": "blended_cac_usd",
-               "cac_usd": "blended_cac_usd", "paid_cac_usd": "paid_cac_usd"},
+              {"pm_marketing_spend_usd": "spend_usd", "pm_new_customers": "new_customers",
+               "pm_paid_new_customers": "paid_new_customers", "pm_blended_cac_usd": "blended_cac_usd",
+               "pm_cac_usd": "blended_cac_usd", "pm_paid_cac_usd": "paid_cac_usd"},
               {"metric_time__month": "month_start"}),
     Agreement("customers acquired (sliceable) by channel and month",
               "(select * from metrics.fct_cac_by_channel where new_customers > 0)",
-              {"customers_acquired": "new_customers"}, {"metric_time__month": "month_start", "channel": "channel"}),
+              {"pm_customers_acquired": "new_customers"}, {"metric_time__month": "month_start", "pm_channel": "channel"}),
     Agreement("K-factor by cohort month", "metrics.fct_k_factor_monthly",
-              {"cohort_users": "cohort_users", "inviting_users": "inviting_users", "invites_sent": "invites_sent",
-               "invites_converted": "invites_converted", "invites_per_user": "invites_per_user",
-               "invite_conversion_rate": "invite_conversion_rate", "k_factor": "k_factor"},
+              {"pm_cohort_users": "cohort_users", "pm_inviting_users": "inviting_users", "pm_invites_sent": "invites_sent",
+               "pm_invites_converted": "invites_converted", "pm_invites_per_user": "invites_per_user",
+               "pm_invite_conversion_rate": "invite_conversion_rate", "pm_k_factor": "k_factor"},
               {"metric_time__month": "cohort_month"}),
     Agreement("cohort retention", "metrics.fct_cohort_retention",
-              {"retention_cohort_size": "cohort_size", "retained_users": "retained_users",
-               "retention_rate": "retention_rate", "retained_or_after_users": "retained_or_after_users",
-               "unbounded_retention_rate": "unbounded_retention_rate"},
-              {"metric_time__day": "cohort_start", "cohort_period__cohort_granularity": "cohort_granularity",
-               "cohort_period__period_number": "period_number"}),
+              {"pm_retention_cohort_size": "cohort_size", "pm_retained_users": "retained_users",
+               "pm_retention_rate": "retention_rate", "pm_retained_or_after_users": "retained_or_after_users",
+               "pm_unbounded_retention_rate": "unbounded_retention_rate"},
+              {"metric_time__day": "cohort_start", "pm_cohort_period__cohort_granularity": "cohort_granularity",
+               "pm_cohort_period__period_number": "period_number"}),
     Agreement("LTV/CAC by channel and month", "metrics.fct_ltv_cac_by_channel", LTV,
-              {"metric_time__month": "month_start", "channel": "channel"}),
+              {"metric_time__month": "month_start", "pm_channel": "channel"}),
     Agreement("LTV/CAC by month", "metrics.fct_ltv_cac_monthly", LTV, {"metric_time__month": "month_start"}),
     Agreement("active users by day = DAU", "(select * from metrics.fct_stickiness_daily where dau > 0)",
-              {"active_users": "dau"}, {"metric_time__day": "activity_date"}),
+              {"pm_active_users": "dau"}, {"metric_time__day": "activity_date"}),
 ]
 
 
@@ -151,15 +152,15 @@ def test_semantic_layer_agrees_with_the_tables(agreement: Agreement, layer):
     assert not mismatches, mismatches[:10]
 
 
-@pytest.mark.parametrize("metric", ["dau", "wau", "mau", "dau_mau_ratio"])
+@pytest.mark.parametrize("metric", ["pm_dau", "pm_wau", "pm_mau", "pm_dau_mau_ratio"])
 def test_rolling_distinct_counts_are_served_from_the_precomputed_table(metric, layer):
     sql = layer.sql([metric], ["metric_time__month"])
     assert "fct_stickiness_daily" in sql
-    assert "int_events_rolled_up_to_user_days" not in sql and "time_spine" not in sql
+    assert "int_events_rolled_up_to_user_days" not in sql and "int_days_before_cutoff" not in sql
 
 
 def test_activation_rate_is_first_positive_order_within_30_days_of_signup(layer):
-    result = layer.query(["signups", "activated_users", "activation_rate"], ["metric_time__month"])
+    result = layer.query(["pm_signups", "pm_activated_users", "pm_activation_rate"], ["metric_time__month"])
     expected = layer.connection.execute("""
         select
             date_trunc('month', users.signup_date) as month_start,
@@ -172,7 +173,8 @@ def test_activation_rate_is_first_positive_order_within_30_days_of_signup(layer)
             and customers.acquired_date < users.signup_date + interval 30 day
         group by 1
     """).fetchall()
-    got = _keyed(result.columns, result.rows, ["metric_time__month"], ["signups", "activated_users", "activation_rate"])
+    got = _keyed(result.columns, result.rows, ["metric_time__month"],
+                 ["pm_signups", "pm_activated_users", "pm_activation_rate"])
     want = {(_normalise(m),): (s, a, a / s) for m, s, a in expected}
     assert got.keys() == want.keys()
     assert all(all(_same(x, y) for x, y in zip(got[k], want[k], strict=True)) for k in want)
@@ -180,9 +182,9 @@ def test_activation_rate_is_first_positive_order_within_30_days_of_signup(layer)
 
 def test_user_dimension_slices_add_up(layer):
     """Sliceable metrics split by platform sum back to the unsliced value (every user has one platform)."""
-    for metric in ("signups", "customers_acquired", "revenue_usd", "events"):
+    for metric in ("pm_signups", "pm_customers_acquired", "pm_revenue_usd", "pm_events"):
         total = layer.query([metric], ["metric_time__month"])
-        sliced = layer.query([metric], ["metric_time__month", "user__platform"])
+        sliced = layer.query([metric], ["metric_time__month", "pm_user__platform"])
         sums: dict = {}
         for month, _platform, value in sliced.rows:
             sums[month] = sums.get(month, 0) + _normalise(value)
@@ -192,7 +194,7 @@ def test_user_dimension_slices_add_up(layer):
 def test_time_spine_ends_the_day_before_the_cutoff(layer):
     [(first_day, last_day, days, cutoff, first_signup)] = layer.connection.execute("""
         select min(date_day), max(date_day), count(*), max(cutoff.last_included_date), min(users.signup_date)
-        from intermediate.time_spine_daily
+        from intermediate.int_days_before_cutoff
         cross join intermediate.int_reporting_cutoff as cutoff
         cross join (select min(signup_date) as signup_date from intermediate.int_users_cohorted) as users
     """).fetchall()
@@ -202,10 +204,40 @@ def test_time_spine_ends_the_day_before_the_cutoff(layer):
 
 
 def test_every_saved_query_plans(layer):
-    names = [query.name for query in layer.saved_queries()]
-    assert names and all(name.startswith("headline_") for name in names)
-    for name in names:
-        assert "select" in layer.sql(saved_query=name).lower()
+    queries = layer.saved_queries()
+    assert queries and all(query.name == f"pm_{query.table}" and query.table.startswith("headline_")
+                           for query in queries)
+    for query in queries:
+        assert "select" in layer.sql(saved_query=query.name).lower()
+
+
+# -- Names: the package shares the semantic-layer namespace with the project that installs it -------
+
+def test_every_semantic_layer_name_carries_the_package_prefix(semantic_project):  # noqa: F811
+    manifest = json.loads(semantic_project.manifest.read_text())
+    names = {"saved query": [q["name"] for q in manifest["saved_queries"]],
+             "metric": [m["name"] for m in manifest["metrics"]]}
+    for model in manifest["semantic_models"]:
+        names.setdefault("semantic model", []).append(model["name"])
+        names.setdefault("measure", []).extend(m["name"] for m in model["measures"])
+        names.setdefault("entity", []).extend(e["name"] for e in model["entities"])
+        names["entity"] += [model["primary_entity"]] if model.get("primary_entity") else []
+    assert len(names["metric"]) == 104 and len(names["semantic model"]) == 18
+    unprefixed = {kind: [n for n in values if not n.startswith("pm_")] for kind, values in names.items()}
+    assert unprefixed == {kind: [] for kind in names}
+    # Metric labels are unique project-wide too (MetricFlow's MetricLabelsRule): they carry the package.
+    labels = [m["label"] for m in manifest["metrics"]]
+    assert all(label.endswith(" (product metrics)") for label in labels) and len(set(labels)) == len(labels)
+
+
+def test_exposures_and_table_governance_name_semantic_metrics(semantic_project):  # noqa: F811
+    manifest = json.loads((semantic_project.root / "target" / "manifest.json").read_text())
+    metrics = {m["name"] for m in manifest["metrics"].values()}
+    exposed = [node.split(".")[-1] for e in manifest["exposures"].values() for node in e["depends_on"]["nodes"]
+               if node.startswith("metric.")]
+    listed = [name for node in manifest["nodes"].values()
+              for name in ((node.get("config") or {}).get("meta") or {}).get("governance", {}).get("metrics", [])]
+    assert exposed and listed and set(exposed) | set(listed) <= metrics
 
 
 # -- The mf CLI (subprocesses, concurrently: see conftest_semantic.mf_runs) ------------------------
@@ -241,12 +273,22 @@ def test_export_writes_every_saved_query_as_a_table_with_rows(tmp_path, semantic
     assert result.exit_code == 0, result.output
 
     with SemanticLayer.open(semantic_project.manifest, semantic_project.warehouse) as layer:
-        names = [query.name for query in layer.saved_queries()]
+        tables = [query.table for query in layer.saved_queries()]
     with duckdb.connect(str(database), read_only=True) as con:
-        for name in names:
-            [(rows,)] = con.execute(f"select count(*) from metrics.{name}").fetchall()
-            assert rows > 0, name
-            assert f"metrics.{name}" in result.output
+        for table in tables:
+            [(rows,)] = con.execute(f"select count(*) from metrics.{table}").fetchall()
+            assert rows > 0, table
+            assert f"metrics.{table}" in result.output
+        # BI-facing columns: without the semantic layer's pm_ prefix, in every part of an entity path.
+        columns = {table: [c for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'metrics' "
+            "and table_name = ? order by ordinal_position", [table]).fetchall()] for table in tables}
+        assert columns["headline_weekly_active_users_by_platform"] == ["metric_time__week", "user__platform",
+                                                                       "active_users"]
+        assert columns["headline_cac_by_channel_monthly"] == [
+            "metric_time__month", "channel", "channel_month__is_paid_channel", "marketing_spend_usd", "new_customers",
+            "cac_usd"]
+        assert not [c for cols in columns.values() for c in cols if "pm_" in c]
         # The exported table holds the table's numbers.
         mismatched = con.execute("""
             select count(*) from metrics.headline_nps_monthly as exported

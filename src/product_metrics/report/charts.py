@@ -24,7 +24,7 @@ class Chart:
     key: str
     title: str
     tables: tuple[str, ...]             # schema.table, all needed
-    metrics: tuple[str, ...]            # catalog metrics whose definitions the chart shows
+    metrics: tuple[str, ...]            # catalog metrics (semantic-layer names) whose definitions it shows
     build: Callable[[Warehouse], go.Figure | None]   # None: the tables hold no rows
     note: str = ""
     built_by: str = "dbt build (product-metrics build)"
@@ -301,23 +301,23 @@ def quality_status(warehouse: Warehouse) -> go.Figure | None:
 
 CHARTS: tuple[Chart, ...] = (
     Chart("retention", "Cohort retention (weekly signup cohorts)", (_t("fct_cohort_retention"),),
-          ("retention_rate",), retention_heatmap,
+          ("pm_retention_rate",), retention_heatmap,
           note="Share of each signup week's users active in week k after signup. " + INCOMPLETE_NOTE + "; "
                "cells marked * are incomplete."),
     Chart("stickiness", "DAU, WAU, MAU and DAU/MAU", (_t("fct_stickiness_daily"),),
-          ("dau", "wau", "mau", "dau_mau_ratio"), stickiness_lines),
-    Chart("cac", "CAC by paid channel", (_t("fct_cac_by_channel"),), ("cac_usd",), cac_by_channel,
+          ("pm_dau", "pm_wau", "pm_mau", "pm_dau_mau_ratio"), stickiness_lines),
+    Chart("cac", "CAC by paid channel", (_t("fct_cac_by_channel"),), ("pm_cac_usd",), cac_by_channel,
           note="Months without new customers have no CAC (a gap, not zero)."),
     Chart("ltv_cac", "LTV / CAC by channel (trailing window)", (_t("fct_ltv_cac_by_channel"),),
-          ("ltv_cac_ratio", "ltv_usd", "trailing_cac_usd"), ltv_cac_by_channel),
+          ("pm_ltv_cac_ratio", "pm_ltv_usd", "pm_trailing_cac_usd"), ltv_cac_by_channel),
     Chart("nps", "NPS with its 95% margin of error", (_t("fct_nps_monthly"),),
-          ("nps", "nps_margin_of_error_95"), nps_with_margin,
+          ("pm_nps", "pm_nps_margin_of_error_95"), nps_with_margin,
           note="Error bars: ± 1.96 standard errors; months whose bars overlap are not clearly different."),
     Chart("k_factor", "K-factor by signup cohort", (_t("fct_k_factor_monthly"),),
-          ("k_factor", "invites_per_user", "invite_conversion_rate"), k_factor_by_cohort,
+          ("pm_k_factor", "pm_invites_per_user", "pm_invite_conversion_rate"), k_factor_by_cohort,
           note="Grey hatched bars: cohorts whose invite window plus conversion window has not ended (incomplete)."),
     Chart("ai", "AI suggestions: acceptance, correction, latency", (_t("fct_ai_suggestions_daily"),),
-          ("ai_acceptance_rate", "ai_correction_rate", "ai_latency_p90_ms"), ai_suggestions),
+          ("pm_ai_acceptance_rate", "pm_ai_correction_rate", "pm_ai_latency_p90_ms"), ai_suggestions),
     Chart("lifecycle", "User lifecycle per week", (_t("fct_user_lifecycle_weekly"),), (), lifecycle_bars),
     Chart("quality", "Data-quality status", ("audit.dq_results",), (), quality_status,
           built_by="product-metrics validate"),

@@ -18,7 +18,8 @@ def export(
     schema: Annotated[str, typer.Option(help="Schema the tables are written to.")] = "metrics",
     saved_query: Annotated[
         list[str] | None,
-        typer.Option("--saved-query", help="Export only this saved query (repeatable; default: all)."),
+        typer.Option("--saved-query", help="Export only this saved query, by its name (pm_headline_...) or its "
+                                           "table's (headline_...); repeatable; default: all."),
     ] = None,
     semantic_manifest: Annotated[
         Path | None,
@@ -26,10 +27,11 @@ def export(
                      help="Use this semantic_manifest.json instead of running `dbt parse` first."),
     ] = None,
 ) -> None:
-    """Write each saved query of the semantic layer as a table <schema>.<saved query name>.
+    """Write each saved query of the semantic layer as the table its export names, <schema>.headline_*.
 
     MetricFlow writes the SQL, the warehouse runs it (what dbt platform exports do): the data
-    never leaves the warehouse. Prints the rows written per table.
+    never leaves the warehouse. Columns drop the semantic layer's `pm_` prefix (metric pm_nps is
+    column nps). Prints the rows written per table.
     """
     import duckdb
     from rich.console import Console

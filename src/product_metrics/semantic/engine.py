@@ -39,6 +39,7 @@ class SavedQuery:
     description: str
     metrics: list[str]
     group_by: list[str]
+    table: str  # the table `product-metrics export` writes: the export's alias, else the query's name
 
 
 def manifest_catalog(manifest: dict[str, Any]) -> str:
@@ -53,6 +54,14 @@ def manifest_catalog(manifest: dict[str, Any]) -> str:
             "the DuckDB engine needs exactly one (the warehouse file dbt parsed with)."
         )
     return catalogs.pop()
+
+
+def _export_table(query: dict[str, Any]) -> str:
+    """The table name a saved query's (first) export declares: `config.alias`, else the export's name."""
+    for export in query.get("exports") or []:
+        alias = (export.get("config") or {}).get("alias")
+        return alias or export["name"]
+    return query["name"]
 
 
 class SemanticLayer:
@@ -101,6 +110,7 @@ class SemanticLayer:
                 description=query.get("description") or "",
                 metrics=list(query["query_params"].get("metrics", [])),
                 group_by=list(query["query_params"].get("group_by", [])),
+                table=_export_table(query),
             )
             for query in self._raw_manifest.get("saved_queries", [])
         ]
