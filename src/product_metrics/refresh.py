@@ -76,8 +76,9 @@ class RefreshOptions:
     timeout_minutes: float | None = None  # dbt is stopped after it (product_metrics.dbt.Deadline)
 
 
-# Read by macro refresh_test_window. An environment variable, not a dbt var: it changes every day,
-# and a changed var makes dbt parse the whole project again (~14 s at every refresh).
+# Read by macro refresh_test_window (the windowed data tests, argument refresh_window_date). An
+# environment variable, not a dbt var: it changes every day, and a changed var makes dbt parse the
+# whole project again (~14 s at every refresh).
 TEST_WINDOW_ENV = "PRODUCT_METRICS_TEST_WINDOW_START"
 
 
