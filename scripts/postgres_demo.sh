@@ -10,6 +10,6 @@ bash scripts/start_postgres.sh
 source scripts/postgres_env.sh
 bash scripts/postgres_setup_roles.sh
 "${BIN}/python" -m product_metrics.warehouses.postgres load-demo "$@"
-DBT_PROFILES_DIR="${PWD}" "${BIN}/dbt" build --vars '{product_metrics__use_sample_data: false}'
+DBT_PROFILES_DIR="${PWD}" "${BIN}/dbt" build
 echo "Metric tables: schema metrics of ${PRODUCT_METRICS_POSTGRES_DBNAME} on" \
      "${PRODUCT_METRICS_POSTGRES_HOST}:${PRODUCT_METRICS_POSTGRES_PORT} (BI role: bi_reader)"

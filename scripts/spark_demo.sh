@@ -10,6 +10,6 @@ bash scripts/start_spark.sh
 # shellcheck source=scripts/spark_env.sh
 source scripts/spark_env.sh
 "${BIN}/python" -m product_metrics.warehouses.spark load-demo "$@"
-DBT_PROFILES_DIR="${PWD}" "${BIN}/dbt" build --vars '{product_metrics__use_sample_data: false}'
+DBT_PROFILES_DIR="${PWD}" "${BIN}/dbt" build
 echo "Metric tables: Spark database metrics under ${PRODUCT_METRICS_SPARK_DIR}" \
      "(read them with: ${BIN}/python -m product_metrics.warehouses.spark export --schema metrics --to DIR)"

@@ -120,7 +120,7 @@ def demo(
         data = generate_demo_data(project.duckdb_path, users=users, seed=seed, dirty=dirty)
     console.print(f"[green]✓[/] demo data: {sum(data.row_counts.values()):,} raw rows "
                   f"({data.row_counts.get('events', 0):,} events) in {project.duckdb_path}")
-    run = _build(project, console, vars={"product_metrics__use_sample_data": False})
+    run = _build(project, console)
     if not run.success:
         raise typer.Exit(1)
     _print_headline(project, console)
