@@ -49,7 +49,6 @@ SIZES = {"1M": 20_000, "10M": 200_000, "100M": 2_000_000}
 DAYS = 365
 INCREMENTAL_SOURCES = {"events": "occurred_at", "orders": "ordered_at", "ai_suggestions": "created_at"}
 MAU_DAYS = 30
-NO_SAMPLES = {"product_metrics__use_sample_data": False}
 
 # The rolling-MAU contenders, all reading the same user-days table ({user_days}).
 RANGE_JOIN_SQL = """
@@ -206,7 +205,7 @@ def timed_child(command: list[str], env: dict[str, str]) -> Measure:
 def dbt_command(database: Path, target: Path, command: str, *args: str, variables: dict | None = None,
                 env: dict[str, str] | None = None) -> Measure:
     argv = [sys.executable, "-m", "dbt.cli.main", command, "--target-path", str(target), "--log-path",
-            str(target / "logs"), "--vars", json.dumps(variables or NO_SAMPLES), *args]
+            str(target / "logs"), "--vars", json.dumps(variables or {}), *args]
     return timed_child(argv, {**_env(database), **(env or {})})
 
 

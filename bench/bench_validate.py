@@ -5,7 +5,7 @@ warehouse under 15 s once Great Expectations is imported, and `product-metrics -
 
 --generate builds that warehouse first, exactly as the issue says:
 `product-metrics demo-data --users 200000 --database DB`, then
-`dbt build --vars '{product_metrics__use_sample_data: false}'` on it.
+`dbt build` on it.
 The warehouse is copied to a scratch file first: the run writes dq_results.
 """
 
@@ -31,8 +31,7 @@ def generate(database: Path, users: int) -> None:
 
     subprocess.run([str(Path(sys.executable).with_name("product-metrics")), "demo-data", "--users", str(users),
                     "--database", str(database)], check=True)
-    run = run_dbt(Project(root=REPO, duckdb_path=database), ["build"],
-                  vars={"product_metrics__use_sample_data": False})
+    run = run_dbt(Project(root=REPO, duckdb_path=database), ["build"])
     if not run.success:
         sys.exit(f"dbt build failed: {[n.unique_id for n in run.failed_nodes()]}")
 

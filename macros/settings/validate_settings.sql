@@ -6,12 +6,15 @@
 
     Names that never occur in the raw events (an active event, the activation or the core-action
     event) are warnings: a new event may not have arrived yet. The names and the data's range (for
-    the as-of date) are read from the raw events the staging models read (raw or the sample seed,
-    macros/sources/raw_table.sql), cheaply (raw_events_summary); before that relation exists (a
-    fresh clone's first build, the seeds not yet loaded) there is nothing to check.
+    the as-of date) are read from the raw events the staging models read (the raw source or var
+    product_metrics__events_relation, macros/sources/raw_table.sql), cheaply (raw_events_summary);
+    before that relation exists (a host model not built yet) there is nothing to check here, and a
+    missing input stops the base model that reads it (macro require_raw_input).
 #}
 {% macro validate_settings() -%}
     {%- if not execute -%}
+        {#- Parsed with the refs of the events input, so that it can be read when the hook runs. -#}
+        {%- do product_metrics.raw_relation_var('events') -%}
         {{ return('') }}
     {%- endif -%}
     {%- for name in ['mau_window_days', 'invite_window_days', 'invite_conversion_days',
@@ -51,11 +54,6 @@
             {%- do product_metrics.refuse_setting('product_metrics__' ~ name, value, 'an event name (non-empty text without quotes)') -%}
         {%- endif -%}
     {%- endfor -%}
-
-    {%- set sample = var('product_metrics__use_sample_data', 'auto') -%}
-    {%- if sample not in [true, false, 'true', 'false', 'True', 'False', 'auto'] or sample is number and sample is not boolean -%}
-        {%- do product_metrics.refuse_setting('product_metrics__use_sample_data', sample, "true, false or 'auto' (the sample seeds only when the raw users table does not exist)") -%}
-    {%- endif -%}
 
     {#- product_metrics__bi_role: macro bi_role refuses what cannot be written into SQL as a role. -#}
     {%- do product_metrics.bi_role() -%}
@@ -179,7 +177,7 @@
 #}
 {% macro raw_events_summary(event_names, with_range) -%}
     {%- set events = product_metrics.hook_raw_table('events') -%}
-    {%- if events is none or adapter.get_relation(database=events.database, schema=events.schema, identifier=events.identifier) is none -%}
+    {%- if events is none -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set summary = {'relation': events, 'missing': [], 'first_date': none, 'last_date': none} -%}
@@ -222,18 +220,15 @@
 
 
 {#
-    macro raw_table for a hook: the same choice of raw table or sample seed (use_sample_data), but
-    a hook may not ref() a seed (dbt allows ref only to a node's declared dependencies), so the
-    seed's relation is taken from the graph (none if it is not there).
+    The raw events relation for a hook: macro raw_table's choice without its check (none when the
+    relation does not exist yet). A hook may ref() only what it referenced when it was parsed, so
+    validate_settings renders var product_metrics__events_relation at parse time too.
 #}
 {% macro hook_raw_table(name) -%}
-    {%- if not product_metrics.use_sample_data() -%}
-        {{ return(source('raw', name)) }}
-    {%- endif -%}
-    {%- set seed = graph.nodes.values() | selectattr('resource_type', 'equalto', 'seed')
-        | selectattr('package_name', 'equalto', 'product_metrics') | selectattr('name', 'equalto', 'sample_' ~ name) | list -%}
-    {%- if not seed -%}
+    {%- set given = product_metrics.raw_relation_var(name) -%}
+    {%- set relation = source('raw', name) if given is none else product_metrics.relation_from_text(given) -%}
+    {%- if relation.schema is none or adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {{ return(api.Relation.create(database=seed[0].database, schema=seed[0].schema, identifier=seed[0].alias)) }}
+    {{ return(relation) }}
 {%- endmacro %}

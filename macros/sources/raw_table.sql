@@ -1,33 +1,73 @@
 {#
-    The relation a staging model reads for raw table `name`.
+    The relation a base model reads for raw input `name` (METRICS_SPEC section 1).
 
-    A fresh clone has no raw data, yet `dbt build` should work: the sample seeds (schema
-    `raw_sample`, never the raw schema, so generated data is never overwritten) stand in.
-    var product_metrics__use_sample_data: true / false, or `auto` = the samples only when the
-    raw `users` table does not exist. The choice is made once for all tables, never per table,
-    so raw and sample rows are never mixed.
+    var product_metrics__<name>_relation (default null): a relation of the host's project, written
+    as Jinja that dbt renders in the model's context, e.g. "{{ ref('my_events') }}" or
+    "{{ source('app', 'events') }}"; a ref makes dbt build that model first. Null: source('raw',
+    name), placed by vars product_metrics__raw_database / _raw_schema / _<name>_identifier.
+
+    The source is referenced either way, so unit tests give their rows as source('raw', name)
+    (each pins the relation vars to null). When the model runs, an input that does not exist stops
+    it with one line naming the relation and the vars that place it (require_raw_input).
 #}
 {% macro raw_table(name) -%}
-    {#- Both are always referenced so that dbt orders the seeds before staging. -#}
-    {%- set raw_relation = source('raw', name) -%}
-    {%- set sample_relation = ref('sample_' ~ name) -%}
-    {{ return(sample_relation if product_metrics.use_sample_data() else raw_relation) }}
+    {%- set raw_source = source('raw', name) -%}
+    {%- set given = product_metrics.raw_relation_var(name) -%}
+    {%- if given is none -%}
+        {%- set relation = raw_source -%}
+    {%- else -%}
+        {%- set relation = product_metrics.relation_from_text(given) -%}
+    {%- endif -%}
+    {%- if execute and model.resource_type != 'unit_test' -%}
+        {%- do product_metrics.require_raw_input(name, relation, given is not none) -%}
+    {%- endif -%}
+    {{ return(relation) }}
 {%- endmacro %}
 
 
-{% macro use_sample_data() -%}
-    {%- set setting = var('product_metrics__use_sample_data', 'auto') -%}
-    {%- if setting in [true, 'true', 'True'] -%}
-        {{ return(true) }}
-    {%- elif setting in [false, 'false', 'False'] -%}
-        {{ return(false) }}
-    {%- elif not execute -%}
-        {{ return(false) }}
+{# The rendered value of var product_metrics__<name>_relation, none when it is null or blank. #}
+{% macro raw_relation_var(name) -%}
+    {%- set value = var('product_metrics__' ~ name ~ '_relation', none) -%}
+    {%- if value is none or (value | string | trim) == '' -%}
+        {{ return(none) }}
     {%- endif -%}
-    {%- set users = source('raw', 'users') -%}
-    {%- set found = adapter.get_relation(database=users.database, schema=users.schema, identifier=users.identifier) -%}
-    {%- if found is none -%}
-        {{ log("product_metrics: raw table " ~ users ~ " not found; building from the sample seeds (schema raw_sample). Set var product_metrics__use_sample_data to false to require raw data.", info=false) }}
+    {{ return(value | string | trim) }}
+{%- endmacro %}
+
+
+{#
+    A relation from its rendered name (what ref() or source() print): one to three dot-separated
+    parts, each bare or quoted with " or `. An ephemeral model prints the name of its CTE.
+#}
+{% macro relation_from_text(text) -%}
+    {%- set parts = [] -%}
+    {%- for quoted, backticked, bare in modules.re.findall('"((?:[^"]|"")*)"|`([^`]*)`|([^."`\\s]+)', text) -%}
+        {%- do parts.append(quoted | replace('""', '"') if quoted else (backticked or bare)) -%}
+    {%- endfor -%}
+    {%- if parts | length == 0 or parts | length > 3 -%}
+        {{ exceptions.raise_compiler_error("product_metrics: '" ~ text ~ "' is not a relation. Set the input's "
+            ~ "product_metrics__<table>_relation var to e.g. \"{{ ref('my_events') }}\" or \"{{ source('app', 'events') }}\".") }}
     {%- endif -%}
-    {{ return(found is none) }}
+    {%- set identifier = parts[-1] -%}
+    {%- set schema = parts[-2] if parts | length > 1 else (none if identifier.startswith('__dbt__cte__') else target.schema) -%}
+    {%- set database = parts[-3] if parts | length > 2 else (none if target.type == 'spark' or schema is none else target.database) -%}
+    {{ return(api.Relation.create(database=database, schema=schema, identifier=identifier)) }}
+{%- endmacro %}
+
+
+{# Stop with one line when raw input `name` does not exist (an ephemeral model's CTE always does). #}
+{% macro require_raw_input(name, relation, from_relation_var) -%}
+    {%- if relation.schema is none or adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) is not none -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set relation_var = 'product_metrics__' ~ name ~ '_relation' -%}
+    {%- if from_relation_var -%}
+        {%- set placed_by = 'var ' ~ relation_var -%}
+        {%- set what_to_do = 'Create it, or point ' ~ relation_var ~ ' at a model or source that exists.' -%}
+    {%- else -%}
+        {%- set var_names = ['product_metrics__raw_database'] if var('product_metrics__raw_database', none) else [] -%}
+        {%- set placed_by = 'vars ' ~ (var_names + ['product_metrics__raw_schema', 'product_metrics__' ~ name ~ '_identifier']) | join(', ') -%}
+        {%- set what_to_do = 'Create it or point ' ~ relation_var ~ ' at your model.' -%}
+    {%- endif -%}
+    {{ exceptions.raise_compiler_error('product_metrics: raw input ' ~ name ~ ' not found: ' ~ relation ~ ' (' ~ placed_by ~ '). ' ~ what_to_do) }}
 {%- endmacro %}

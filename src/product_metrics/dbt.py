@@ -103,11 +103,13 @@ _MISSING_TABLE = re.compile(r"Table with name \"?([\w.]+)\"? does not exist")
 def failure_line(node: NodeResult) -> str:
     """One line for a failed node: its name and the line of dbt's message that says what is wrong
     (dbt's message adds the model's path, the SQL line and hints). A raw table that is missing is
-    named as such, with what to do."""
+    named as such, with what to do. The project's own messages (`product_metrics: ...`, e.g. a raw
+    input not found) are that line already."""
     lines = [line.strip() for line in (node.message or "").splitlines() if line.strip()]
-    cause = next((line for line in lines if "Error" in line and not line.startswith(("Runtime Error in",
-                                                                                      "Database Error in"))),
-                 lines[0] if lines else node.status)
+    own = next((line.removeprefix("product_metrics: ") for line in lines if line.startswith("product_metrics: ")), None)
+    cause = own or next((line for line in lines if "Error" in line and not line.startswith(("Runtime Error in",
+                                                                                              "Database Error in"))),
+                        lines[0] if lines else node.status)
     name = node.unique_id.split(".")[-1]
     missing = _MISSING_TABLE.search(cause)
     if missing and name.startswith("base_raw__"):

@@ -84,7 +84,7 @@ TEST_WINDOW_ENV = "PRODUCT_METRICS_TEST_WINDOW_START"
 
 def dbt_vars(options: RefreshOptions) -> dict[str, object]:
     """The same vars on every refresh without --as-of, so dbt's saved parse stays valid."""
-    variables: dict[str, object] = {"product_metrics__use_sample_data": False}
+    variables: dict[str, object] = {}
     if options.as_of is not None:
         variables["product_metrics__as_of_date"] = options.as_of.isoformat()
     return variables

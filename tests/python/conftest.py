@@ -44,7 +44,7 @@ def build_demo_warehouse(path: Path, *, dirty: bool):
     from product_metrics.demo_data import generate_demo_data
 
     result = generate_demo_data(path, dirty=dirty, **DEMO_SIZE)
-    build_warehouse(path, vars={"product_metrics__use_sample_data": False})
+    build_warehouse(path)
     return result
 
 

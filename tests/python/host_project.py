@@ -12,18 +12,18 @@ HOST_PROJECT = REPO_ROOT / "integration_tests" / "host_project"
 
 # Acme's app table: (raw table, its columns as `<raw column> as <app column>`).
 APP_TABLES = {
-    "accounts": ("users", "user_id as account_id, signed_up_at as created_at, acquisition_channel as utm_channel, "
-                          "country as country_code, platform as device"),
+    "accounts": ("users", ("user_id as account_id, signed_up_at as created_at, acquisition_channel as utm_channel, "
+                          "country as country_code, platform as device")),
     "app_events": ("events", "event_id as id, user_id as account_id, occurred_at as happened_at, event_name as name"),
-    "purchases": ("orders", "order_id as purchase_id, user_id as account_id, ordered_at as purchased_at, "
-                            "amount_usd as total_usd"),
+    "purchases": ("orders", ("order_id as purchase_id, user_id as account_id, ordered_at as purchased_at, "
+                            "amount_usd as total_usd")),
     "ad_spend": ("marketing_spend", "spend_date as day, channel, campaign, spend_usd as cost_usd"),
     "nps_survey": ("nps_responses", "response_id as id, user_id as account_id, responded_at as answered_at, score"),
-    "referrals": ("invites", "invite_id as id, inviter_user_id as sender_account_id, "
-                             "invitee_user_id as joined_account_id, sent_at"),
+    "referrals": ("invites", ("invite_id as id, inviter_user_id as sender_account_id, "
+                             "invitee_user_id as joined_account_id, sent_at")),
     "ai_suggestions": ("ai_suggestions", "*"),
-    "model_evals": ("model_predictions", "prediction_id as id, model_version, evaluated_at, "
-                                         "predicted_label as predicted, actual_label as actual"),
+    "model_evals": ("model_predictions", ("prediction_id as id, model_version, evaluated_at, "
+                                         "predicted_label as predicted, actual_label as actual")),
 }
 
 

@@ -11,7 +11,6 @@ from product_metrics.refresh import TEST_WINDOW_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_PROJECT = REPO_ROOT / "integration_tests"
-NO_SAMPLES = {"product_metrics__use_sample_data": False}
 
 
 def test_saved_parse_is_reused_across_runs_and_refresh_windows(tmp_path):
@@ -19,13 +18,13 @@ def test_saved_parse_is_reused_across_runs_and_refresh_windows(tmp_path):
     state = partial_parse_state(project, project.dbt_env())
     state.unlink(missing_ok=True)
 
-    first = run_dbt(project, ["parse"], vars=NO_SAMPLES, env={TEST_WINDOW_ENV: "2026-06-25"})
+    first = run_dbt(project, ["parse"], env={TEST_WINDOW_ENV: "2026-06-25"})
     assert first.success and first.full_parse and state.is_file()
     # The next day's refresh: another window, same vars. The window is read at run time only.
-    second = run_dbt(project, ["parse"], vars=NO_SAMPLES, env={TEST_WINDOW_ENV: "2026-06-26"})
+    second = run_dbt(project, ["parse"], env={TEST_WINDOW_ENV: "2026-06-26"})
     assert second.success and not second.full_parse
     # Changed vars invalidate the saved parse (dbt's own check), which is why the window is not a var.
-    third = run_dbt(project, ["parse"], vars={**NO_SAMPLES, "product_metrics__late_arrival_days": 4},
+    third = run_dbt(project, ["parse"], vars={"product_metrics__late_arrival_days": 4},
                     env={TEST_WINDOW_ENV: "2026-06-26"})
     assert third.success and third.full_parse
     state.unlink(missing_ok=True)

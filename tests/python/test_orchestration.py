@@ -117,7 +117,7 @@ def test_job_runs_the_refresh_then_reports_every_model_and_the_gates(job_run, se
     [run_results] = list(settings.target_path.glob("*/run_results.json"))
     ran = json.loads(run_results.read_text())
     assert ran["args"]["exclude_resource_types"] == ["unit_test"]
-    assert ran["args"]["vars"] == {"product_metrics__use_sample_data": False}
+    assert ran["args"]["vars"] == {}
     assert not any(r["unique_id"].startswith("unit_test.") for r in ran["results"])
     assert any(r["unique_id"].startswith("test.") for r in ran["results"])
 

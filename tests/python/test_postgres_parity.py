@@ -45,7 +45,6 @@ DEFAULT_URL = "postgresql+psycopg2://postgres@127.0.0.1:54329/postgres"
 # create the BI role. The BI role's password is set here so the tests can log in as BI would.
 DBT_USER, DBT_PASSWORD = "product_metrics_dbt", "product_metrics_dbt"
 BI_ROLE, BI_PASSWORD = "bi_reader", "bi_reader_test_password"
-DEMO_VARS = {"product_metrics__use_sample_data": False}
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,7 @@ def postgres_builds(admin, clean_demo_warehouse, dirty_demo, tmp_path_factory):
         project = PostgresProject(root=DEMO_PROJECT, duckdb_path=tmp_path_factory.mktemp(f"pg_{kind}") / "unused.duckdb",
                                   postgres=settings)
         # Unit tests run once, in test_unit_tests_pass_on_postgres; every data test runs here.
-        run = run_dbt(project, ["build", "--exclude", "test_type:unit"], vars=DEMO_VARS)
+        run = run_dbt(project, ["build", "--exclude", "test_type:unit"])
         return PostgresBuild(settings, sources[kind], run)
 
     try:
@@ -119,7 +118,7 @@ def postgres_checks(postgres_builds, tmp_path_factory):
     project = PostgresProject(root=DEMO_PROJECT, duckdb_path=tmp_path_factory.mktemp("pg_checks") / "unused.duckdb",
                               postgres=build.settings)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        unit_tests = pool.submit(run_dbt, project, ["test", "--select", "test_type:unit"], vars=DEMO_VARS)
+        unit_tests = pool.submit(run_dbt, project, ["test", "--select", "test_type:unit"])
         try_cast_sql = pool.submit(_compiled_inline, project, _try_cast_template())
         return {"unit_tests": unit_tests.result(), "try_cast_sql": try_cast_sql.result()}
 

@@ -21,7 +21,6 @@ from product_metrics.publish import UNPUBLISHED_DIR, FileState, PublishError, Wa
 
 from .conftest import DEMO_SIZE, REPO_ROOT, build_warehouse
 
-NO_SAMPLES = {"product_metrics__use_sample_data": False}
 CLI = Path(sys.executable).with_name("product-metrics")
 
 
@@ -50,7 +49,7 @@ def yesterday(tmp_path_factory) -> Path:
 
     path = tmp_path_factory.mktemp("publish_yesterday") / "warehouse.duckdb"
     generate_demo_data(path, dirty=True, **DEMO_SIZE)
-    build_warehouse(path, vars=NO_SAMPLES)
+    build_warehouse(path)
     return path
 
 

@@ -42,7 +42,7 @@ from product_metrics.warehouses.postgres_publish import (
 
 from .conftest import DEMO_PROJECT, DEMO_SIZE, REPO_ROOT
 from .test_postgres_parity import BI_PASSWORD, BI_ROLE
-from .test_refresh_postgres import DBT_PASSWORD, DBT_USER, NO_SAMPLES, _fingerprints, admin  # noqa: F401
+from .test_refresh_postgres import DBT_PASSWORD, DBT_USER, _fingerprints, admin  # noqa: F401
 
 psycopg2 = pytest.importorskip("psycopg2")
 
@@ -323,7 +323,7 @@ def test_dbt_builds_aside_and_only_publish_changes_what_bi_reads(database, tmp_p
     project = PostgresProject(root=DEMO_PROJECT, duckdb_path=tmp_path / "unused.duckdb", postgres=database)
 
     def build(*, succeeds: bool = True) -> None:
-        run = run_dbt(project, ["build", "--exclude", "test_type:unit"], vars=NO_SAMPLES, env=dbt_env())
+        run = run_dbt(project, ["build", "--exclude", "test_type:unit"], env=dbt_env())
         failed = [f"{n.unique_id}: {n.message}" for n in run.failed_nodes()]
         assert run.success == succeeds, failed or run.error_lines[-20:]
 

@@ -40,7 +40,6 @@ NEWEST_DAY = dt.date(2026, 6, 30)  # the demo generator's default end date
 FIRST_NEW_DAY = NEWEST_DAY - dt.timedelta(days=1)
 LATE_DAY = FIRST_NEW_DAY - dt.timedelta(days=2)  # inside the default 3-day lookback
 INCREMENTAL_SOURCES = {"events": "occurred_at", "orders": "ordered_at", "ai_suggestions": "created_at"}
-NO_SAMPLES = {"product_metrics__use_sample_data": False}
 COMPARED_SCHEMAS = ("metrics", "intermediate", "staging", "audit")
 
 
@@ -138,7 +137,7 @@ def assert_same_tables(actual: dict, expected: dict) -> None:
 
 
 def _dbt(path: Path, *args: str):
-    return build_warehouse(path, vars=NO_SAMPLES, args=args)
+    return build_warehouse(path, args=args)
 
 
 def _refresh(path: Path, **options) -> int:
@@ -233,7 +232,7 @@ def test_refresh_data_tests_cover_the_window_and_full_builds_every_row(before, t
     assert _refresh(path) == 0  # its data tests, windowed, passed
 
     full = run_dbt(Project(root=DEMO_PROJECT, duckdb_path=path),
-                   ["test", "-s", "base_raw__events,test_type:generic"], vars=NO_SAMPLES)
+                   ["test", "-s", "base_raw__events,test_type:generic"])
     failed = [n.unique_id.split(".")[2] for n in full.failed_nodes()]
     assert len(failed) == 1 and failed[0].startswith("accepted_values_in_refresh_window_base_raw__events_rejection_reason_")
 
@@ -253,7 +252,7 @@ def test_killed_refresh_then_refresh_gives_full_rebuild(before, full_rebuild, tm
     _load_incoming(path)
     project = Project(root=DEMO_PROJECT, duckdb_path=path)
     command = [sys.executable, "-m", "dbt.cli.main", "--log-format", "json", "build", "--target-path",
-               str(tmp_path / "target"), "--vars", json.dumps(NO_SAMPLES)]
+               str(tmp_path / "target")]
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=project.dbt_env(), stdout=subprocess.PIPE, text=True,
                                start_new_session=True)
     killed_after = None
@@ -434,10 +433,10 @@ def test_old_user_loaded_late_fails_loudly_until_full_refresh(before, tmp_path):
 def test_a_kept_week_that_breaks_its_guard_fails(before, tmp_path, guard, planted):
     path = _copy(before[0], tmp_path)
     selection = ["test", "-s", guard]
-    assert run_dbt(Project(root=DEMO_PROJECT, duckdb_path=path), selection, vars=NO_SAMPLES).success
+    assert run_dbt(Project(root=DEMO_PROJECT, duckdb_path=path), selection).success
     with duckdb.connect(str(path)) as con:
         con.execute(planted)
-    failed = run_dbt(Project(root=DEMO_PROJECT, duckdb_path=path), selection, vars=NO_SAMPLES).failed_nodes()
+    failed = run_dbt(Project(root=DEMO_PROJECT, duckdb_path=path), selection).failed_nodes()
     assert [n.unique_id for n in failed] == [f"test.product_metrics.{guard}"]
 
 
@@ -457,10 +456,9 @@ def test_refresh_dbt_arguments():
 
     assert dbt_args(RefreshOptions()) == ["build", "--exclude-resource-type", "unit_test"]
     assert dbt_args(RefreshOptions(full_refresh=True))[-1] == "--full-refresh"
-    assert dbt_vars(RefreshOptions(as_of=dt.date(2026, 6, 1))) == {
-        "product_metrics__use_sample_data": False, "product_metrics__as_of_date": "2026-06-01"}
+    assert dbt_vars(RefreshOptions(as_of=dt.date(2026, 6, 1))) == {"product_metrics__as_of_date": "2026-06-01"}
     # The same vars every day (dbt keeps its saved parse); the data tests' window goes by environment.
-    assert dbt_vars(RefreshOptions()) == {"product_metrics__use_sample_data": False}
+    assert dbt_vars(RefreshOptions()) == {}
     assert dbt_env(RefreshOptions(), dt.date(2026, 6, 25)) == {"PRODUCT_METRICS_TEST_WINDOW_START": "2026-06-25"}
     # A full refresh rebuilds every row, so it tests every row.
     assert dbt_env(RefreshOptions(full_refresh=True), dt.date(2026, 6, 25)) == {"PRODUCT_METRICS_TEST_WINDOW_START": ""}

@@ -38,7 +38,6 @@ SELECTION = ["-s", "+int_events_rolled_up_to_user_days", "+int_core_actions_roll
              "+int_users_activated", "+fct_north_star_weekly", "+fct_stickiness_daily",
              "+int_active_users_rolled_up_to_segment_days",
              "+fct_cohort_retention", "+fct_ai_suggestions_daily", "+rejected_rows"]
-NO_SAMPLES = {"product_metrics__use_sample_data": False}
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +88,7 @@ def test_incremental_refresh_on_postgres_equals_full_refresh(admin, tmp_path):
         project = PostgresProject(root=DEMO_PROJECT, duckdb_path=path, postgres=settings)
 
         def run(*args: str) -> None:
-            result = run_dbt(project, ["run", *SELECTION, *args], vars=NO_SAMPLES)
+            result = run_dbt(project, ["run", *SELECTION, *args])
             assert result.success, [f"{n.unique_id}: {n.message}" for n in result.failed_nodes()]
 
         run()

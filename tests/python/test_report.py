@@ -42,7 +42,7 @@ def demo_warehouse(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("report_demo")
     path = directory / "warehouse.duckdb"
     generate_demo_data(path, **DEMO_SIZE)
-    run = build_warehouse(path, vars={"product_metrics__use_sample_data": False})
+    run = build_warehouse(path)
     manifests = str(run.target_path)
     invoke("catalog", "--database", str(path), "--manifest-dir", manifests, "--out", str(directory / "catalog"))
     invoke("alerts", "--database", str(path), "--manifest-dir", manifests)

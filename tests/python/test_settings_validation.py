@@ -25,7 +25,6 @@ from product_metrics.project import Project
 
 from .conftest import DEMO_PROJECT, REPO_ROOT
 
-NO_SAMPLES = {"product_metrics__use_sample_data": False}
 MARKED_MODEL = "fct_nps_monthly"  # a small table model: rebuilt by `dbt run -s` unless the hook stops it
 MARKER_MONTH = dt.date(1999, 1, 1)
 
@@ -66,9 +65,6 @@ REFUSED = [
      "product_metrics__activation_event_name is '': it must be an event name (non-empty text without quotes)."),
     ({"product_metrics__core_action_event_name": None},
      "product_metrics__core_action_event_name is null: it must be an event name (non-empty text without quotes)."),
-    ({"product_metrics__use_sample_data": "maybe"},
-     ("product_metrics__use_sample_data is 'maybe': it must be true, false or 'auto' (the sample seeds only when "
-      "the raw users table does not exist).")),
     ({"product_metrics__bi_role": "BI Readers"},
      ("product_metrics__bi_role is 'BI Readers': it must be null (no grants) or a lower-case SQL identifier "
       "(letters, digits, _).")),
@@ -132,13 +128,13 @@ def batch(warehouse, tmp_path_factory) -> dict:
     no build would write: it is still there after the refused runs, gone after the accepted ones."""
     with duckdb.connect(str(warehouse)) as con:
         con.execute(f"insert into metrics.{MARKED_MODEL} (month_start) values (?)", [MARKER_MONTH])
-    cases = [{**NO_SAMPLES, **refused} for refused, _ in REFUSED]
+    cases = [refused for refused, _ in REFUSED]
     cases_json = json.dumps(cases)
     project = Project(root=DEMO_PROJECT, duckdb_path=warehouse)
     target = tmp_path_factory.mktemp("settings_target")
     refused_runs = _run_batch(project, target, cases_json)
     marker_after_refused = _marker_rows(warehouse)
-    accepted_runs = _run_batch(project, target, json.dumps([{**NO_SAMPLES, **accepted} for accepted in ACCEPTED]))
+    accepted_runs = _run_batch(project, target, json.dumps(ACCEPTED))
     return {"refused": refused_runs, "accepted": accepted_runs, "marker_after_refused": marker_after_refused,
             "marker_after_accepted": _marker_rows(warehouse)}
 
@@ -197,26 +193,29 @@ def test_refresh_as_of_before_the_data_is_refused_and_changes_nothing(warehouse,
     assert _metrics_checksums(path) == before
 
 
-def test_sample_data_range_is_read_from_the_sample_seed(sample_warehouse, tmp_path):
-    """A fresh clone's build reads the sample seeds: the as-of date is checked against them."""
+def test_without_raw_events_the_hook_checks_the_vars_and_the_missing_input_stops_the_model(tmp_path):
+    """Before the raw events exist (a host's models not built yet) the as-of date cannot be checked
+    against them: the hook passes, and the base model that reads a missing input stops the run."""
     path = tmp_path / "warehouse.duckdb"
-    shutil.copy(sample_warehouse, path)
-    with duckdb.connect(str(path), read_only=True) as con:
-        first, last = con.execute("select min(event_date), max(event_date) from staging.stg_raw__events").fetchone()
-    run = run_dbt(Project(root=DEMO_PROJECT, duckdb_path=path), ["run", "-s", "stg_raw__users"],
-                  vars={"product_metrics__as_of_date": "1900-01-01"})
-    assert not run.success and run.results == []
-    assert run.error_summary() == [
-        (f"product_metrics__as_of_date is '1900-01-01': it must be a date from {first + dt.timedelta(days=1)} to "
-         f"{last + dt.timedelta(days=1)} (the first day not counted; the events run from {first} to {last}), "
-         "or null for the day after the latest event.")]
+    project = Project(root=DEMO_PROJECT, duckdb_path=path)
+    run = run_dbt(project, ["run", "-s", "base_raw__users"], vars={"product_metrics__as_of_date": "1900-01-01"})
+    assert not run.success
+    assert [r.unique_id for r in run.failed_nodes()] == ["model.product_metrics.base_raw__users"]
+    assert [line for line in run.error_summary() if "product_metrics" in line] == [
+        ('product_metrics: raw input users not found: "warehouse"."raw"."users" (vars product_metrics__raw_schema, '
+        "product_metrics__users_identifier). Create it or point product_metrics__users_relation at your model.")]
+    # The vars themselves are still checked first.
+    refused = run_dbt(project, ["run", "-s", "base_raw__users"], vars={"product_metrics__as_of_date": "1900-02-30"})
+    assert not refused.success and refused.results == []
+    assert refused.error_summary() == [("product_metrics__as_of_date is '1900-02-30': it must be a date written "
+                                       "YYYY-MM-DD, or null for the day after the latest event.")]
 
 
 def test_an_event_name_absent_from_the_data_is_a_warning(warehouse, tmp_path):
     path = tmp_path / "warehouse.duckdb"
     shutil.copy(warehouse, path)
     run = run_dbt(Project(root=DEMO_PROJECT, duckdb_path=path), ["run", "-s", "stg_raw__users"], vars={
-        **NO_SAMPLES, "product_metrics__active_event_names": ["page_view", "page_veiw"],
+        "product_metrics__active_event_names": ["page_view", "page_veiw"],
         "product_metrics__activation_event_name": "signup_done"})
     assert run.success, run.error_lines
     assert [line.split(",")[0] for line in run.warning_lines] == [

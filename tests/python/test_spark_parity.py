@@ -36,7 +36,6 @@ from .parity import Table, duckdb_rows, metric_table_differences, metric_tables,
 
 pytestmark = pytest.mark.spark
 
-DEMO_VARS = {"product_metrics__use_sample_data": False}
 EXPORTED_TABLES = ("audit.rejected_rows",)
 
 
@@ -112,7 +111,7 @@ def spark_builds(spark_ready, clean_demo_warehouse, dirty_demo, try_cast_sql, tm
         started = dt.datetime.now()
         _spark_module(project, "load", str(sources[kind]))
         args = ["build"] if kind == "clean" else ["build", "--exclude", "test_type:unit"]
-        run = run_dbt(project, args, vars=DEMO_VARS)
+        run = run_dbt(project, args)
         export_dir = directory / "export"
         if run.success:
             queries = ["--query", f"try_cast_probes={try_cast_sql}"] if kind == "clean" else []

@@ -19,7 +19,6 @@ from product_metrics.project import Project
 
 from .conftest import DEMO_PROJECT
 
-NO_SAMPLES = {"product_metrics__use_sample_data": False}
 TIMESTAMPS = {"events": "occurred_at", "users": "signed_up_at", "invites": "sent_at", "orders": "ordered_at",
               "ai_suggestions": "created_at", "nps_responses": "responded_at",
               "model_predictions": "evaluated_at"}
@@ -66,7 +65,7 @@ def _staging_tables(path: Path) -> dict[str, tuple[list, list]]:
 
 
 def _build_staging(path: Path):
-    run = run_dbt(Project(root=DEMO_PROJECT, duckdb_path=path), ["run", "--select", "staging"], vars=NO_SAMPLES)
+    run = run_dbt(Project(root=DEMO_PROJECT, duckdb_path=path), ["run", "--select", "staging"])
     if not run.success:
         pytest.fail("dbt run failed:\n" + "\n".join(f"{n.unique_id}: {n.message}" for n in run.failed_nodes()))
     return run

@@ -204,7 +204,8 @@ def test_an_unreachable_postgres_server(built, tmp_path, command):
 
 
 def test_a_missing_raw_table_is_named(built, place):
-    """dbt's error names the table; the output says it is a raw table and what to do, in one line."""
+    """The base model stops before its query: one line names the raw input, the relation, the vars
+    that place it and what to do."""
     import duckdb
 
     database = place / "no_events.duckdb"
@@ -215,9 +216,11 @@ def test_a_missing_raw_table_is_named(built, place):
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "Traceback" not in output
-    named = [line for line in output.splitlines() if "does not exist" in line]
-    assert len(named) == 1 and "the raw table events does not exist" in named[0], output
-    assert "product-metrics demo-data" in named[0]
+    named = [line for line in output.splitlines() if "not found" in line]
+    assert len(named) == 1, output
+    assert ('base_raw__events: raw input events not found: "no_events"."raw"."events" (vars '
+            "product_metrics__raw_schema, product_metrics__events_identifier). Create it or point "
+            "product_metrics__events_relation at your model.") in named[0], output
 
 
 @pytest.mark.parametrize("command", ["validate", "alerts"])

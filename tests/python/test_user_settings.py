@@ -70,7 +70,6 @@ DEFAULTS = replace(
 )
 
 DBT_VARS = {
-    "product_metrics__use_sample_data": False,
     "product_metrics__reporting_timezone": CHANGED.reporting_timezone,
     "product_metrics__as_of_date": CHANGED.as_of_date.isoformat(),
     "product_metrics__active_event_names": list(CHANGED.active_event_names),
@@ -339,7 +338,7 @@ def expected_latency_p99(raw: Raw, settings: Settings) -> dict[tuple, Fraction]:
 # -- The tests ------------------------------------------------------------------------------------
 
 def test_every_documented_var_is_changed():
-    assert {name.removeprefix("product_metrics__") for name in DBT_VARS} - {"use_sample_data"} == DOCUMENTED_VARS
+    assert {name.removeprefix("product_metrics__") for name in DBT_VARS} == DOCUMENTED_VARS
 
 
 def test_build_with_every_setting_changed_passes_its_unit_tests(built):
@@ -446,14 +445,18 @@ def test_each_changed_setting_changes_the_expected_numbers(built, setting):
 # -- Every unit test pins what it reads -----------------------------------------------------------
 
 # Read only by a refresh (macros/incremental): a unit test has no table of its own and derives
-# every row, so it never reads them.
-NOT_READ_BY_UNIT_TESTS = {"product_metrics__late_arrival_days", "product_metrics__test_window_start"}
+# every row, so it never reads them. raw_database: only to name it when a raw table is missing
+# (macro require_raw_input), which is not checked in a unit test (its inputs are fixtures).
+NOT_READ_BY_UNIT_TESTS = {"product_metrics__late_arrival_days", "product_metrics__test_window_start",
+                          "product_metrics__raw_database"}
 
 
 def _vars_read_by_models() -> dict[str, set[str]]:
     """Per model, the vars its SQL and the macros it calls (transitively, with their per-engine
-    `<engine>__` versions) read."""
+    `<engine>__` versions) read. `raw_table('<table>')` reads var product_metrics__<table>_relation
+    (a name it builds, so the scan adds it)."""
     var_call = re.compile(r"""\bvar\(\s*['"](product_metrics__\w+)['"]""")
+    raw_table_call = re.compile(r"""\braw_table\(\s*['"](\w+)['"]""")
     macro_def = re.compile(r"\{%-?\s*macro\s+(\w+)\s*\(")
     bodies = {}
     for path in (REPO_ROOT / "macros").rglob("*.sql"):
@@ -461,7 +464,8 @@ def _vars_read_by_models() -> dict[str, set[str]]:
         bodies.update(zip(parts[1::2], parts[2::2]))
 
     def read(text: str, seen: set[str]) -> set[str]:
-        found = set(var_call.findall(text))
+        found = set(var_call.findall(text)) | {f"product_metrics__{table}_relation"
+                                               for table in raw_table_call.findall(text)}
         called = set(re.findall(r"\b(\w+)\(", text))
         called |= {name for name in bodies if name.partition("__")[2] in called}
         for name in called & bodies.keys() - seen:
@@ -483,4 +487,5 @@ def test_every_unit_test_pins_the_vars_its_model_reads():
             unpinned = reads[test["model"]] - NOT_READ_BY_UNIT_TESTS - pinned
             missing += [f"{test['name']}: {name}" for name in sorted(unpinned)]
     assert reads["fct_stickiness_daily"] >= {"product_metrics__mau_window_days"}  # the scan finds macro reads
+    assert "product_metrics__events_relation" in reads["base_raw__events"]
     assert missing == []

@@ -190,7 +190,7 @@ def _dbt_build_stage(project, console, result: StageResult, artifacts: dict[str,
     from product_metrics.build_progress import dbt_build_with_progress, failure_detail
     from product_metrics.failure_hints import add_failure_hint
 
-    run = dbt_build_with_progress(project, console, vars={"product_metrics__use_sample_data": False})
+    run = dbt_build_with_progress(project, console)
     artifacts["target_path"] = run.target_path
     if run.success:
         result.detail = f"{len(run.results)} models, seeds and tests passed"
