@@ -32,7 +32,7 @@ def test_windowed_tests_filter_in_a_host_project(tmp_path):
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
 
     dbt("deps")
-    dbt("compile", "--vars", "{product_metrics__use_sample_data: false}", "-s",
+    dbt("compile", "-s",
         "stg_raw__events,test_type:generic", "stg_raw__users,test_type:generic")
     compiled = host / "target" / "compiled" / "product_metrics" / "models" / "staging" / "raw" / "_raw__models.yml"
     windowed = (compiled / "unique_in_refresh_window_stg_raw__events_event_id__event_date.sql").read_text()
