@@ -8,10 +8,15 @@
     so raw and sample rows are never mixed.
 #}
 {% macro raw_table(name) -%}
-    {#- Both are always referenced so that dbt orders the seeds before staging. -#}
-    {%- set raw_relation = source('raw', name) -%}
-    {%- set sample_relation = ref('sample_' ~ name) -%}
-    {{ return(sample_relation if product_metrics.use_sample_data() else raw_relation) }}
+    {#- Parsing references both, so that dbt orders the seeds before staging; running resolves only
+        the chosen one (a unit test then reads only its input: dbt 1.10 names the fixtures of
+        source raw.users and seed sample_users, alias users, alike and fails on the duplicate). -#}
+    {%- if not execute -%}
+        {%- do source('raw', name) -%}
+        {%- do ref('sample_' ~ name) -%}
+        {{ return(source('raw', name)) }}
+    {%- endif -%}
+    {{ return(ref('sample_' ~ name) if product_metrics.use_sample_data() else source('raw', name)) }}
 {%- endmacro %}
 
 
