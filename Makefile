@@ -63,4 +63,4 @@ lock: install
 	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
 
 clean:
-	rm -rf $(VENV) target logs warehouse
+	rm -rf $(VENV) .venv-dbt-* target logs warehouse

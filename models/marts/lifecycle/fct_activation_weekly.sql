@@ -1,6 +1,7 @@
 -- Activation per signup week (Monday start): the share of signups who did the activation event
 -- within N days of signing up (int_users_activated holds the per-user definition).
-{% set window_days = var('product_metrics__activation_window_days', 7) | int %}
+{#- `var is defined`: dbt 1.10 renders a model without var() once, to set up its unit tests. -#}
+{% set window_days = var('product_metrics__activation_window_days', 7) | int if var is defined else 7 %}
 
 with
 
