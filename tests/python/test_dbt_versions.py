@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,18 +69,22 @@ class ProjectUnderTest:
 
 
 def project_under_test(tmp_path: Path) -> ProjectUnderTest:
-    """The dbt project built on the oldest supported dbt: a copy of this repository's dbt project, on a
-    fresh DuckDB file, so it builds from the bundled sample seeds."""
-    project_dir = tmp_path / "project"
-    ignore = shutil.ignore_patterns("python", "__pycache__", "target", "logs", "dbt_packages", "*.duckdb*")
-    for name in ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml"):
-        if (REPO_ROOT / name).is_file():
-            project_dir.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO_ROOT / name, project_dir / name)
-    for name in ("models", "macros", "seeds", "tests", "analyses", "snapshots"):
-        if (REPO_ROOT / name).is_dir():
-            shutil.copytree(REPO_ROOT / name, project_dir / name, ignore=ignore)
-    env = {"PRODUCT_METRICS_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"), "DBT_TARGET": "duckdb"}
+    """The dbt project built on the oldest supported dbt: the integration host project (Acme's own
+    project installing the package with `local:`), on its own DuckDB file with small demo data as its
+    app tables. The newest minor builds it in test_host_project.py."""
+    import duckdb
+
+    from product_metrics.demo_data import generate_demo_data
+
+    from .host_project import copy_host_project, land_app_tables
+
+    project_dir = copy_host_project(tmp_path / "acme_analytics")
+    database = tmp_path / "acme.duckdb"
+    generate_demo_data(database, dirty=False, users=300, days=60, seed=7)
+    with duckdb.connect(str(database)) as connection:
+        land_app_tables(connection.execute)
+        connection.execute("drop schema raw cascade")
+    env = {"ACME_DUCKDB_PATH": str(database)}
     return ProjectUnderTest(project_dir=project_dir, profiles_dir=project_dir, env=env)
 
 

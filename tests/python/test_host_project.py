@@ -58,18 +58,18 @@ def host(tmp_path_factory) -> Path:
 
 def test_one_build_on_an_empty_warehouse_builds_the_host_and_the_package(host):
     with duckdb.connect(str(host / "acme.duckdb"), read_only=True) as connection:
-        orders = connection.sql("select count(*) from acme_marts.orders").fetchone()[0]
-        purchases = connection.sql("select count(*) from app.purchases").fetchone()[0]
-        dau = connection.sql("select count(*) from acme_metrics.fct_stickiness_daily").fetchone()[0]
+        orders = connection.execute("select count(*) from acme_marts.orders").fetchone()[0]
+        purchases = connection.execute("select count(*) from app.purchases").fetchone()[0]
+        dau = connection.execute("select count(*) from acme_metrics.fct_stickiness_daily").fetchone()[0]
     assert orders == purchases > 0
     assert dau > 0
 
 
 def test_everything_lands_where_the_hosts_schema_macro_says(host):
     with duckdb.connect(str(host / "acme.duckdb"), read_only=True) as connection:
-        schemas = {row[0] for row in connection.sql(
+        schemas = {row[0] for row in connection.execute(
             "select distinct table_schema from information_schema.tables where table_catalog = 'acme'").fetchall()}
-        samples = connection.sql("select table_schema || '.' || table_name from information_schema.tables "
+        samples = connection.execute("select table_schema || '.' || table_name from information_schema.tables "
                                  "where table_name like 'sample%' or table_schema like '%sample%'").fetchall()
     assert schemas <= HOST_SCHEMAS, schemas - HOST_SCHEMAS
     assert {"acme_metrics", "acme_audit", "acme_staging", "acme_intermediate"} <= schemas
@@ -77,7 +77,7 @@ def test_everything_lands_where_the_hosts_schema_macro_says(host):
 
 
 def _tables(connection, schema: str) -> list[str]:
-    return [row[0] for row in connection.sql(
+    return [row[0] for row in connection.execute(
         f"select table_name from information_schema.tables where table_schema = '{schema}' "
         "and table_type = 'BASE TABLE' order by 1").fetchall()]
 
@@ -95,9 +95,9 @@ def test_metric_tables_equal_the_demo_projects_on_the_same_data(host, clean_demo
         assert demo_tables
         for table in demo_tables:
             demo, acme = f"demo.{demo_schema}.{table}", f"acme.{host_schema}.{table}"
-            counts = connection.sql(f"select (select count(*) from {demo}), (select count(*) from {acme})").fetchone()
-            only_demo = connection.sql(f"select count(*) from (select * from {demo} except all select * from {acme})")
-            only_host = connection.sql(f"select count(*) from (select * from {acme} except all select * from {demo})")
+            counts = connection.execute(f"select (select count(*) from {demo}), (select count(*) from {acme})").fetchone()
+            only_demo = connection.execute(f"select count(*) from (select * from {demo} except all select * from {acme})")
+            only_host = connection.execute(f"select count(*) from (select * from {acme} except all select * from {demo})")
             assert (counts[0], only_demo.fetchone()[0], only_host.fetchone()[0]) == (counts[1], 0, 0), table
 
 
