@@ -3,7 +3,10 @@ the package. Its app tables are the demo's raw data under Acme's own table and c
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from .conftest import REPO_ROOT
@@ -41,3 +44,24 @@ def copy_host_project(destination: Path) -> Path:
                                                                                "*.duckdb", "package-lock.yml"))
     (destination / "packages.yml").write_text(f"packages:\n  - local: {REPO_ROOT}\n")
     return destination
+
+
+BIN = Path(sys.executable).parent
+# Settings of ours that must not reach the host: it has its own profile, target and warehouse.
+OUR_ENV = ("DBT_PROFILES_DIR", "DBT_PROJECT_DIR", "DBT_TARGET", "DBT_TARGET_PATH", "PRODUCT_METRICS_DUCKDB_PATH",
+           "PRODUCT_METRICS_PROJECT_DIR", "PRODUCT_METRICS_DBT_VARS")
+HOST_SCHEMAS = {"analytics", "acme_marts", "acme_staging", "acme_intermediate", "acme_metrics", "acme_audit", "app"}
+
+
+def host_env(**extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in OUR_ENV}
+    return {**env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **extra}
+
+
+def run(host: Path, *command: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / command[0]), *command[1:]], cwd=host, env=env or host_env(),
+                          capture_output=True, text=True, timeout=1800, check=False)
+
+
+def tail(result: subprocess.CompletedProcess) -> str:
+    return (result.stdout + result.stderr)[-4000:]

@@ -5,9 +5,6 @@ warehouse builds it all, and the metric tables equal the demo project's on the s
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -16,27 +13,7 @@ import pytest
 from product_metrics.demo_data import generate_demo_data
 
 from .conftest import DEMO_SIZE
-from .host_project import copy_host_project, land_app_tables
-
-BIN = Path(sys.executable).parent
-# Settings of ours that must not reach the host: it has its own profile, target and warehouse.
-OUR_ENV = ("DBT_PROFILES_DIR", "DBT_PROJECT_DIR", "DBT_TARGET", "DBT_TARGET_PATH", "PRODUCT_METRICS_DUCKDB_PATH",
-           "PRODUCT_METRICS_PROJECT_DIR", "PRODUCT_METRICS_DBT_VARS")
-HOST_SCHEMAS = {"analytics", "acme_marts", "acme_staging", "acme_intermediate", "acme_metrics", "acme_audit", "app"}
-
-
-def host_env(**extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in OUR_ENV}
-    return {**env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **extra}
-
-
-def run(host: Path, *command: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / command[0]), *command[1:]], cwd=host, env=env or host_env(),
-                          capture_output=True, text=True, timeout=1800, check=False)
-
-
-def tail(result: subprocess.CompletedProcess) -> str:
-    return (result.stdout + result.stderr)[-4000:]
+from .host_project import HOST_SCHEMAS, copy_host_project, land_app_tables, run, tail
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +73,11 @@ def test_metric_tables_equal_the_demo_projects_on_the_same_data(host, clean_demo
         for table in demo_tables:
             demo, acme = f"demo.{demo_schema}.{table}", f"acme.{host_schema}.{table}"
             counts = connection.execute(f"select (select count(*) from {demo}), (select count(*) from {acme})").fetchone()
-            only_demo = connection.execute(f"select count(*) from (select * from {demo} except all select * from {acme})")
-            only_host = connection.execute(f"select count(*) from (select * from {acme} except all select * from {demo})")
-            assert (counts[0], only_demo.fetchone()[0], only_host.fetchone()[0]) == (counts[1], 0, 0), table
+            only_demo = connection.execute(
+                f"select count(*) from (select * from {demo} except all select * from {acme})").fetchone()[0]
+            only_host = connection.execute(
+                f"select count(*) from (select * from {acme} except all select * from {demo})").fetchone()[0]
+            assert (counts[0], only_demo, only_host) == (counts[1], 0, 0), table
 
 
 def test_both_semantic_layers_validate(host):
