@@ -4,7 +4,7 @@ that `product-metrics --help` answers at once."""
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -79,8 +79,8 @@ def _options(
 
 DatabaseOption = Annotated[
     Path | None,
-    typer.Option("--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH "
-                                    "or warehouse/product_metrics.duckdb in the dbt project)."),
+    typer.Option("--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH, "
+                                    "else the path of the dbt profile's DuckDB target)."),
 ]
 
 
@@ -143,7 +143,7 @@ def demo(
     run = _build(project, console)
     if not run.success:
         raise typer.Exit(1)
-    _print_headline(project, console)
+    _print_headline(project, console, run.target_path)
 
 
 @app.command()
@@ -169,12 +169,17 @@ def _build(project, console, vars: dict[str, object] | None = None):
     return dbt_build_with_progress(project, console, vars=vars)
 
 
-def _print_headline(project, console) -> None:
+def _print_headline(project, console, manifest_dir: Path | None = None) -> None:
+    """The headline of the project's warehouse, from the tables the manifest of `manifest_dir` (a
+    run's target path; default: a fresh parse) says dbt built."""
     from rich.table import Table
 
+    from product_metrics.relations import relations_for
     from product_metrics.report.headline import format_value, read_headline
 
-    for section in read_headline(project.duckdb_path):
+    with console.status("dbt parse (where the metric tables are)…") if manifest_dir is None else nullcontext():
+        relations = relations_for(project, manifest_dir)
+    for section in read_headline(project.duckdb_path, relations):
         table = Table(title=section.title, title_justify="left", caption=section.note or None,
                       caption_justify="left")
         for column in section.columns:
