@@ -149,9 +149,12 @@ def demo(
 @app.command()
 def headline(database: DatabaseOption = None) -> None:
     """Print the headline numbers of an already built warehouse."""
+    from product_metrics.errors import check_duckdb_warehouse
     from product_metrics.project import Project
 
-    _print_headline(Project.locate(database), _console())
+    project = Project.locate(database)
+    check_duckdb_warehouse(project.duckdb_path, write=False, connect=False)  # before the slow parse
+    _print_headline(project, _console())
 
 
 @contextmanager

@@ -46,7 +46,7 @@ def run_validate(*, database: Path | None, url: str | None, settings: QualitySet
         warehouse = resolve_warehouse(database, url)
         if isinstance(warehouse, DuckDBWarehouse) and not warehouse.path.is_file():
             warehouse.connect()  # raises WarehouseError naming the missing file, before the slow parse
-        settings = settings.located(_relations(console))
+        settings = settings.located(_relations(console, database=database))
         if not store and isinstance(warehouse, DuckDBWarehouse):  # reads only: a read-only file will do
             warehouse = replace(warehouse, read_only=True)
         with console.status(f"Validating {warehouse.label} (loading Great Expectations)…") as status:
@@ -60,7 +60,7 @@ def run_validate(*, database: Path | None, url: str | None, settings: QualitySet
     return 0 if report.success else 1
 
 
-def _relations(console, manifest_dir: Path | None = None, project=None):
+def _relations(console, manifest_dir: Path | None = None, project=None, database: Path | None = None):
     """Where dbt built the tables and what it read: the manifest of `manifest_dir` (a run's), else
     a fresh `dbt parse` of the project (product_metrics.relations); the demo layout when there is no project."""
     from product_metrics.project import Project, ProjectNotFound
@@ -68,7 +68,7 @@ def _relations(console, manifest_dir: Path | None = None, project=None):
 
     if project is None:
         try:
-            project = Project.locate()
+            project = Project.locate(database)
         except ProjectNotFound:
             return relations_for(None, manifest_dir)
     with console.status("dbt parse (where the tables are)…") if manifest_dir is None else contextlib.nullcontext():
