@@ -4,7 +4,7 @@ that `product-metrics --help` answers at once."""
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -79,8 +79,8 @@ def _options(
 
 DatabaseOption = Annotated[
     Path | None,
-    typer.Option("--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH "
-                                    "or warehouse/product_metrics.duckdb in the dbt project)."),
+    typer.Option("--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH, "
+                                    "else the path of the dbt profile's DuckDB target)."),
 ]
 
 
@@ -143,15 +143,18 @@ def demo(
     run = _build(project, console)
     if not run.success:
         raise typer.Exit(1)
-    _print_headline(project, console)
+    _print_headline(project, console, run.target_path)
 
 
 @app.command()
 def headline(database: DatabaseOption = None) -> None:
     """Print the headline numbers of an already built warehouse."""
+    from product_metrics.errors import check_duckdb_warehouse
     from product_metrics.project import Project
 
-    _print_headline(Project.locate(database), _console())
+    project = Project.locate(database)
+    check_duckdb_warehouse(project.duckdb_path, write=False, connect=False)  # before the slow parse
+    _print_headline(project, _console())
 
 
 @contextmanager
@@ -169,12 +172,17 @@ def _build(project, console, vars: dict[str, object] | None = None):
     return dbt_build_with_progress(project, console, vars=vars)
 
 
-def _print_headline(project, console) -> None:
+def _print_headline(project, console, manifest_dir: Path | None = None) -> None:
+    """The headline of the project's warehouse, from the tables the manifest of `manifest_dir` (a
+    run's target path; default: a fresh parse) says dbt built."""
     from rich.table import Table
 
+    from product_metrics.relations import relations_for
     from product_metrics.report.headline import format_value, read_headline
 
-    for section in read_headline(project.duckdb_path):
+    with console.status("dbt parse (where the metric tables are)…") if manifest_dir is None else nullcontext():
+        relations = relations_for(project, manifest_dir)
+    for section in read_headline(project.duckdb_path, relations):
         table = Table(title=section.title, title_justify="left", caption=section.note or None,
                       caption_justify="left")
         for column in section.columns:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from product_metrics.errors import UserError, first_line
@@ -54,13 +54,38 @@ class Project:
 
     @classmethod
     def locate(cls, duckdb_path: str | os.PathLike[str] | None = None) -> Project:
+        """The project of this command. The DuckDB file: --database (or PRODUCT_METRICS_DUCKDB_PATH),
+        else the path of the profile's DuckDB target, else warehouse/product_metrics.duckdb."""
         root = _find_root()
-        path = Path(duckdb_path or os.environ.get(DUCKDB_PATH_ENV) or root / DEFAULT_DUCKDB_PATH)
-        if not path.is_absolute():
-            path = Path.cwd() / path
         profiles = os.environ.get(PROFILES_DIR_ENV)
-        return cls(root=root, duckdb_path=path, profiles_dir=Path(profiles).resolve() if profiles else None,
-                   target=os.environ.get(TARGET_ENV) or None, vars=vars_from_environment())
+        project = cls(root=root, duckdb_path=root / DEFAULT_DUCKDB_PATH,
+                      profiles_dir=Path(profiles).resolve() if profiles else None,
+                      target=os.environ.get(TARGET_ENV) or None, vars=vars_from_environment())
+        explicit = duckdb_path or os.environ.get(DUCKDB_PATH_ENV)
+        if explicit:
+            path = Path(explicit)
+            return replace(project, duckdb_path=path if path.is_absolute() else Path.cwd() / path)
+        from product_metrics.profile import ProfileError
+
+        try:
+            from_profile = project.profile_target().duckdb_path(root)
+        except ProfileError:  # dbt says what is wrong with the profile when it runs
+            from_profile = None
+        return replace(project, duckdb_path=from_profile) if from_profile else project
+
+    @property
+    def profiles_path(self) -> Path:
+        """The directory of the profiles.yml dbt reads for this project."""
+        from product_metrics.profile import profiles_dir
+
+        return profiles_dir(self.root, self.profiles_dir)
+
+    def profile_target(self, env: Mapping[str, str] | None = None):
+        """The profile's target as dbt renders it (product_metrics.profile.Target)."""
+        from product_metrics.profile import load_target
+
+        return load_target(self.root, self.profiles_path, target=self.target, vars=self.vars,
+                           env=os.environ if env is None else env)
 
     @property
     def package_dir(self) -> Path:
@@ -93,10 +118,32 @@ class Project:
         if self.target:
             env[TARGET_ENV] = self.target
         env[DUCKDB_PATH_ENV] = str(self.duckdb_path)
+        if override := self._duckdb_profile_override(env):
+            env[PROFILES_DIR_ENV] = str(override)
         env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
         env.setdefault(FILE_LOG_LEVEL_ENV, DEFAULT_FILE_LOG_LEVEL)
         env.setdefault(FILE_LOG_MAX_BYTES_ENV, DEFAULT_FILE_LOG_MAX_BYTES)  # 0 (never rotate) only if asked
         return env
+
+
+    def _duckdb_profile_override(self, env: Mapping[str, str]) -> Path | None:
+        """A profiles directory pointing dbt at this project's DuckDB file, for a profile whose DuckDB
+        target has a path of its own (a user's profiles.yml) that is not this run's file (the run's
+        copy of the warehouse, or --database). None when dbt's own profile already leads there: a
+        profile that reads PRODUCT_METRICS_DUCKDB_PATH (the demo's), or the same path."""
+        from product_metrics.profile import ProfileError, duckdb_override_dir, profiles_dir
+
+        directory = profiles_dir(self.root, Path(env[PROFILES_DIR_ENV]) if env.get(PROFILES_DIR_ENV) else None)
+        try:
+            if DUCKDB_PATH_ENV in (directory / "profiles.yml").read_text():
+                return None
+            target = self.profile_target(env)
+        except (OSError, ProfileError):  # no readable profile: dbt reports it
+            return None
+        path = target.duckdb_path(self.root)
+        if path is None or path.resolve() == self.duckdb_path.resolve():
+            return None
+        return duckdb_override_dir(target, self.duckdb_path, self.root / "target")
 
 
 def vars_from_environment() -> dict[str, object]:

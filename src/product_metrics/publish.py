@@ -201,40 +201,70 @@ class SchemaSwap(Publication):
     (product_metrics.warehouses.postgres_publish)."""
 
     settings: object  # PostgresSettings
+    # The live schemas BI reads, as dbt builds them (the manifest's metrics and audit schemas); the
+    # run builds each as `<live>__pending` (dbt_project.yml appends PRODUCT_METRICS_PUBLISH_SUFFIX).
+    live_schemas: tuple[str, ...] = ("metrics", "audit")
+    settings_in_env: bool = True  # False: the settings came from the user's profile (PostgresProject)
 
     def prepare(self) -> None:
         from product_metrics.warehouses import postgres_publish
 
-        postgres_publish.prepare(self.settings)
+        postgres_publish.prepare(self.settings, self.live_schemas)
 
     def working(self, project):
+        import dataclasses
+
         from product_metrics.warehouses.postgres import PostgresProject
         from product_metrics.warehouses.postgres_publish import PENDING_SUFFIX
 
-        return PostgresProject(root=project.root, duckdb_path=project.duckdb_path, postgres=self.settings,
-                               publish_suffix=PENDING_SUFFIX)
+        fields = {f.name: getattr(project, f.name) for f in dataclasses.fields(project) if f.init
+                  and f.name in ("root", "duckdb_path", "profiles_dir", "target", "vars")}
+        return PostgresProject(**fields, postgres=self.settings, publish_suffix=PENDING_SUFFIX,
+                               settings_in_env=self.settings_in_env)
 
     def publish(self) -> str:
         from product_metrics.warehouses import postgres_publish
 
-        published = postgres_publish.publish(self.settings)
+        published = postgres_publish.publish(self.settings, self.live_schemas)
         self.published = True
-        return (f"{len(published.relations)} tables of {', '.join(postgres_publish.LIVE_SCHEMAS)} swapped in "
+        return (f"{len(published.relations)} tables of {', '.join(self.live_schemas)} swapped in "
                 f"one transaction ({published.elapsed_s:.2f}s)")
 
     def discard(self) -> str:
         from product_metrics.warehouses import postgres_publish
 
-        kept = postgres_publish.discard(self.settings)
-        return (f"schemas {', '.join(postgres_publish.LIVE_SCHEMAS)} of {self.settings.dbname} are unchanged. The "
+        kept = postgres_publish.discard(self.settings, self.live_schemas)
+        return (f"schemas {', '.join(self.live_schemas)} of {self.settings.dbname} are unchanged. The "
                 f"failed run's tables stay in {', '.join(kept)} (closed to BI) until the next run.")
 
 
 POSTGRES_TARGET = "postgres"
 
 
-def is_postgres_target() -> bool:
-    return os.environ.get("DBT_TARGET") == POSTGRES_TARGET
+def is_postgres_target(project=None) -> bool:
+    """dbt's target is PostgreSQL: DBT_TARGET=postgres (the demo profile's target, set by the
+    PRODUCT_METRICS_POSTGRES_* settings), or a user's profile whose target has type postgres."""
+    if os.environ.get("DBT_TARGET") == POSTGRES_TARGET:
+        return True
+    return project is not None and _profile_type(project) == POSTGRES_TARGET
+
+
+def _profile_type(project) -> str | None:
+    from product_metrics.profile import ProfileError
+
+    if "PRODUCT_METRICS_DUCKDB_PATH" in _profile_text(project):  # the demo's profile: DBT_TARGET decides
+        return None
+    try:
+        return project.profile_target().type
+    except ProfileError:
+        return None
+
+
+def _profile_text(project) -> str:
+    try:
+        return (project.profiles_path / "profiles.yml").read_text()
+    except OSError:
+        return ""
 
 
 def check_before_lock(project) -> None:
@@ -243,18 +273,25 @@ def check_before_lock(project) -> None:
     PostgreSQL run finds its problems when it connects (`prepare`)."""
     from product_metrics.errors import check_duckdb_warehouse
 
-    if not is_postgres_target():
+    if not is_postgres_target(project):
         check_duckdb_warehouse(project.duckdb_path, write=True, connect=False)
 
 
 def publication_for(project) -> Publication:
-    """The target's way to publish: PostgreSQL when dbt's target is `postgres` (DBT_TARGET, as
-    profiles.yml reads it, with the PRODUCT_METRICS_POSTGRES_* settings), else the DuckDB file."""
-    if is_postgres_target():
-        from product_metrics.warehouses.postgres import PostgresSettings
+    """The target's way to publish: PostgreSQL when dbt's target is `postgres` (DBT_TARGET, as the
+    demo's profiles.yml reads it, with the PRODUCT_METRICS_POSTGRES_* settings; or a user's profile
+    whose target is PostgreSQL, with its own credentials), else the DuckDB file. The live schemas are
+    where dbt builds the metric and audit tables (a parse of the project, product_metrics.relations)."""
+    if not is_postgres_target(project):
+        return FileSwap(WarehouseCopy(project.duckdb_path))
+    from product_metrics.relations import RelationsError, relations_for
+    from product_metrics.warehouses.postgres import PostgresSettings
 
-        try:
-            return SchemaSwap(PostgresSettings.from_env())
-        except ValueError as error:
-            raise PublishError(str(error)) from None
-    return FileSwap(WarehouseCopy(project.duckdb_path))
+    in_env = os.environ.get("DBT_TARGET") == POSTGRES_TARGET
+    try:
+        settings = PostgresSettings.from_env() if in_env else project.profile_target().postgres()
+        relations = relations_for(project)
+    except (ValueError, RelationsError) as error:
+        raise PublishError(str(error)) from None
+    return SchemaSwap(settings, live_schemas=(relations.metrics_schema, relations.audit_schema),
+                      settings_in_env=in_env)

@@ -219,7 +219,7 @@ def assert_model_governance(registry) -> None:
     """The real project's model governance as dbt_project.yml and models/_groups.yml set it: metric
     tables public, contracted, version 1 under the spec's relation name; base models private; every
     other model protected; every model in a group whose owner is a metric owner or the data platform."""
-    models = [m for m in registry.models.values() if m.resource_type == "model" and m.package == registry.project_name]
+    models = [m for m in registry.models.values() if m.resource_type == "model" and m.package == registry.governed_package]
     metric_owners = {m.governance.owner.email for m in registry.governed() if m.governance.owner}
     for model in models:
         folders = Path(model.path).parent.parts

@@ -60,6 +60,8 @@ def _fake_dbt(monkeypatch, tmp_path, *, success: bool):
 
     def run_dbt(project, args, vars=None, env=None, on_progress=None):
         status = "success" if success else "error"
+        # dbt writes a manifest into the run's target path: an empty one, the demo's schemas.
+        (tmp_path / "manifest.json").write_text('{"metadata": {}, "nodes": {}}')
         return DbtRun(args=list(args), returncode=0 if success else 1, target_path=tmp_path,
                       results=[NodeResult("model.product_metrics.fct_nps_monthly", status,
                                           None if success else "Division by zero", 0.1)])

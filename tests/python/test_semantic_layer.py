@@ -304,6 +304,7 @@ def test_export_parses_the_project_when_no_manifest_is_given(tmp_path, monkeypat
     target = tmp_path / "target"
     target.mkdir()
     shutil.copy2(semantic_project.manifest, target / "semantic_manifest.json")
+    shutil.copy2(semantic_project.manifest.with_name("manifest.json"), target / "manifest.json")
     calls = []
 
     def fake_parse(project, args, vars=None, on_progress=None):

@@ -87,7 +87,7 @@ def exposures_of(registry: Registry, metric: Metric) -> list[str]:
 
 def catalog_entries(registry: Registry, latest: dict[str, LatestValue]) -> list[CatalogEntry]:
     entries = []
-    for metric in sorted(registry.metrics.values(), key=lambda m: m.name):
+    for metric in sorted(registry.scoped_metrics(), key=lambda m: m.name):
         governance = metric.governance
         tables = [governance.lives_in.table] if governance and governance.lives_in else []
         tables += [m.name for m in registry.tables_listing(metric.name) if m.name not in tables]

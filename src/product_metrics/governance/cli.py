@@ -24,8 +24,8 @@ ManifestDirOption = Annotated[
 ]
 DatabaseOption = Annotated[
     Path | None,
-    typer.Option("--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH "
-                                    "or warehouse/product_metrics.duckdb in the dbt project)."),
+    typer.Option("--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH, "
+                                    "else the path of the dbt profile's DuckDB target)."),
 ]
 UrlOption = Annotated[
     str | None,
@@ -79,7 +79,8 @@ def catalog(
     database: DatabaseOption = None,
     url: UrlOption = None,
     manifest_dir: ManifestDirOption = None,
-    schema: Annotated[str, typer.Option(help="Schema of the metric_catalog table.")] = "metrics",
+    schema: Annotated[str | None, typer.Option(
+        help="Schema of the metric_catalog table (default: the metric tables' schema, from the manifest).")] = None,
     table: Annotated[bool, typer.Option(help="Write the metric_catalog table to the warehouse.")] = True,
     today: Annotated[dt.datetime | None, typer.Option(
         formats=["%Y-%m-%d"], help="Date the review deadlines are checked against (default: today).")] = None,
@@ -104,7 +105,8 @@ def alerts(
     database: DatabaseOption = None,
     url: UrlOption = None,
     manifest_dir: ManifestDirOption = None,
-    schema: Annotated[str, typer.Option(help="Schema of the metric_alerts table.")] = "audit",
+    schema: Annotated[str | None, typer.Option(
+        help="Schema of the metric_alerts table (default: the audit schema, from the manifest).")] = None,
 ) -> None:
     """Compare each metric's latest complete value with its thresholds; record breaches in audit.metric_alerts."""
     from product_metrics.governance.commands import run_alerts

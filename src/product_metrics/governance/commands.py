@@ -25,16 +25,28 @@ def _project():
         return None
 
 
-def load_current(manifest_dir: Path | None, console: Console) -> Registry:
-    """The registry of `manifest_dir`, or of a fresh `dbt parse` of the project."""
+def current_manifest_dir(manifest_dir: Path | None, console: Console) -> Path:
+    """`manifest_dir`, or the directory of a fresh `dbt parse` of the project (once per process)."""
     if manifest_dir is not None:
-        return load_registry(manifest_dir)
+        return manifest_dir
     project = _project()
     if project is None:
         raise ManifestError("no product_metrics dbt project here: run from the project or pass --manifest-dir")
     with console.status("dbt parse (manifest and semantic manifest)…"):
-        target = parse_project(project)
-    return load_registry(target)
+        return parse_project(project)
+
+
+def load_current(manifest_dir: Path | None, console: Console) -> Registry:
+    """The registry of `manifest_dir`, or of a fresh `dbt parse` of the project."""
+    return load_registry(current_manifest_dir(manifest_dir, console))
+
+
+def _relations(manifest_dir: Path):
+    """Where dbt built the tables, from the same manifest as the registry (product_metrics.relations)."""
+    from product_metrics.relations import Relations
+
+    project = _project()
+    return Relations.load(manifest_dir, dict(project.vars) if project else {})
 
 
 def _utc_now() -> dt.datetime:
@@ -132,14 +144,16 @@ def default_catalog_dir() -> Path:
 
 
 def run_catalog(*, database: Path | None, url: str | None, manifest_dir: Path | None, out: Path | None,
-                schema: str, write_table: bool, console: Console, today: dt.date | None = None) -> int:
+                schema: str | None, write_table: bool, console: Console, today: dt.date | None = None) -> int:
     from product_metrics.governance.catalog import CATALOG_TABLE, catalog_entries, write_catalog_table
     from product_metrics.governance.catalog_html import CATALOG_FILE, render_catalog_html, write_catalog_html
     from product_metrics.governance.warehouse import read_latest_values
 
     try:
         _check_warehouse(database, url, read_only=not write_table)
-        registry = load_current(manifest_dir, console)
+        manifest_dir = current_manifest_dir(manifest_dir, console)
+        registry = load_registry(manifest_dir)
+        schema = schema or _relations(manifest_dir).metrics_schema
     except ManifestError as error:
         console.print(f"[red]✗ catalog could not read the manifests:[/] {error}")
         return EXIT_ERROR
@@ -178,15 +192,19 @@ _LEVEL_STYLE = {"alert": "bold red", "warn": "yellow", "ok": "green", "no_value"
 
 
 def run_alerts(*, database: Path | None, url: str | None, manifest_dir: Path | None, fail_on: str,
-               today: dt.date | None, schema: str, console: Console, evaluations_out: list | None = None) -> int:
+               today: dt.date | None, schema: str | None, console: Console,
+               evaluations_out: list | None = None) -> int:
     """Evaluate, record and print the thresholds; `evaluations_out` receives each metric's
-    evaluation, for a caller that reports them elsewhere (the Dagster checks)."""
+    evaluation, for a caller that reports them elsewhere (the Dagster checks). `schema`: where
+    metric_alerts is written (default: the audit schema dbt built, from the manifest)."""
     from product_metrics.governance.alerts import ALERTS_TABLE, evaluate, exit_code, record_breaches
     from product_metrics.governance.catalog_html import format_value
 
     try:
         _check_warehouse(database, url, read_only=False, missing_ok=False)
-        registry = load_current(manifest_dir, console)
+        manifest_dir = current_manifest_dir(manifest_dir, console)
+        registry = load_registry(manifest_dir)
+        schema = schema or _relations(manifest_dir).audit_schema
     except ManifestError as error:
         console.print(f"[red]✗ alerts could not read the manifests:[/] {error}")
         return EXIT_ERROR

@@ -22,6 +22,7 @@ from typing import Any
 
 from product_metrics.governance.contract import Governance, parse_governance
 
+PACKAGE = "product_metrics"
 MANIFEST = "manifest.json"
 SEMANTIC_MANIFEST = "semantic_manifest.json"
 # Node types whose SQL defines a metric's numbers (seeds and sources are data, not definitions).
@@ -81,6 +82,8 @@ class Metric:
     depends_on: tuple[str, ...]  # manifest unique ids
     path: str | None
     governance: Governance | None
+    package: str = ""
+    has_governance_meta: bool = False  # meta.governance is set (even if it is not a valid mapping)
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,7 @@ class Group:
     owner_name: str | None
     owner_email: str | None
     path: str | None
+    package: str = ""
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,23 @@ class Registry:
 
     def governed(self) -> list[Metric]:
         return [m for m in self.metrics.values() if m.governance is not None]
+
+    @property
+    def governed_package(self) -> str:
+        """Whose metrics and models the rules are for: the product_metrics package when the manifest
+        holds it (installed in a user's project, or the demo project), else the root project itself."""
+        packages = {m.package for m in self.models.values()} | {m.package for m in self.metrics.values()}
+        return PACKAGE if PACKAGE in packages else self.project_name
+
+    def in_scope(self, item: Metric | Model) -> bool:
+        """A metric or model the rules apply to: the governed package's, or any other project's that
+        carries governance meta (a user's own metric opting in). Never every model of a user's project."""
+        if item.package == self.governed_package:
+            return True
+        return item.has_governance_meta if isinstance(item, Metric) else item.governance is not None
+
+    def scoped_metrics(self) -> list[Metric]:
+        return [m for m in self.metrics.values() if self.in_scope(m)]
 
 
 def _names(items: Any) -> list[str]:
@@ -276,7 +297,7 @@ def build_registry(manifest: Mapping[str, Any], semantic: Mapping[str, Any] | No
         owner = group.get("owner") or {}
         registry.groups[group["name"]] = Group(
             name=group["name"], unique_id=unique_id, owner_name=owner.get("name"), owner_email=owner.get("email"),
-            path=group.get("original_file_path"))
+            path=group.get("original_file_path"), package=group.get("package_name") or project)
 
     for unique_id, macro in (manifest.get("macros") or {}).items():
         registry.macros[unique_id] = Macro(
@@ -311,7 +332,8 @@ def build_registry(manifest: Mapping[str, Any], semantic: Mapping[str, Any] | No
             name=name, unique_id=unique_id, label=entry.get("label"), type=entry.get("type") or "",
             description=entry.get("description"), definition=definition, meta=meta,
             input_metrics=tuple(metrics), input_measures=tuple(measures), depends_on=depends_on,
-            path=entry.get("original_file_path"), governance=parse_governance(name, meta.get("governance")))
+            path=entry.get("original_file_path"), governance=parse_governance(name, meta.get("governance")),
+            package=entry.get("package_name") or project, has_governance_meta=meta.get("governance") is not None)
 
     for unique_id, exposure in (manifest.get("exposures") or {}).items():
         registry.exposures[exposure["name"]] = Exposure(
@@ -321,12 +343,11 @@ def build_registry(manifest: Mapping[str, Any], semantic: Mapping[str, Any] | No
 
 
 def parse_project(project) -> Path:
-    """Run `dbt parse` into a fresh target path (see product_metrics.dbt) and return that directory."""
-    from product_metrics.dbt import run_dbt
+    """Run `dbt parse` into a fresh target path (see product_metrics.dbt) and return that directory;
+    one parse per process and project settings (product_metrics.relations.parsed_manifest_dir)."""
+    from product_metrics.relations import RelationsError, parsed_manifest_dir
 
-    run = run_dbt(project, ["parse"])
-    if not run.success or not (run.target_path / MANIFEST).is_file():
-        details = "\n".join(run.error_lines[-10:])
-        raise ManifestError(f"`dbt parse` failed, so there is no manifest to check; fix the project "
-                            f"(`dbt parse` shows the error) and retry.\n{details}".rstrip())
-    return run.target_path
+    try:
+        return parsed_manifest_dir(project)
+    except RelationsError as error:
+        raise ManifestError(str(error)) from None

@@ -2,8 +2,10 @@
 say which metric (or table, model, group, exposure), which field, what is wrong and what to do about it.
 
 Two kinds: metric governance (the `meta.governance` of every metric) and dbt model governance (every
-model of the project has a group with an owner; the metric tables, models under models/marts/, are
-public, contracted and versioned; nothing else is public)."""
+model has a group with an owner; the metric tables, models under models/marts/, are public,
+contracted and versioned; nothing else is public). Both apply to the product_metrics package's
+metrics and models, and to a user's own metrics and models that carry governance meta; never to the
+rest of a user's project (Registry.in_scope)."""
 
 from __future__ import annotations
 
@@ -83,7 +85,7 @@ def _status(metric: Metric | None) -> str | None:
 
 def field_rules(registry: Registry, today: dt.date) -> list[Violation]:
     violations = []
-    for metric in sorted(registry.metrics.values(), key=lambda m: m.name):
+    for metric in sorted(registry.scoped_metrics(), key=lambda m: m.name):
         governance = metric.governance
         if governance is None:
             violations.append(Violation(
@@ -263,24 +265,34 @@ def _models_file(model: Model) -> str:
     return f"{folder}/_{folder.rsplit('/', 1)[-1]}__models.yml"
 
 
+def scoped_models(registry: Registry) -> list[Model]:
+    """The models model governance applies to: the governed package's (Registry.governed_package)
+    and other models that carry governance meta (a user's metric table). A user's other models are
+    theirs to govern."""
+    return [m for m in registry.models.values() if m.resource_type == "model" and registry.in_scope(m)]
+
+
 def model_governance_rules(registry: Registry) -> list[Violation]:
-    """dbt model governance of the project's own models (packages' models are theirs to govern)."""
+    """dbt model governance of the governed package's models and of the metric tables that carry
+    governance meta (other models, of the user's project or of other packages, are theirs to govern)."""
     violations = []
-    for group in sorted(registry.groups.values(), key=lambda g: g.name):
+    models = scoped_models(registry)
+    used_groups = {m.group for m in models}
+    groups = [g for g in registry.groups.values() if g.package == registry.governed_package or g.name in used_groups]
+    for group in sorted(groups, key=lambda g: g.name):
         if not (group.owner_name and group.owner_email):
             violations.append(Violation(
                 "model_group", f"group {group.name}", "owner",
                 f"the owner has {'no name' if not group.owner_name else 'no email'}: nobody to ask about its models",
                 f"give the group owner: {{name: <team>, email: <address>}} in {group.path or GROUPS_FILE}, "
                 "the team that owns its metrics"))
-    models = [m for m in registry.models.values() if m.resource_type == "model" and m.package == registry.project_name]
     for model in sorted(models, key=lambda m: (m.name, str(m.version or ""))):
         subject = f"model {model.versioned_name}"
         if not model.group:
             violations.append(Violation(
                 "model_group", subject, "group", "the model belongs to no group: nobody answers for it",
                 f"assign it a group of {GROUPS_FILE} (dbt_project.yml: +group: <group> on its folder)"))
-        if not model.is_mart:
+        if not (model.is_mart or model.package != registry.governed_package):  # a user's table: metric table
             if model.access == "public":
                 violations.append(Violation(
                     "model_access", subject, "access",
@@ -354,8 +366,7 @@ def check(registry: Registry, *, today: dt.date, previous: Registry | None = Non
     order = list(RULES)
     violations.sort(key=lambda v: (order.index(v.rule), v.subject))
     return CheckResult(
-        metrics=len(registry.metrics), violations=violations,
+        metrics=len(registry.scoped_metrics()), violations=violations,
         tables=sum(1 for m in registry.models.values() if m.governance is not None),
         exposures=len(registry.exposures), compared_with=previous.source if previous else None,
-        models=sum(1 for m in registry.models.values()
-                   if m.resource_type == "model" and m.package == registry.project_name))
+        models=len(scoped_models(registry)))

@@ -45,7 +45,8 @@ def quality_findings(report) -> GateRun:
 
 
 def threshold_findings(evaluations: list, *, metrics_schema: str = "metrics") -> GateRun:
-    """The threshold alerts' evaluations (product_metrics.governance.alerts) per table."""
+    """The threshold alerts' evaluations (product_metrics.governance.alerts) per table: `schema.table`,
+    with `metrics_schema` the schema dbt built the metric tables in (from the manifest)."""
     run_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     by_table: dict[str, list] = {}
     for evaluation in evaluations:
@@ -63,5 +64,5 @@ def threshold_findings(evaluations: list, *, metrics_schema: str = "metrics") ->
         for table, items in by_table.items()}
     levels = [e.level for e in evaluations]
     summary = (f"{len(evaluations)} metrics with thresholds: {levels.count('alert')} alert, {levels.count('warn')} "
-               f"warn, {levels.count('ok')} ok; breaches recorded in audit.metric_alerts")
+               f"warn, {levels.count('ok')} ok; breaches recorded in metric_alerts")
     return GateRun(f"{run_at:%Y%m%dT%H%M%S}", findings, summary)

@@ -56,6 +56,7 @@ from product_metrics.project import (
     vars_from_environment,
 )
 from product_metrics.refresh import RefreshOptions, dbt_vars, refresh_project
+from product_metrics.relations import Relations
 
 JOB_NAME = "daily_refresh"
 DAGSTER_RUN_DIR = re.compile(r"^\w+-[0-9a-f]{7}-[0-9a-f]{7}$")  # dagster-dbt's per-invocation target directories
@@ -189,6 +190,7 @@ def build_definitions(settings: OrchestrationSettings | None = None) -> dg.Defin
     translator = DagsterDbtTranslator()
     manifest = json.loads(project.manifest_path.read_text())
     relations = _relations(manifest, translator)
+    metrics_schema = Relations.from_manifest(manifest).metrics_schema
     built = sorted(set(relations.values()), key=lambda k: k.to_user_string())
     lives_in = _lives_in_tables(project)
     registry_tables = sorted({key for table, key in relations.items() if table.split(".", 1)[1] in lives_in},
@@ -219,7 +221,7 @@ def build_definitions(settings: OrchestrationSettings | None = None) -> dg.Defin
                                dbt_runner=_dagster_dbt_runner(context, dbt, settings.target_path, events),
                                artifacts=artifacts)
         checks = [e for e in events if isinstance(e, dg.AssetCheckResult)]
-        checks += _gate_results(artifacts, relations, built, registry_tables)
+        checks += _gate_results(artifacts, relations, built, registry_tables, metrics_schema)
         selected = context.selected_asset_check_keys
         checks = [c for c in checks if dg.AssetCheckKey(c.asset_key, c.check_name) in selected]
         if code == 0:
@@ -308,12 +310,13 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
 
 
 def _gate_results(artifacts: Mapping[str, object], relations: dict[str, dg.AssetKey], built: list[dg.AssetKey],
-                  registry_tables: list[dg.AssetKey]) -> Iterator[dg.AssetCheckResult]:
+                  registry_tables: list[dg.AssetKey], metrics_schema: str = "metrics") -> Iterator[dg.AssetCheckResult]:
     """The checks of the gates that ran in this refresh (none for a gate the refresh did not reach)."""
     if "quality_report" in artifacts:
         yield from _check_results(QUALITY_CHECK, quality_findings(artifacts["quality_report"]), relations, built)
     if artifacts.get("alerts"):
-        yield from _check_results(ALERTS_CHECK, threshold_findings(artifacts["alerts"]), relations, registry_tables)
+        yield from _check_results(ALERTS_CHECK, threshold_findings(artifacts["alerts"], metrics_schema=metrics_schema),
+                                  relations, registry_tables)
 
 
 def _failure_line(code: int, database: Path) -> str:

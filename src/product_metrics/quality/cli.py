@@ -10,8 +10,8 @@ import typer
 
 DatabaseOption = Annotated[
     Path | None,
-    typer.Option("--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH "
-                                    "or warehouse/product_metrics.duckdb in the dbt project)."),
+    typer.Option("--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH, "
+                                    "else the path of the dbt profile's DuckDB target)."),
 ]
 DocsDirOption = Annotated[
     Path | None,
@@ -49,12 +49,13 @@ def validate(
                       "postgresql+psycopg2://user@host/db (default: $PRODUCT_METRICS_WAREHOUSE_URL).")] = None,
     docs_dir: DocsDirOption = None,
     no_docs: NoDocsOption = False,
-    store: Annotated[bool, typer.Option(help="Append the results to audit.dq_results.")] = True,
+    store: Annotated[bool, typer.Option(help="Append the results to dq_results (schema audit).")] = True,
     table: Annotated[list[str] | None, typer.Option(
         "--table", help="Only this metric table (repeatable; default: all).")] = None,
     layer: Annotated[list[str] | None, typer.Option(
         "--layer", help="Only this layer: metrics, staging or raw (repeatable; default: all).")] = None,
-    metrics_schema: Annotated[str, typer.Option(help="Schema of the metric tables.")] = "metrics",
+    metrics_schema: Annotated[str | None, typer.Option(
+        help="Schema of the metric tables (default: where dbt builds them, from the manifest).")] = None,
     reject_share_limit: RejectShareOption = 0.05,
     anomaly_k: AnomalyKOption = 3.0,
     anomaly_window: AnomalyWindowOption = 12,
@@ -84,7 +85,7 @@ def build(
     """`dbt build`, then the data-quality gate, with one summary; exits 1 if a stage fails."""
     from product_metrics.quality.commands import default_docs_dir, run_build
 
-    settings = _settings(reject_share_limit, anomaly_k, anomaly_window, None, None, "metrics")
+    settings = _settings(reject_share_limit, anomaly_k, anomaly_window, None, None, None)
     docs = None if no_docs else (docs_dir or default_docs_dir(database))
     code = run_build(database=database, settings=settings, docs_dir=docs, console=_console())
     if code:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from product_metrics.errors import UserError
 from product_metrics.quality.rules import QualitySettings, Schemas
 
 LAYERS = ("metrics", "staging", "raw")
@@ -15,13 +16,14 @@ LAYERS = ("metrics", "staging", "raw")
 
 def settings_from_options(*, reject_share_limit: float, anomaly_k: float, anomaly_window: int,
                           tables: list[str] | None, layers: list[str] | None,
-                          metrics_schema: str = "metrics") -> QualitySettings:
+                          metrics_schema: str | None = None) -> QualitySettings:
     unknown = set(layers or ()) - set(LAYERS)
     if unknown:
         raise ValueError(f"Unknown layer(s) {sorted(unknown)}: choose from {', '.join(LAYERS)}.")
-    return QualitySettings(schemas=Schemas(metrics=metrics_schema), reject_share_limit=reject_share_limit,
-                           anomaly_k=anomaly_k, anomaly_window=anomaly_window, tables=tuple(tables or ()),
-                           include_layers=tuple(layers or LAYERS))
+    return QualitySettings(schemas=Schemas(metrics=metrics_schema or Schemas.metrics),
+                           reject_share_limit=reject_share_limit, anomaly_k=anomaly_k, anomaly_window=anomaly_window,
+                           tables=tuple(tables or ()), include_layers=tuple(layers or LAYERS),
+                           metrics_schema_option=metrics_schema)
 
 
 def default_docs_dir(database: Path | None) -> Path:
@@ -38,21 +40,39 @@ def run_validate(*, database: Path | None, url: str | None, settings: QualitySet
 
     from product_metrics.quality.summary import print_report
     from product_metrics.quality.validate import validate_warehouse
-    from product_metrics.quality.warehouse import DuckDBWarehouse, WarehouseError, resolve_warehouse
+    from product_metrics.quality.warehouse import DuckDBWarehouse, resolve_warehouse
 
     try:
         warehouse = resolve_warehouse(database, url)
+        if isinstance(warehouse, DuckDBWarehouse) and not warehouse.path.is_file():
+            warehouse.connect()  # raises WarehouseError naming the missing file, before the slow parse
+        settings = settings.located(_relations(console, database=database))
         if not store and isinstance(warehouse, DuckDBWarehouse):  # reads only: a read-only file will do
             warehouse = replace(warehouse, read_only=True)
         with console.status(f"Validating {warehouse.label} (loading Great Expectations)…") as status:
             report = validate_warehouse(
                 warehouse, settings, docs_dir=docs_dir, store=store,
                 on_progress=lambda p: status.update(_progress_text(p)))
-    except WarehouseError as error:
+    except UserError as error:  # WarehouseError, or a manifest that says nothing (RelationsError)
         console.print(f"[red]✗ data quality could not run:[/] {error}")
         return error.exit_code
     print_report(report, console)
     return 0 if report.success else 1
+
+
+def _relations(console, manifest_dir: Path | None = None, project=None, database: Path | None = None):
+    """Where dbt built the tables and what it read: the manifest of `manifest_dir` (a run's), else
+    a fresh `dbt parse` of the project (product_metrics.relations); the demo layout when there is no project."""
+    from product_metrics.project import Project, ProjectNotFound
+    from product_metrics.relations import relations_for
+
+    if project is None:
+        try:
+            project = Project.locate(database)
+        except ProjectNotFound:
+            return relations_for(None, manifest_dir)
+    with console.status("dbt parse (where the tables are)…") if manifest_dir is None else contextlib.nullcontext():
+        return relations_for(project, manifest_dir)
 
 
 def _progress_text(progress) -> str:
@@ -156,7 +176,7 @@ def build_stages(project, settings: QualitySettings, docs_dir: Path | None, cons
     artifacts: dict[str, Path] = {}
     return [
         Stage("dbt build", lambda result: _dbt_build_stage(project, console, result, artifacts)),
-        Stage("data quality", lambda result: quality_stage(project, settings, docs_dir, console, result)),
+        Stage("data quality", lambda result: quality_stage(project, settings, docs_dir, console, result, artifacts)),
         Stage("governance", lambda result: governance_stage(project, console, result, artifacts)),
     ]
 
@@ -202,20 +222,20 @@ def _dbt_build_stage(project, console, result: StageResult, artifacts: dict[str,
 
 def quality_stage(project, settings: QualitySettings, docs_dir: Path | None, console, result: StageResult,
                   artifacts: dict | None = None) -> bool:
-    """The data-quality gate on the run's warehouse; its report goes to artifacts["quality_report"]."""
+    """The data-quality gate on the run's warehouse; its report goes to artifacts["quality_report"].
+    The tables are where the run's dbt build put them (its manifest, artifacts["target_path"]): its
+    copy of the DuckDB file, or its pending schemas on PostgreSQL."""
     from product_metrics.quality.summary import print_report
     from product_metrics.quality.validate import validate_warehouse
-    from product_metrics.quality.warehouse import WarehouseError, resolve_warehouse
+    from product_metrics.quality.warehouse import resolve_warehouse
 
-    # The run's own warehouse: its copy of the DuckDB file, or its pending schemas on PostgreSQL.
-    schemas = dataclasses.replace(settings.schemas, metrics=project.published_schema(settings.schemas.metrics),
-                                  audit=project.published_schema(settings.schemas.audit))
     try:
+        located = settings.located(_relations(console, (artifacts or {}).get("target_path"), project))
         with console.status("Data quality: loading Great Expectations…") as status:
             report = validate_warehouse(resolve_warehouse(project.duckdb_path, project.warehouse_url),
-                                        settings.with_(schemas=schemas), docs_dir=docs_dir,
+                                        located, docs_dir=docs_dir,
                                         on_progress=lambda p: status.update(_progress_text(p)))
-    except WarehouseError as error:
+    except UserError as error:  # WarehouseError, or a manifest that says nothing (RelationsError)
         result.detail = str(error)
         console.print(f"[red]✗ data quality could not run:[/] {error}")
         return False

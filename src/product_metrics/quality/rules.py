@@ -422,9 +422,22 @@ class QualitySettings:
     mau_window_days: int = 30              # dbt var product_metrics__mau_window_days
     include_layers: tuple[str, ...] = ("metrics", "staging", "raw")
     tables: tuple[str, ...] = ()           # only these metric tables (default: all)
+    # The raw relations the build read, (table, schema, identifier), from the manifest
+    # (product_metrics.relations); empty: schema `raw`, or the sample seeds when dbt built from them.
+    raw_inputs: tuple[tuple[str, str, str], ...] = ()
+    metrics_schema_option: str | None = None  # --metrics-schema: wins over the manifest's
 
     def with_(self, **changes) -> QualitySettings:
         return replace(self, **changes)
+
+    def located(self, relations) -> QualitySettings:
+        """These settings on the tables as dbt built them (product_metrics.relations.Relations)."""
+        schemas = Schemas(metrics=self.metrics_schema_option or relations.metrics_schema,
+                          staging=relations.staging_schema, audit=relations.audit_schema,
+                          intermediate=relations.intermediate_schema, raw=self.schemas.raw)
+        raw_inputs = tuple((table, relation.schema, relation.identifier)
+                           for table, relation in relations.raw_inputs.items())
+        return replace(self, schemas=schemas, raw_inputs=raw_inputs or self.raw_inputs)
 
 
 def metric_table(name: str) -> MetricTable:

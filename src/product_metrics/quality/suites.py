@@ -136,7 +136,8 @@ def staging_suite(source: RawSource, settings: QualitySettings, last_included_da
                      source.staging_model, tuple(checks))
 
 
-def raw_suite(source: RawSource, settings: QualitySettings, raw_schema: str) -> SuitePlan:
+def raw_suite(source: RawSource, settings: QualitySettings, raw_schema: str, identifier: str | None = None) -> SuitePlan:
+    """The raw input `source` read from `raw_schema`.`identifier` (default: the source's name)."""
     rejected = f"{settings.schemas.audit}.rejected_rows"
     checks = (
         Check("volume", "ExpectTableRowCountToBeBetween", {"min_value": settings.min_raw_rows},
@@ -146,7 +147,8 @@ def raw_suite(source: RawSource, settings: QualitySettings, raw_schema: str) -> 
                     description=f"At most {settings.reject_share_limit:.1%} of the raw rows end in "
                                 f"{rejected}."),
     )
-    return SuitePlan(f"{raw_schema}.{source.name}", "raw", raw_schema, source.name, checks)
+    identifier = identifier or source.name
+    return SuitePlan(f"{raw_schema}.{identifier}", "raw", raw_schema, identifier, checks)
 
 
 def plan_suites(settings: QualitySettings, last_included_date: dt.date | None, raw_schema: str) -> list[SuitePlan]:
@@ -159,7 +161,8 @@ def plan_suites(settings: QualitySettings, last_included_date: dt.date | None, r
     if "staging" in settings.include_layers:
         plans += [staging_suite(s, settings, last_included_date) for s in RAW_SOURCES]
     if "raw" in settings.include_layers:
-        plans += [raw_suite(s, settings, raw_schema) for s in RAW_SOURCES]
+        read = {table: (schema, identifier) for table, schema, identifier in settings.raw_inputs}
+        plans += [raw_suite(s, settings, *read.get(s.name, (raw_schema, s.name))) for s in RAW_SOURCES]
     return plans
 
 

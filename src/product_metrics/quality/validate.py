@@ -90,7 +90,10 @@ def _last_included_date(session: Session, settings: QualitySettings) -> dt.date 
 
 
 def _raw_schema(session: Session, settings: QualitySettings) -> str:
-    """The raw schema, or the sample seeds' schema when dbt built from them (no raw `users`)."""
+    """The raw schema, or the sample seeds' schema when dbt built from them (no raw `users`). Only
+    for settings that do not name the relations the build read (QualitySettings.raw_inputs)."""
+    if settings.raw_inputs:
+        return settings.schemas.raw
     if "users" not in session.table_names(settings.schemas.raw) and "users" in session.table_names(SAMPLE_RAW_SCHEMA):
         return SAMPLE_RAW_SCHEMA
     return settings.schemas.raw

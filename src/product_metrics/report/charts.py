@@ -31,6 +31,7 @@ class Chart:
 
 
 def _t(name: str) -> str:
+    """The logical name of metric table `name` (Warehouse.name gives where dbt built it)."""
     return f"{METRICS_SCHEMA}.{name}"
 
 
@@ -47,7 +48,7 @@ def _shade_partial_week(fig: go.Figure, warehouse: Warehouse, week_starts) -> No
 
     if not warehouse.has(_t("fct_stickiness_daily")) or len(week_starts) == 0:
         return
-    last_date = warehouse.scalar(f"select max(activity_date) from {_t('fct_stickiness_daily')}")
+    last_date = warehouse.scalar(f"select max(activity_date) from {warehouse.name(_t('fct_stickiness_daily'))}")
     last_week = max(week_starts)
     if last_date is None or last_week + dt.timedelta(days=6) <= last_date:
         return
@@ -64,7 +65,7 @@ def retention_heatmap(warehouse: Warehouse) -> go.Figure | None:
 
     frame = warehouse.frame(f"""
         select cohort_start, period_number, cohort_size, retained_users, retention_rate, is_complete
-        from {_t('fct_cohort_retention')} where cohort_granularity = 'week'
+        from {warehouse.name(_t('fct_cohort_retention'))} where cohort_granularity = 'week'
     """)
     if frame.empty:
         return None
@@ -108,7 +109,7 @@ def stickiness_lines(warehouse: Warehouse) -> go.Figure | None:
 
     frame = warehouse.frame(f"""
         select activity_date, dau, wau, mau, dau_mau_ratio, is_full_window
-        from {_t('fct_stickiness_daily')} order by activity_date
+        from {warehouse.name(_t('fct_stickiness_daily'))} order by activity_date
     """)
     if frame.empty:
         return None
@@ -140,7 +141,7 @@ def _by_channel(frame, value: str, y_title: str, tickformat: str | None = None) 
 
 def cac_by_channel(warehouse: Warehouse) -> go.Figure | None:
     frame = warehouse.frame(f"""
-        select month_start, channel, cac_usd from {_t('fct_cac_by_channel')}
+        select month_start, channel, cac_usd from {warehouse.name(_t('fct_cac_by_channel'))}
         where is_paid_channel order by month_start, channel
     """)
     return None if frame.empty else _by_channel(frame, "cac_usd", "CAC (USD per new customer)", "$,.0f")
@@ -148,7 +149,7 @@ def cac_by_channel(warehouse: Warehouse) -> go.Figure | None:
 
 def ltv_cac_by_channel(warehouse: Warehouse) -> go.Figure | None:
     frame = warehouse.frame(f"""
-        select month_start, channel, ltv_cac_ratio from {_t('fct_ltv_cac_by_channel')}
+        select month_start, channel, ltv_cac_ratio from {warehouse.name(_t('fct_ltv_cac_by_channel'))}
         order by month_start, channel
     """)
     if frame.empty:
@@ -163,7 +164,7 @@ def nps_with_margin(warehouse: Warehouse) -> go.Figure | None:
     import plotly.graph_objects as go
 
     frame = warehouse.frame(f"""
-        select month_start, responses, nps, nps_margin_of_error_95 from {_t('fct_nps_monthly')} order by month_start
+        select month_start, responses, nps, nps_margin_of_error_95 from {warehouse.name(_t('fct_nps_monthly'))} order by month_start
     """)
     if frame.empty:
         return None
@@ -182,7 +183,7 @@ def k_factor_by_cohort(warehouse: Warehouse) -> go.Figure | None:
 
     frame = warehouse.frame(f"""
         select cohort_month, cohort_users, invites_converted, k_factor, is_complete
-        from {_t('fct_k_factor_monthly')} order by cohort_month
+        from {warehouse.name(_t('fct_k_factor_monthly'))} order by cohort_month
     """)
     if frame.empty:
         return None
@@ -211,7 +212,7 @@ def ai_suggestions(warehouse: Warehouse) -> go.Figure | None:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    table = _t("fct_ai_suggestions_daily")
+    table = warehouse.name(_t("fct_ai_suggestions_daily"))
     weekly = warehouse.frame(f"""
         select
             date_trunc('week', activity_date) as week_start, model_version,
@@ -262,7 +263,7 @@ def lifecycle_bars(warehouse: Warehouse) -> go.Figure | None:
     import plotly.graph_objects as go
 
     frame = warehouse.frame(f"""
-        select week_start, lifecycle_status, users from {_t('fct_user_lifecycle_weekly')} order by week_start
+        select week_start, lifecycle_status, users from {warehouse.name(_t('fct_user_lifecycle_weekly'))} order by week_start
     """)
     if frame.empty:
         return None

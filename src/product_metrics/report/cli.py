@@ -13,20 +13,25 @@ def report(
     out: Annotated[Path | None, typer.Option(
         "--out", file_okay=False, help="Directory for the report, index.html (default: target/report).")] = None,
     database: Annotated[Path | None, typer.Option(
-        "--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH "
-                           "or warehouse/product_metrics.duckdb in the dbt project).")] = None,
+        "--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH, "
+                           "else the path of the dbt profile's DuckDB target).")] = None,
 ) -> None:
     """Write a static, self-contained HTML report of the built warehouse: charts of every headline metric
     with their definitions and owners, threshold alerts and data-quality status. Viewing it needs no network."""
     from rich.console import Console
 
+    from product_metrics.errors import check_duckdb_warehouse
     from product_metrics.project import Project
+    from product_metrics.relations import relations_for
     from product_metrics.report.html import write_report
 
     console = Console()
     project = Project.locate(database)
     # A missing or unreadable warehouse raises UserError: product_metrics.cli prints it (exit 2, 3 if locked).
-    path, result = write_report(out or project.root / "target" / "report", project.duckdb_path)
+    check_duckdb_warehouse(project.duckdb_path, write=False, connect=False)  # before the slow parse
+    with console.status("dbt parse (where the tables are)…"):
+        relations = relations_for(project)
+    path, result = write_report(out or project.root / "target" / "report", project.duckdb_path, relations=relations)
     console.print(f"[green]✓[/] report: {path} ({len(result.drawn)} charts)")
     for key, reason in result.not_drawn.items():
         console.print(f"  [yellow]![/] {key}: {reason}")

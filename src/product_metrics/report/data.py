@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Self
 if TYPE_CHECKING:
     import pandas as pd
 
+# Logical schema names: the warehouse maps them to the schemas dbt built (Warehouse.name).
 METRICS_SCHEMA = "metrics"
 AUDIT_SCHEMA = "audit"
 
@@ -38,20 +39,30 @@ class Definition:
 
 @dataclass
 class Warehouse:
-    """Read-only access to the built warehouse; `tables` holds every `schema.table` present."""
+    """Read-only access to the built warehouse; `tables` holds every `schema.table` present.
+    Tables are named logically (`metrics.fct_x`, `audit.dq_results`); `relations` (product_metrics.
+    relations.Relations) maps them to where dbt built them (default: the demo's exact schemas)."""
 
     path: Path
     tables: set[str] = field(default_factory=set)
     _connection: object = None
+    relations: object = None
 
     @classmethod
-    def open(cls, path: Path) -> Warehouse:
+    def open(cls, path: Path, relations=None) -> Warehouse:
         """Raises product_metrics.errors.UserError when the file is missing or cannot be opened."""
         from product_metrics.errors import open_duckdb
+        from product_metrics.relations import Relations
 
         connection = open_duckdb(path, read_only=True)
-        names = connection.sql("select table_schema || '.' || table_name from information_schema.tables").fetchall()
-        return cls(path=path, tables={name for (name,) in names}, _connection=connection)
+        names = connection.sql("select table_schema || '.' || table_name from information_schema.tables "
+                               "where table_catalog = current_database()").fetchall()
+        return cls(path=path, tables={name for (name,) in names}, _connection=connection,
+                   relations=relations or Relations.default())
+
+    def name(self, table: str) -> str:
+        """The built name of logical `schema.table`: `metrics.fct_x` -> `main_metrics.fct_x`."""
+        return self.relations.table(table)
 
     def close(self) -> None:
         if self._connection is not None:
@@ -65,7 +76,8 @@ class Warehouse:
         self.close()
 
     def has(self, table: str) -> bool:
-        return table in self.tables
+        """Whether logical `schema.table` was built."""
+        return self.name(table) in self.tables
 
     def frame(self, sql: str) -> pd.DataFrame:
         return self._connection.sql(sql).df()
@@ -77,9 +89,9 @@ class Warehouse:
 
 def read_definitions(warehouse: Warehouse) -> dict[str, Definition] | None:
     """Every metric of metrics.metric_catalog by name; None when `product-metrics catalog` has not run."""
-    table = f"{METRICS_SCHEMA}.metric_catalog"
-    if not warehouse.has(table):
+    if not warehouse.has(f"{METRICS_SCHEMA}.metric_catalog"):
         return None
+    table = warehouse.name(f"{METRICS_SCHEMA}.metric_catalog")
     columns = [name for name in Definition.__dataclass_fields__]
     frame = warehouse.frame(f"select {', '.join(columns)} from {table}")
     # pandas turns a SQL null into NaN/NaT; the page shows None as "—".
@@ -90,9 +102,9 @@ def read_definitions(warehouse: Warehouse) -> dict[str, Definition] | None:
 def latest_alert_run(warehouse: Warehouse) -> pd.DataFrame | None:
     """The breaches the latest `product-metrics alerts` run that recorded any wrote (the table holds
     breaches only, appended per run)."""
-    table = f"{AUDIT_SCHEMA}.metric_alerts"
-    if not warehouse.has(table):
+    if not warehouse.has(f"{AUDIT_SCHEMA}.metric_alerts"):
         return None
+    table = warehouse.name(f"{AUDIT_SCHEMA}.metric_alerts")
     return warehouse.frame(f"""
         select run_at, metric_name, period, value, threshold, level, direction, "table", "column"
         from {table}
@@ -103,9 +115,9 @@ def latest_alert_run(warehouse: Warehouse) -> pd.DataFrame | None:
 
 def latest_quality_run(warehouse: Warehouse) -> pd.DataFrame | None:
     """Per table, the checks of the latest `product-metrics validate` run: passed, critical failures, warnings."""
-    table = f"{AUDIT_SCHEMA}.dq_results"
-    if not warehouse.has(table):
+    if not warehouse.has(f"{AUDIT_SCHEMA}.dq_results"):
         return None
+    table = warehouse.name(f"{AUDIT_SCHEMA}.dq_results")
     return warehouse.frame(f"""
         with latest as (
             select * from {table}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,7 @@ class Section:
     note: str = ""
 
 
-# Each query reads only the BI-facing tables in schema `metrics`.
+# Each query reads only the BI-facing metric tables; {fct_x} is the relation dbt built for model fct_x.
 _SECTIONS: list[tuple[str, str, str]] = [
     (
         "Retention (latest complete cohort per period)",
@@ -25,7 +26,7 @@ _SECTIONS: list[tuple[str, str, str]] = [
         from (
             select *, row_number() over (
                 partition by cohort_granularity, period_number order by cohort_start desc) as recency
-            from metrics.fct_cohort_retention
+            from {fct_cohort_retention}
             where is_complete and (
                 (cohort_granularity = 'week' and period_number in (1, 4))
                 or (cohort_granularity = 'month' and period_number in (1, 3)))
@@ -38,7 +39,7 @@ _SECTIONS: list[tuple[str, str, str]] = [
         "Stickiness (latest day)",
         """
         select activity_date as date, dau, wau, mau, dau_mau_ratio as "dau/mau", wau_mau_ratio as "wau/mau"
-        from metrics.fct_stickiness_daily
+        from {fct_stickiness_daily}
         order by activity_date desc limit 1
         """,
         "",
@@ -47,8 +48,8 @@ _SECTIONS: list[tuple[str, str, str]] = [
         "CAC by channel (latest month with spend or new customers)",
         """
         select month_start as month, channel, spend_usd as spend, new_customers, cac_usd as cac
-        from metrics.fct_cac_by_channel
-        where month_start = (select max(month_start) from metrics.fct_cac_by_channel)
+        from {fct_cac_by_channel}
+        where month_start = (select max(month_start) from {fct_cac_by_channel})
         order by is_paid_channel desc, channel
         """,
         "cac_usd = spend / new customers (null when no new customers)",
@@ -59,8 +60,8 @@ _SECTIONS: list[tuple[str, str, str]] = [
         select
             month_start as month, channel, arpa_usd as arpa, churn_rate as churn, ltv_usd as ltv, cac_usd as cac,
             ltv_cac_ratio as "ltv/cac", payback_months as payback
-        from metrics.fct_ltv_cac_by_channel
-        where month_start = (select max(month_start) from metrics.fct_ltv_cac_by_channel)
+        from {fct_ltv_cac_by_channel}
+        where month_start = (select max(month_start) from {fct_ltv_cac_by_channel})
         order by "ltv/cac" desc nulls last
         """,
         "ltv = arpa x gross margin / churn rate; payback = cac / (arpa x margin)",
@@ -69,7 +70,7 @@ _SECTIONS: list[tuple[str, str, str]] = [
         "NPS (latest months)",
         """
         select month_start as month, responses, nps, nps_margin_of_error_95 as "± 95% margin"
-        from metrics.fct_nps_monthly
+        from {fct_nps_monthly}
         order by month_start desc limit 3
         """,
         "nps ± its 95% margin of error",
@@ -80,7 +81,7 @@ _SECTIONS: list[tuple[str, str, str]] = [
         select
             cohort_month, cohort_users as users, invites_sent as invites, invites_converted as converted,
             k_factor, is_complete as complete
-        from metrics.fct_k_factor_monthly
+        from {fct_k_factor_monthly}
         order by cohort_month desc limit 3
         """,
         "k_factor = converted invites / cohort users",
@@ -88,14 +89,22 @@ _SECTIONS: list[tuple[str, str, str]] = [
 ]
 
 
-def read_headline(duckdb_path: Path) -> list[Section]:
+_TABLE = re.compile(r"\{(fct_\w+)\}")
+
+
+def read_headline(duckdb_path: Path, relations=None) -> list[Section]:
+    """The sections, read from the tables where `relations` (product_metrics.relations.Relations;
+    default: the demo layout, schema `metrics`) says dbt built them."""
     import duckdb
 
     from product_metrics.errors import UserError, first_line, open_duckdb
+    from product_metrics.relations import Relations
 
+    relations = relations or Relations.default()
     with open_duckdb(duckdb_path, read_only=True) as con:
         sections = []
         for title, sql, note in _SECTIONS:
+            sql = _TABLE.sub(lambda match: relations.model(match.group(1)).sql, sql)
             try:
                 relation = con.sql(sql)
             except duckdb.CatalogException as error:  # raw data only, or another project's file

@@ -98,7 +98,7 @@ class Report:
 def draw_charts(warehouse: Warehouse, charts: tuple[Chart, ...] = CHARTS) -> list[RenderedChart]:
     rendered = []
     for chart in charts:
-        missing = [t for t in chart.tables if not warehouse.has(t)]
+        missing = [warehouse.name(t) for t in chart.tables if not warehouse.has(t)]
         if missing:
             rendered.append(RenderedChart(chart, missing_tables=missing))
             continue
@@ -230,7 +230,8 @@ def _alerts_panel(warehouse: Warehouse, catalog: dict[str, Definition] | None, t
     if catalog is not None:
         parts.append(_reviews_note(catalog, today))
     if catalog is None:
-        parts.append('<div class="missing">Table not built: <code>metrics.metric_catalog</code>. Run '
+        parts.append(f'<div class="missing">Table not built: <code>{escape(warehouse.name("metrics.metric_catalog"))}'
+                     '</code>. Run '
                      '<code>product-metrics catalog</code> for each metric\'s threshold status.</div>')
     else:
         rows = _threshold_rows(catalog)
@@ -246,10 +247,10 @@ def _alerts_panel(warehouse: Warehouse, catalog: dict[str, Definition] | None, t
                         if rows else '<p class="note">No metric has thresholds.</p>'))
     breaches = latest_alert_run(warehouse)
     if breaches is None:
-        parts.append('<p class="note">No <code>audit.metric_alerts</code> table: '
+        parts.append(f'<p class="note">No <code>{escape(warehouse.name("audit.metric_alerts"))}</code> table: '
                      '<code>product-metrics alerts</code> has not recorded a breach yet.</p>')
     elif breaches.empty:
-        parts.append('<p class="note">audit.metric_alerts holds no breach.</p>')
+        parts.append(f'<p class="note">{escape(warehouse.name("audit.metric_alerts"))} holds no breach.</p>')
     else:
         body = "".join(
             f'<tr><td><code>{escape(r.metric_name)}</code></td><td class="level-{escape(r.level)}">{escape(r.level)}'
@@ -277,7 +278,7 @@ def render_report(warehouse: Warehouse, *, built_at: dt.datetime) -> Report:
 <script>{script}</script></head>
 <body><header><h1>Product metrics report</h1>
 <p>Built {built_at:%Y-%m-%d %H:%M} UTC from <code>{escape(warehouse.path.name)}</code> ·
-{len([c for c in charts if c.figure_json])} of {len(charts)} charts drawn · definitions from metrics.metric_catalog</p>
+{len([c for c in charts if c.figure_json])} of {len(charts)} charts drawn · definitions from {escape(warehouse.name("metrics.metric_catalog"))}</p>
 </header><nav>{nav}<a href="#panel-alerts">Alerts</a></nav>
 <main>{alerts}{"".join(panels)}</main>
 <script>{_RENDER_SCRIPT}</script></body></html>
@@ -285,9 +286,12 @@ def render_report(warehouse: Warehouse, *, built_at: dt.datetime) -> Report:
     return Report(html=html, charts=charts)
 
 
-def write_report(out_dir: Path, database: Path, *, built_at: dt.datetime | None = None) -> tuple[Path, Report]:
+def write_report(out_dir: Path, database: Path, *, built_at: dt.datetime | None = None,
+                 relations=None) -> tuple[Path, Report]:
+    """The report of the DuckDB file `database`, reading the tables where `relations`
+    (product_metrics.relations.Relations; default: the demo layout) says dbt built them."""
     built_at = built_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    with Warehouse.open(database) as warehouse:
+    with Warehouse.open(database, relations) as warehouse:
         report = render_report(warehouse, built_at=built_at)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / REPORT_FILE

@@ -12,10 +12,11 @@ import typer
 def export(
     database: Annotated[
         Path | None,
-        typer.Option("--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH "
-                                        "or warehouse/product_metrics.duckdb in the dbt project)."),
+        typer.Option("--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH, "
+                                        "else the path of the dbt profile's DuckDB target)."),
     ] = None,
-    schema: Annotated[str, typer.Option(help="Schema the tables are written to.")] = "metrics",
+    schema: Annotated[str | None, typer.Option(
+        help="Schema the tables are written to (default: the metric tables' schema, from the manifest).")] = None,
     saved_query: Annotated[
         list[str] | None,
         typer.Option("--saved-query", help="Export only this saved query, by its name (pm_headline_...) or its "
@@ -27,7 +28,7 @@ def export(
                      help="Use this semantic_manifest.json instead of running `dbt parse` first."),
     ] = None,
 ) -> None:
-    """Write each saved query of the semantic layer as the table its export names, <schema>.headline_*.
+    """Write each saved query of the semantic layer as the table its export names, <metrics schema>.headline_*.
 
     MetricFlow writes the SQL, the warehouse runs it (what dbt platform exports do): the data
     never leaves the warehouse. Columns drop the semantic layer's `pm_` prefix (metric pm_nps is
@@ -38,6 +39,7 @@ def export(
 
     from product_metrics.errors import EXIT_CANNOT_RUN, check_duckdb_warehouse
     from product_metrics.project import Project
+    from product_metrics.relations import MANIFEST, Relations, relations_for
     from product_metrics.semantic.engine import SemanticLayer, SemanticLayerError
     from product_metrics.semantic.export import export_saved_queries
     from product_metrics.semantic.manifest import parse_semantic_manifest
@@ -49,6 +51,9 @@ def export(
         if semantic_manifest is None:
             with console.status("dbt parse (semantic manifest)…"):
                 semantic_manifest = parse_semantic_manifest(project)
+        if schema is None:  # the manifest beside the semantic manifest says where the metric tables are
+            schema = Relations.load(semantic_manifest.parent, project.vars).metrics_schema \
+                if (semantic_manifest.parent / MANIFEST).is_file() else relations_for(project).metrics_schema
         with SemanticLayer.open(semantic_manifest, project.duckdb_path, read_only=False) as layer:
             exported = export_saved_queries(layer, schema=schema, names=saved_query)
     except (SemanticLayerError, FileNotFoundError, duckdb.Error) as error:

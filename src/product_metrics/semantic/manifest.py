@@ -14,12 +14,14 @@ from product_metrics.semantic.engine import SEMANTIC_MANIFEST, SemanticLayerErro
 
 
 def parse_semantic_manifest(project: Project) -> Path:
-    """Run `dbt parse` for the project's warehouse and return the semantic_manifest.json it wrote."""
-    from product_metrics.dbt import run_dbt
+    """Run `dbt parse` for the project's warehouse and return the semantic_manifest.json it wrote
+    (one parse per process: product_metrics.relations.parsed_manifest_dir)."""
+    from product_metrics.relations import RelationsError, parsed_manifest_dir
 
-    run = run_dbt(project, ["parse"])
-    path = run.target_path / SEMANTIC_MANIFEST
-    if not run.success or not path.is_file():
-        details = "\n".join(run.error_lines[-10:])
-        raise SemanticLayerError(f"`dbt parse` did not write {path}; fix the project and retry.\n{details}")
+    try:
+        path = parsed_manifest_dir(project) / SEMANTIC_MANIFEST
+    except RelationsError as error:
+        raise SemanticLayerError(str(error)) from None
+    if not path.is_file():
+        raise SemanticLayerError(f"`dbt parse` did not write {path}; fix the project and retry.")
     return path

@@ -147,12 +147,15 @@ class PostgresProject(Project):
 
     postgres: PostgresSettings | None = field(default=None)
     publish_suffix: str = ""  # build the BI-facing schemas aside (postgres_publish); "" builds them in place
+    # The settings reach dbt as DBT_TARGET=postgres and PRODUCT_METRICS_POSTGRES_* (the demo's profile
+    # reads them); False: they came from the user's own profile, which dbt reads as it is.
+    settings_in_env: bool = True
 
     def dbt_env(self) -> dict[str, str]:
         from product_metrics.warehouses.postgres_publish import SUFFIX_ENV
 
         env = super().dbt_env()
-        if self.postgres is not None:
+        if self.postgres is not None and self.settings_in_env:
             env.update(self.postgres.dbt_env())
         env[SUFFIX_ENV] = self.publish_suffix
         return env
