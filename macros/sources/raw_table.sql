@@ -7,8 +7,9 @@
     name), placed by vars product_metrics__raw_database / _raw_schema / _<name>_identifier.
 
     The source is referenced either way, so unit tests give their rows as source('raw', name)
-    (each pins the relation vars to null). When the model runs, an input that does not exist stops
-    it with one line naming the relation and the vars that place it (require_raw_input).
+    (each pins the relation vars to null). When the model runs (`dbt run` / `build`), an input that
+    does not exist stops it with one line naming the relation and the vars that place it
+    (require_raw_input).
 #}
 {% macro raw_table(name) -%}
     {%- set raw_source = source('raw', name) -%}
@@ -18,7 +19,8 @@
     {%- else -%}
         {%- set relation = product_metrics.relation_from_text(given) -%}
     {%- endif -%}
-    {%- if execute and model.resource_type != 'unit_test' -%}
+    {#- Only when the model runs: `dbt compile` or `docs generate` before the inputs are built is fine. -#}
+    {%- if execute and model.resource_type != 'unit_test' and flags.WHICH in ['run', 'build'] -%}
         {%- do product_metrics.require_raw_input(name, relation, given is not none) -%}
     {%- endif -%}
     {{ return(relation) }}

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from product_metrics.project import DEMO_PROJECT_DIR
+
 from .conftest import REPO_ROOT
 
 README_SECTION = "## Semantic layer (MetricFlow)"
@@ -76,16 +78,21 @@ class SemanticProject:
 
 @pytest.fixture(scope="session")
 def semantic_project(tmp_path_factory, clean_demo_warehouse) -> SemanticProject:
-    """A scratch copy of the dbt project over a copy of the clean demo warehouse, parsed the README's way."""
-    root = tmp_path_factory.mktemp("semantic_project")
+    """A scratch copy of the package and its demo project over a copy of the clean demo warehouse,
+    parsed the README's way in the demo project."""
+    checkout = tmp_path_factory.mktemp("semantic_project")
     for name in PROJECT_SOURCES:
         source = REPO_ROOT / name
         if source.is_dir():
-            shutil.copytree(source, root / name)
+            shutil.copytree(source, checkout / name)
         elif source.is_file():
-            shutil.copy2(source, root / name)
+            shutil.copy2(source, checkout / name)
+    # The README's commands run in the demo project, which installs the package from `../`.
+    shutil.copytree(REPO_ROOT / DEMO_PROJECT_DIR, checkout / DEMO_PROJECT_DIR,
+                    ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "*.duckdb*", "host_project"))
+    root = checkout / DEMO_PROJECT_DIR
     warehouse = root / "warehouse" / "product_metrics.duckdb"
-    warehouse.parent.mkdir()
+    warehouse.parent.mkdir(exist_ok=True)
     shutil.copy2(clean_demo_warehouse, warehouse)
     commands = readme_commands()
     assert commands.setup, f"README section {README_SECTION!r} has no `dbt parse` line"

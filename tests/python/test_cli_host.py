@@ -35,12 +35,6 @@ version: "1.0.0"
 config-version: 2
 profile: acme
 model-paths: ["models"]
-# The package's tests read `where` filters through its own get_where_subquery.
-dispatch:
-  - macro_namespace: dbt
-    search_order: [acme_analytics, product_metrics, dbt]
-vars:
-  product_metrics__use_sample_data: false
 models:
   acme_analytics:
     +materialized: table
@@ -89,11 +83,6 @@ metrics:
 }
 
 
-# The package's raw_table macro refs a `sample_<table>` relation (its sample-data fallback, off here:
-# var product_metrics__use_sample_data is false); a host without sample data defines them empty.
-SAMPLE_PLACEHOLDERS = sorted((REPO_ROOT / "integration_tests" / "seeds" / "sample").glob("sample_*.csv"))
-
-
 def _clean_env() -> dict[str, str]:
     """The environment of a user who never heard of this tool's variables."""
     return {name: value for name, value in os.environ.items()
@@ -115,16 +104,12 @@ def make_host(directory: Path, *, target: str = "dev") -> Path:
     (directory / "packages.yml").write_text(f"packages:\n  - local: {REPO_ROOT}\n")
     for name, text in HOST_MODELS.items():
         (directory / "models" / name).write_text(text)
-    (directory / "models" / "sample").mkdir()
-    for seed in SAMPLE_PLACEHOLDERS:  # the raw contract's columns, no rows
-        columns = ", ".join(f"cast(null as varchar) as {name}" for name in seed.read_text().splitlines()[0].split(","))
-        (directory / "models" / "sample" / f"{seed.stem}.sql").write_text(f"select {columns} where false\n")
     return directory
 
 
 def tables(path: Path) -> set[str]:
     with duckdb.connect(str(path), read_only=True) as con:
-        return {f"{s}.{t}" for s, t in con.sql("select table_schema, table_name from information_schema.tables")
+        return {f"{s}.{t}" for s, t in con.execute("select table_schema, table_name from information_schema.tables")
                 .fetchall()}
 
 

@@ -50,14 +50,15 @@ def test_long_metric_descriptions_come_from_docs_blocks():
     assert len(references) >= 14
     missing = sorted(ref for ref in references.values() if ref not in blocks)
     assert not missing, f"doc() names a block that does not exist: {missing}"
-    # One block per metric, named after it.
-    assert all(block == f"metric_{name}" for name, block in references.items())
+    # One block per metric, named after it (without the semantic layer's pm_ prefix).
+    assert all(block == f"metric_{name.removeprefix('pm_')}" for name, block in references.items())
     assert all(len(blocks[block]) > LONG for block in references.values())
 
 
 @pytest.fixture(scope="module")
 def docs_target(sample_warehouse) -> Path:
-    run = run_dbt(Project(root=DEMO_PROJECT, duckdb_path=sample_warehouse), ["docs", "generate", "--static"])
+    run = run_dbt(Project(root=DEMO_PROJECT, duckdb_path=sample_warehouse), ["docs", "generate", "--static"],
+                  vars={"sample_data": True})
     assert run.success, "\n".join(run.error_lines[-20:])
     return run.target_path
 
