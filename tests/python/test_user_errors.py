@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from product_metrics.errors import EXIT_CANNOT_RUN, EXIT_INTERNAL, EXIT_LOCKED
@@ -255,6 +256,7 @@ def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(tmp_path)
             raise KeyError("boom")
 
         patch.setattr("product_metrics.report.headline.read_headline", broken)
+        duckdb.connect(str(tmp_path / "x.duckdb")).close()  # a warehouse, so the command gets as far as the bug
         result = runner.invoke(cli.app, ["headline", "--database", str(tmp_path / "x.duckdb")])
         assert result.exit_code == EXIT_INTERNAL, result.output
         assert "unexpected error: KeyError" in result.output and "--debug" in result.output
