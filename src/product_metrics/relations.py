@@ -112,8 +112,7 @@ class Relations:
         return f"{self.schemas.get(schema, schema)}.{name}"
 
     @classmethod
-    def from_manifest(cls, manifest: Mapping[str, Any], source: str = "",
-                      vars: Mapping[str, object] | None = None) -> Relations:
+    def from_manifest(cls, manifest: Mapping[str, Any], source: str = "") -> Relations:
         nodes = manifest.get("nodes") or {}
         package_models = [node for node in nodes.values()
                           if node.get("package_name") == PACKAGE and node.get("resource_type") == "model"]
@@ -129,19 +128,19 @@ class Relations:
         raw_inputs = {}
         for table in RAW_TABLES:
             base = next((n for n in package_models if n["name"] == f"base_raw__{table}"), None)
-            if base is not None and (relation := _raw_input(base, manifest, vars or {})) is not None:
+            if base is not None and (relation := _raw_input(base, manifest)) is not None:
                 raw_inputs[table] = relation
         return cls(models=models, schemas=schemas, raw_inputs=raw_inputs, source=source)
 
     @classmethod
-    def load(cls, directory: Path, vars: Mapping[str, object] | None = None) -> Relations:
+    def load(cls, directory: Path) -> Relations:
         path = Path(directory) / MANIFEST
         try:
             manifest = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as error:
             raise RelationsError(f"Cannot read {path} ({type(error).__name__}): run `dbt parse` or "
                                  "`product-metrics build` first.") from None
-        return cls.from_manifest(manifest, source=str(directory), vars=vars)
+        return cls.from_manifest(manifest, source=str(directory))
 
 
 def _version_order(node: Mapping[str, Any]) -> tuple:
@@ -154,11 +153,10 @@ def _node_relation(node: Mapping[str, Any]) -> Relation:
                     node.get("relation_name"))
 
 
-def _raw_input(base: Mapping[str, Any], manifest: Mapping[str, Any], vars: Mapping[str, object]) -> Relation | None:
+def _raw_input(base: Mapping[str, Any], manifest: Mapping[str, Any]) -> Relation | None:
     """What base_raw__<table> read: of the sources and the user's models and seeds it depends on,
-    the one its compiled SQL names (a run's manifest); in a parse's manifest, the only one, else a
-    relation handed over as a model or seed over the source, and the source over the sample data
-    `sample_<table>` (unless the var product_metrics__use_sample_data is true)."""
+    the one its compiled SQL names (a run's manifest); in a parse's manifest, the only one, else the
+    relation handed over (var product_metrics__<table>_relation: a model or seed) over the source."""
     candidates: list[tuple[str, Mapping[str, Any]]] = []
     for unique_id in (base.get("depends_on") or {}).get("nodes") or ():
         node = (manifest.get("sources") or {}).get(unique_id) or (manifest.get("nodes") or {}).get(unique_id)
@@ -176,16 +174,8 @@ def _raw_input(base: Mapping[str, Any], manifest: Mapping[str, Any], vars: Mappi
             return _node_relation(named[0])
     if len(candidates) == 1:
         return _node_relation(candidates[0][1])
-    table = base["name"].removeprefix("base_raw__")
-    samples = str(vars.get("product_metrics__use_sample_data", "")).lower() == "true"
-
-    def rank(item: tuple[str, Mapping[str, Any]]) -> int:
-        _, node = item
-        if node["name"] == f"sample_{table}":
-            return 0 if samples else 2
-        return 1 if node.get("resource_type") == "source" else 0
-
-    return _node_relation(min(candidates, key=rank)[1])
+    handed_over = [node for _, node in candidates if node.get("resource_type") != "source"]
+    return _node_relation((handed_over or [candidates[0][1]])[0])
 
 
 def _normalised(sql: str) -> str:
@@ -224,9 +214,8 @@ def parsed_manifest_dir(project) -> Path:
 def relations_for(project=None, manifest_dir: Path | None = None) -> Relations:
     """The relations of `manifest_dir` (a run's target path), else of a fresh parse of `project`,
     else (no project) the demo layout."""
-    vars = dict(project.vars) if project is not None else {}
     if manifest_dir is not None:
-        return Relations.load(manifest_dir, vars)
+        return Relations.load(manifest_dir)
     if project is None:
         return Relations.default()
-    return Relations.load(parsed_manifest_dir(project), vars)
+    return Relations.load(parsed_manifest_dir(project))

@@ -45,8 +45,7 @@ def _relations(manifest_dir: Path):
     """Where dbt built the tables, from the same manifest as the registry (product_metrics.relations)."""
     from product_metrics.relations import Relations
 
-    project = _project()
-    return Relations.load(manifest_dir, dict(project.vars) if project else {})
+    return Relations.load(manifest_dir)
 
 
 def _utc_now() -> dt.datetime:

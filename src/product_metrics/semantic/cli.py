@@ -52,7 +52,7 @@ def export(
             with console.status("dbt parse (semantic manifest)…"):
                 semantic_manifest = parse_semantic_manifest(project)
         if schema is None:  # the manifest beside the semantic manifest says where the metric tables are
-            schema = Relations.load(semantic_manifest.parent, project.vars).metrics_schema \
+            schema = Relations.load(semantic_manifest.parent).metrics_schema \
                 if (semantic_manifest.parent / MANIFEST).is_file() else relations_for(project).metrics_schema
         with SemanticLayer.open(semantic_manifest, project.duckdb_path, read_only=False) as layer:
             exported = export_saved_queries(layer, schema=schema, names=saved_query)
