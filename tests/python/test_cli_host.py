@@ -277,3 +277,18 @@ def test_relations_of_a_host_manifest(demo_manifest):
     assert relations.model("fct_cohort_retention").sql == '"dbt_alice_metrics"."fct_cohort_retention"'
     assert relations.table("audit.dq_results") == "dbt_alice_audit.dq_results"
     assert str(relations.raw_inputs["events"]) == "raw.events"
+
+
+def test_refresh_runs_from_the_host_directory(host, tmp_path):
+    """The scheduled refresh of the user's project, from its directory: incremental, gated and published
+    into the host's own file; with no new data every metric table keeps its rows."""
+    copy = tmp_path / "acme_analytics"
+    shutil.copytree(host, copy, symlinks=True, ignore=shutil.ignore_patterns("target"))
+    query = "select count(*), sum(dau) from main_metrics.fct_stickiness_daily"
+    with duckdb.connect(str(copy / WAREHOUSE), read_only=True) as con:
+        before = con.execute(query).fetchone()
+    result = product_metrics("refresh", "--no-docs", cwd=copy)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr
+    with duckdb.connect(str(copy / WAREHOUSE), read_only=True) as con:
+        assert con.execute(query).fetchone() == before
+        assert "metrics" not in {s for (s,) in con.execute("select schema_name from information_schema.schemata").fetchall()}
