@@ -40,11 +40,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from product_metrics.dbt import install_packages
 from product_metrics.project import Project
 from product_metrics.publish import WarehouseCopy, file_size_text
 from product_metrics.refresh import RefreshOptions, dbt_args, dbt_env, dbt_vars, test_window_start
 
 REPO = Path(__file__).resolve().parents[1]
+PROJECT = REPO / "integration_tests"  # the demo project, which installs the package with `local: ../`
 SIZES = {"1M": 20_000, "10M": 200_000, "100M": 2_000_000}
 DAYS = 365
 INCREMENTAL_SOURCES = {"events": "occurred_at", "orders": "ordered_at", "ai_suggestions": "created_at"}
@@ -183,8 +185,12 @@ class SizeResult:
 
 
 def _env(database: Path) -> dict[str, str]:
-    """The environment product-metrics gives its dbt runs (Project.dbt_env), for every build measured."""
-    return Project(root=REPO, duckdb_path=database).dbt_env()
+    """The environment product-metrics gives its dbt runs (Project.dbt_env), for every build measured;
+    the demo project's packages installed first, as product-metrics does."""
+    project = Project(root=PROJECT, duckdb_path=database)
+    env = project.dbt_env()
+    install_packages(project, env)
+    return env
 
 
 def timed_child(command: list[str], env: dict[str, str]) -> Measure:
@@ -193,7 +199,7 @@ def timed_child(command: list[str], env: dict[str, str]) -> Measure:
                "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
                "sys.exit(code)")
     started = time.perf_counter()
-    run = subprocess.run([sys.executable, "-c", wrapper, *command], cwd=REPO, env=env, capture_output=True, text=True,
+    run = subprocess.run([sys.executable, "-c", wrapper, *command], cwd=PROJECT, env=env, capture_output=True, text=True,
                          check=False)
     seconds = time.perf_counter() - started
     if run.returncode:
@@ -274,7 +280,7 @@ def metricflow_mau_sql(target: Path, database: Path) -> str:
     from product_metrics.semantic.engine import SemanticLayer
 
     manifest = json.loads((target / "semantic_manifest.json").read_text())
-    measure = {"name": "active_users", "filter": None, "alias": None, "join_to_timespine": False,
+    measure = {"name": "pm_active_users", "filter": None, "alias": None, "join_to_timespine": False,
                "fill_nulls_with": None}
     manifest["metrics"].append({
         "name": "mau_cumulative_reference", "description": "Benchmark reference only: MetricFlow's cumulative MAU.",

@@ -31,7 +31,7 @@ def generate(database: Path, users: int) -> None:
 
     subprocess.run([str(Path(sys.executable).with_name("product-metrics")), "demo-data", "--users", str(users),
                     "--database", str(database)], check=True)
-    run = run_dbt(Project(root=REPO, duckdb_path=database), ["build"])
+    run = run_dbt(Project(root=REPO / "integration_tests", duckdb_path=database), ["build"])
     if not run.success:
         sys.exit(f"dbt build failed: {[n.unique_id for n in run.failed_nodes()]}")
 
