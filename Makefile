@@ -56,7 +56,8 @@ demo-spark: install $(VENV)/.installed-spark
 
 lint: install
 	$(BIN)/ruff check src tests bench
-	$(BIN)/sqlfluff lint models analyses
+	# The dbt templater compiles the package with the demo project's profile, on a scratch warehouse.
+	PRODUCT_METRICS_DUCKDB_PATH=$(CURDIR)/integration_tests/warehouse/lint.duckdb $(BIN)/sqlfluff lint models analyses
 
 # Regenerate the lock after changing a pin in pyproject.toml.
 lock: install
