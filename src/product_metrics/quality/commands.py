@@ -54,7 +54,7 @@ def run_validate(*, database: Path | None, url: str | None, settings: QualitySet
                 warehouse, settings, docs_dir=docs_dir, store=store,
                 on_progress=lambda p: status.update(_progress_text(p)))
     except UserError as error:  # WarehouseError, or a manifest that says nothing (RelationsError)
-        console.print(f"[red]✗ data quality could not run:[/] {error}")
+        console.print(f"[red]✗ data quality could not run:[/] {error}", soft_wrap=True)
         return error.exit_code
     print_report(report, console)
     return 0 if report.success else 1
@@ -237,7 +237,7 @@ def quality_stage(project, settings: QualitySettings, docs_dir: Path | None, con
                                         on_progress=lambda p: status.update(_progress_text(p)))
     except UserError as error:  # WarehouseError, or a manifest that says nothing (RelationsError)
         result.detail = str(error)
-        console.print(f"[red]✗ data quality could not run:[/] {error}")
+        console.print(f"[red]✗ data quality could not run:[/] {error}", soft_wrap=True)
         return False
     if artifacts is not None:
         artifacts["quality_report"] = report
