@@ -3,12 +3,13 @@
     `bi_reader`) may read the metric tables and nothing else: no raw, staging, intermediate or
     audit data (audit.rejected_rows holds raw records, possibly personal data).
 
-    - dbt's `grants` config on the marts folder (dbt_project.yml) grants SELECT on each metric
-      table every time it is built; dbt grants table privileges only.
+    - the marts folder's post-hook grant_bi_select() grants SELECT on each metric table every
+      time it is built (a hook: it runs in the model's context, where the var set by the project
+      that installs the package is seen; dbt's `+grants` in a package's dbt_project.yml never sees it).
     - on-run-start: create_bi_role() creates the role when it is missing (NOLOGIN: people and BI
       tools log in as their own users and are granted the role), on engines that have roles.
-    - on-run-end: grant_bi_schema_usage() grants USAGE on every schema holding a model whose
-      `grants` name the role (on the default layout: `metrics` only), so the role can reach them.
+    - on-run-end: grant_bi_schema_usage() grants USAGE on every schema holding a model with that
+      hook (the metric tables' schema only), so the role can reach them.
     Engines without these statements (DuckDB, Spark sessions) run nothing.
 #}
 
@@ -67,10 +68,19 @@
 {%- endmacro %}
 
 
+{# post-hook of the metric tables: SELECT for the BI role, on engines with grants. #}
+{% macro grant_bi_select(relation) -%}
+    {%- set role = product_metrics.bi_role() -%}
+    {%- if role is none or not execute or target.type in ['duckdb', 'spark'] -%}
+        {{ return('') }}
+    {%- endif -%}
+    {{ return('grant select on ' ~ relation ~ ' to ' ~ role) }}
+{%- endmacro %}
+
+
 {#
-    on-run-end: USAGE on the schemas of the models granted to the BI role (dbt grants table
-    privileges only). Schemas are taken from the models' `grants` config, so a new BI-facing
-    folder only needs `+grants` in dbt_project.yml. Schemas that do not exist (yet) are skipped.
+    on-run-end: USAGE on the schemas of the models that grant SELECT to the BI role (their post-hook
+    calls grant_bi_select), so the role can reach them. Schemas that do not exist (yet) are skipped.
 #}
 {% macro grant_bi_schema_usage() -%}
     {%- set role = product_metrics.bi_role() -%}
@@ -78,10 +88,9 @@
         {{ return('') }}
     {%- endif -%}
     {%- set schemas = [] -%}
-    {%- for node in graph.nodes.values() if node.resource_type in ['model', 'seed', 'snapshot'] -%}
-        {%- set grantees = (node.config.grants or {}).get('select', []) -%}
-        {%- if grantees is string -%}{%- set grantees = [grantees] -%}{%- endif -%}
-        {%- if role in grantees and node.schema not in schemas -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' -%}
+        {%- set granted = (node.config.get('post-hook') or []) | selectattr('sql', 'search', 'grant_bi_select') | list -%}
+        {%- if granted and node.schema not in schemas -%}
             {%- do schemas.append(node.schema) -%}
         {%- endif -%}
     {%- endfor -%}

@@ -253,7 +253,7 @@ def test_killed_refresh_then_refresh_gives_full_rebuild(before, full_rebuild, tm
     project = Project(root=DEMO_PROJECT, duckdb_path=path)
     command = [sys.executable, "-m", "dbt.cli.main", "--log-format", "json", "build", "--target-path",
                str(tmp_path / "target")]
-    process = subprocess.Popen(command, cwd=REPO_ROOT, env=project.dbt_env(), stdout=subprocess.PIPE, text=True,
+    process = subprocess.Popen(command, cwd=project.root, env=project.dbt_env(), stdout=subprocess.PIPE, text=True,
                                start_new_session=True)
     killed_after = None
     assert process.stdout is not None

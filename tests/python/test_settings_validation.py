@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from product_metrics.dbt import run_dbt
+from product_metrics.dbt import install_packages, run_dbt
 from product_metrics.project import Project
 
 from .conftest import DEMO_PROJECT, REPO_ROOT
@@ -140,8 +140,10 @@ def batch(warehouse, tmp_path_factory) -> dict:
 
 
 def _run_batch(project: Project, target: Path, cases_json: str) -> list[dict]:
-    done = subprocess.run([sys.executable, "-c", BATCH, str(target), MARKED_MODEL, cases_json], cwd=REPO_ROOT,
-                          env=project.dbt_env(), capture_output=True, text=True, timeout=600, check=False)
+    env = project.dbt_env()
+    install_packages(project, env)
+    done = subprocess.run([sys.executable, "-c", BATCH, str(target), MARKED_MODEL, cases_json], cwd=project.root,
+                          env=env, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith('{"success"')]
 
