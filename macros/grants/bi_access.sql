@@ -89,10 +89,9 @@
     {%- endif -%}
     {%- set schemas = [] -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'model' -%}
-        {%- set granted = (node.config.get('post-hook') or []) | selectattr('sql', 'search', 'grant_bi_select') | list -%}
-        {%- if granted and node.schema not in schemas -%}
+        {%- for hook in node.config.get('post-hook') or [] if 'grant_bi_select' in hook.sql and node.schema not in schemas -%}
             {%- do schemas.append(node.schema) -%}
-        {%- endif -%}
+        {%- endfor -%}
     {%- endfor -%}
     {{ return(adapter.dispatch('grant_bi_schema_usage', 'product_metrics')(role, schemas | sort)) }}
 {%- endmacro %}
