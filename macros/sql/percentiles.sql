@@ -17,6 +17,20 @@
 {%- endmacro %}
 
 
+{# The usual median: the middle value, or the mean of the middle two. #}
+{% macro median(expression) -%}
+    {{ return(adapter.dispatch('median', 'product_metrics')(expression)) }}
+{%- endmacro %}
+
+{% macro default__median(expression) -%}
+    percentile_cont(0.5) within group (order by {{ expression }})
+{%- endmacro %}
+
+{% macro spark__median(expression) -%}
+    percentile({{ expression }}, 0.5)
+{%- endmacro %}
+
+
 {#
     A double rounded to a fixed number of decimals, the same on every engine: interpolation leaves
     float noise in the last bits (901.0000000000001 for 901), which differs between engines.

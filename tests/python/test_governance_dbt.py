@@ -236,3 +236,33 @@ def assert_model_governance(registry) -> None:
             "fct_ltv_cac_by_channel", "fct_ltv_cac_monthly", "fct_ltv_cohort", "fct_nps_monthly",
             "fct_k_factor_monthly", "fct_metric_values"} <= {m.name for m in models if m.is_mart}
     assert len([m for m in models if "base" in Path(m.path).parts]) == 8
+
+
+def test_every_metric_points_once_at_a_real_table_column(parsed_real_project):
+    """A metric's one pointer to the table holding its values is governance.lives_in: its table is a
+    model of the package, its columns are that model's columns, and the table lists the metric. No
+    second pointer in the metric's meta can disagree with it."""
+    manifest = json.loads((parsed_real_project / "manifest.json").read_text())
+    models = {node["name"]: node for node in manifest["nodes"].values()
+              if node["resource_type"] == "model" and node["package_name"] == "product_metrics"}
+    metrics = [m for m in manifest["metrics"].values() if m["package_name"] == "product_metrics"]
+    pointed, wrong = 0, []
+    for metric in metrics:
+        meta = metric.get("config", {}).get("meta") or metric.get("meta") or {}
+        assert set(meta) <= {"governance"}, f"{metric['name']}: meta beside governance: {sorted(set(meta) - {'governance'})}"
+        lives_in = (meta.get("governance") or {}).get("lives_in")
+        if not lives_in:
+            continue
+        pointed += 1
+        table = models.get(lives_in["table"])
+        if table is None:
+            wrong.append(f"{metric['name']}: no model {lives_in['table']}")
+            continue
+        for key in ("column", "time_column", "complete_column"):
+            if key in lives_in and lives_in[key] not in table["columns"]:
+                wrong.append(f"{metric['name']}: {table['name']} has no column {lives_in[key]} ({key})")
+        listed = (table["config"].get("meta") or {}).get("governance", {}).get("metrics") or []
+        if metric["name"] not in listed:
+            wrong.append(f"{metric['name']}: {table['name']} does not list it in governance.metrics")
+    assert not wrong, "\n".join(wrong)
+    assert pointed >= 57

@@ -1,4 +1,4 @@
-"""The semantic layer (models/semantic/, MetricFlow) agrees with the metric tables.
+"""The semantic layer (MetricFlow: the semantic models and metrics in the models/ ymls) agrees with the metric tables.
 
 BI tools read the tables in schema `metrics`; analysts ask `mf query`. Both must give the same
 number for the same question: on the clean and on the dirty demo data, MetricFlow's SQL (run

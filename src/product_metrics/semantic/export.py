@@ -62,7 +62,7 @@ def export_saved_queries(
     if unknown := sorted(set(names or ()) - set(by_name)):
         raise SemanticLayerError(f"Unknown saved queries {unknown}; the project defines {available}.")
     if not selected:
-        raise SemanticLayerError("The project defines no saved queries (models/semantic/_semantic__saved_queries.yml).")
+        raise SemanticLayerError("The project defines no saved queries (models/marts/_marts__exposures.yml).")
     connection = layer.connection
     # Every query is planned before anything is written: a bad one fails the export up front.
     statements = {query.table: (query.name, _bi_select(connection, layer.sql(saved_query=query.name)))

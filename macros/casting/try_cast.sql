@@ -68,7 +68,7 @@
     {%- else -%}
         {{ exceptions.raise_compiler_error(
             "product_metrics.try_cast has no PostgreSQL implementation for type '" ~ data_type ~ "': "
-            ~ "add one to postgres__try_cast in macros/casting/safe_cast.sql") }}
+            ~ "add one to postgres__try_cast in macros/casting/try_cast.sql") }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -128,7 +128,7 @@
     {%- else -%}
         {{ exceptions.raise_compiler_error(
             "product_metrics.try_cast has no Spark implementation for type '" ~ data_type ~ "': "
-            ~ "add one to spark__try_cast in macros/casting/safe_cast.sql") }}
+            ~ "add one to spark__try_cast in macros/casting/try_cast.sql") }}
     {%- endif -%}
 {%- endmacro %}
 
