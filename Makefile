@@ -58,6 +58,8 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	# The dbt templater compiles the package with the demo project's profile, on a scratch warehouse.
 	PRODUCT_METRICS_DUCKDB_PATH=$(CURDIR)/integration_tests/warehouse/lint.duckdb $(BIN)/sqlfluff lint models analyses
+	# dbt-score on every model of the package: the project score must stay at 9 or more (pyproject.toml).
+	BIN=$(BIN) bash scripts/dbt_score.sh
 
 # Regenerate the lock after changing a pin in pyproject.toml.
 lock: install
