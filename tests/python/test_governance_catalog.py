@@ -21,8 +21,10 @@ import fixture_manifests as fx
 from product_metrics.cli import app
 from product_metrics.governance.alerts import breach_level
 from product_metrics.governance.catalog import CATALOG_COLUMNS
+from product_metrics.warehouses.postgres import drop_database, recreate_database
 
 from .browser import load_page
+from .conftest import sqlalchemy_url
 
 runner = CliRunner()
 ENV = {"COLUMNS": "250"}
@@ -305,33 +307,16 @@ def test_a_single_threshold_is_enough():
 
 # --- PostgreSQL (--url) ---------------------------------------------------------------------------
 
-POSTGRES_URL_ENV = "PRODUCT_METRICS_TEST_POSTGRES_URL"
-POSTGRES_DEFAULT_URL = "postgresql+psycopg2://postgres@127.0.0.1:54329/postgres"
-
-
 @pytest.fixture
-def postgres_url():
-    """A fresh PostgreSQL database with the fixture metric tables (scripts/start_postgres.sh starts a
-    server; without one the test is skipped, except under CI=true, where it fails)."""
-    pytest.importorskip("psycopg2")
+def postgres_url(postgres_admin):
+    """A fresh PostgreSQL database with the fixture metric tables, dropped after the test."""
     import uuid
 
     import sqlalchemy
 
-    admin = sqlalchemy.create_engine(os.environ.get(POSTGRES_URL_ENV, POSTGRES_DEFAULT_URL),
-                                     isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(sqlalchemy.text("select 1"))
-    except sqlalchemy.exc.OperationalError as error:
-        message = f"no PostgreSQL server ({str(error.orig).strip()}): start one with scripts/start_postgres.sh"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
     database = f"governance_test_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(sqlalchemy.text(f'create database "{database}"'))
-    url = admin.url.set(database=database)
+    recreate_database(postgres_admin, database)
+    url = sqlalchemy_url(postgres_admin.with_database(database))
     engine = sqlalchemy.create_engine(url)
     with engine.begin() as connection:
         for statement in fx.TABLES_SQL.split(";"):
@@ -339,11 +324,9 @@ def postgres_url():
                 connection.execute(sqlalchemy.text(statement))
     engine.dispose()
     try:
-        yield url.render_as_string(hide_password=False)
+        yield url
     finally:
-        with admin.connect() as connection:
-            connection.execute(sqlalchemy.text(f'drop database if exists "{database}" with (force)'))
-        admin.dispose()
+        drop_database(postgres_admin, database)
 
 
 def test_catalog_and_alerts_on_postgres(fixture_dir, postgres_url, tmp_path):

@@ -89,12 +89,6 @@ def test_check_without_manifest_dir_parses_the_project(monkeypatch):
 
 # --- the real project ---------------------------------------------------------------------------
 
-def _real_yaml_has_governance() -> bool:
-    return any("governance:" in path.read_text() for path in (REPO_ROOT / "models").rglob("*.yml"))
-
-
-@pytest.mark.skipif(not _real_yaml_has_governance(),
-                    reason="the real metrics carry no governance meta yet (models/**/*.yml has no `governance:`)")
 def test_the_real_project_passes_governance_and_its_catalog_renders(sample_warehouse, tmp_path):
     from product_metrics.dbt import run_dbt
     from product_metrics.governance.alerts import evaluate
@@ -106,8 +100,7 @@ def test_the_real_project_passes_governance_and_its_catalog_renders(sample_wareh
     run = run_dbt(Project(root=DEMO_PROJECT, duckdb_path=warehouse), ["parse"])
     assert run.success, "\n".join(run.error_lines[-20:])
     registry = load_registry(run.target_path)
-    if not registry.governed():
-        pytest.skip("no metric in the real manifest carries governance meta yet")
+    assert registry.governed(), "no metric of the real manifest carries governance meta"
     # Review deadlines against the latest review date, not the wall clock: the suite must not start
     # failing on a calendar date. `governance check` in CI uses the real today.
     today = max(m.governance.last_reviewed for m in registry.governed() if m.governance.last_reviewed)
@@ -161,7 +154,6 @@ def overdue_lines(target: Path, today: dt.date) -> list[str]:
             if is_review_overdue(m.governance.next_review_due(), m.governance.status, today)]
 
 
-@pytest.mark.skipif(not _real_yaml_has_governance(), reason="the real metrics carry no governance meta yet")
 def test_the_shipped_project_passes_governance_check_on_the_real_date(parsed_real_project):
     """No shipped file turns red when the calendar moves: no --today, the wall clock's date."""
     result = runner.invoke(app, ["governance", "check", "--manifest-dir", str(parsed_real_project)], env=ENV)
@@ -170,7 +162,6 @@ def test_the_shipped_project_passes_governance_check_on_the_real_date(parsed_rea
         assert line in result.output
 
 
-@pytest.mark.skipif(not _real_yaml_has_governance(), reason="the real metrics carry no governance meta yet")
 def test_a_year_ahead_overdue_reviews_warn_and_only_strict_fails(parsed_real_project):
     year_ahead = dt.date.today() + dt.timedelta(days=366)
     expected = overdue_lines(parsed_real_project, year_ahead)
@@ -188,7 +179,6 @@ def test_a_year_ahead_overdue_reviews_warn_and_only_strict_fails(parsed_real_pro
     assert f"{len(expected)} problems in {len(expected)} of" in strict.output
 
 
-@pytest.mark.skipif(not _real_yaml_has_governance(), reason="the real metrics carry no governance meta yet")
 def test_build_and_refresh_governance_stages_pass_with_overdue_reviews(parsed_real_project, tmp_path):
     from rich.console import Console
 

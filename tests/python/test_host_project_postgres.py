@@ -11,18 +11,18 @@ import pytest
 
 from product_metrics.warehouses.postgres import copy_raw_tables, drop_database, recreate_database
 
+from .conftest import DBT_PASSWORD, DBT_USER
 from .host_project import HOST_SCHEMAS, copy_host_project, host_env, land_app_tables, run, tail
 from .parity import Table, metric_table_differences, metric_tables, sorted_table
-from .test_postgres_parity import DBT_PASSWORD, DBT_USER, admin  # noqa: F401 (the fixture)
 
 pytest.importorskip("psycopg2")
 
 
 @pytest.fixture(scope="module")
-def host_on_postgres(admin, clean_demo_warehouse, tmp_path_factory):  # noqa: F811
+def host_on_postgres(postgres_admin, clean_demo_warehouse, tmp_path_factory):
     database = f"acme_host_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    recreate_database(admin, database, owner=DBT_USER)
-    settings = admin.as_login(DBT_USER, DBT_PASSWORD).with_database(database)
+    recreate_database(postgres_admin, database, owner=DBT_USER)
+    settings = postgres_admin.as_login(DBT_USER, DBT_PASSWORD).with_database(database)
     try:
         copy_raw_tables(clean_demo_warehouse, settings)
         with closing(settings.connect()) as connection, connection.cursor() as cursor:
@@ -37,7 +37,7 @@ def host_on_postgres(admin, clean_demo_warehouse, tmp_path_factory):  # noqa: F8
         build = run(directory, "dbt", "build", "--target", "postgres", env=env)
         yield settings, build
     finally:
-        drop_database(admin, database)
+        drop_database(postgres_admin, database)
 
 
 def _host_table(settings, table: str) -> Table:

@@ -34,16 +34,12 @@ from product_metrics.warehouses.postgres import (
     recreate_database,
 )
 
-from .conftest import DEMO_PROJECT
+from .conftest import DBT_PASSWORD, DBT_USER, DEMO_PROJECT
 from .parity import Table, metric_table_differences, metric_tables, normalise, same, sorted_table
 
 psycopg2 = pytest.importorskip("psycopg2")
 
-URL_ENV = "PRODUCT_METRICS_TEST_POSTGRES_URL"
-DEFAULT_URL = "postgresql+psycopg2://postgres@127.0.0.1:54329/postgres"
-# dbt runs as an ordinary role (not a superuser), as in production: it owns its databases and may
-# create the BI role. The BI role's password is set here so the tests can log in as BI would.
-DBT_USER, DBT_PASSWORD = "product_metrics_dbt", "product_metrics_dbt"
+# The BI role's password is set here so the tests can log in as BI would.
 BI_ROLE, BI_PASSWORD = "bi_reader", "bi_reader_test_password"
 
 
@@ -54,37 +50,19 @@ class PostgresBuild:
     run: DbtRun
 
 
-def _fail_or_skip(message: str):
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
-def admin() -> PostgresSettings:
-    settings = PostgresSettings.from_url(os.environ.get(URL_ENV, DEFAULT_URL))
-    try:
-        settings.connect().close()
-    except psycopg2.OperationalError as error:
-        _fail_or_skip(f"No PostgreSQL at {settings.host}:{settings.port} ({str(error).strip()}): "
-                      f"start one with scripts/start_postgres.sh or set {URL_ENV}")
-    ensure_login_role(settings, DBT_USER, DBT_PASSWORD, attributes="createrole")
-    return settings
-
-
-@pytest.fixture(scope="module")
-def postgres_builds(admin, clean_demo_warehouse, dirty_demo, tmp_path_factory):
+def postgres_builds(postgres_admin, clean_demo_warehouse, dirty_demo, tmp_path_factory):
     """Clean and dirty demo data copied into two fresh databases and built there (concurrently)."""
     suffix = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
     sources = {"clean": clean_demo_warehouse, "dirty": dirty_demo[0]}
     databases = {kind: f"product_metrics_test_{kind}_{suffix}" for kind in sources}
 
     def build(kind: str) -> PostgresBuild:
-        recreate_database(admin, databases[kind], owner=DBT_USER)
-        with closing(admin.connect()) as connection, connection.cursor() as cursor:
+        recreate_database(postgres_admin, databases[kind], owner=DBT_USER)
+        with closing(postgres_admin.connect()) as connection, connection.cursor() as cursor:
             # JIT compiling costs seconds per query and never pays off on these sizes (README).
             cursor.execute(f'alter database "{databases[kind]}" set jit = off')
-        settings = admin.as_login(DBT_USER, DBT_PASSWORD).with_database(databases[kind])
+        settings = postgres_admin.as_login(DBT_USER, DBT_PASSWORD).with_database(databases[kind])
         copy_raw_tables(sources[kind], settings)
         project = PostgresProject(root=DEMO_PROJECT, duckdb_path=tmp_path_factory.mktemp(f"pg_{kind}") / "unused.duckdb",
                                   postgres=settings)
@@ -98,7 +76,7 @@ def postgres_builds(admin, clean_demo_warehouse, dirty_demo, tmp_path_factory):
         yield builds
     finally:
         for database in databases.values():
-            drop_database(admin, database)
+            drop_database(postgres_admin, database)
 
 
 def _assert_success(run: DbtRun) -> None:
@@ -266,9 +244,9 @@ FORBIDDEN = [
 
 
 @pytest.fixture(scope="module")
-def bi_login(admin, postgres_builds) -> PostgresSettings:
+def bi_login(postgres_admin, postgres_builds) -> PostgresSettings:
     _assert_success(postgres_builds["clean"].run)
-    ensure_login_role(admin, BI_ROLE, BI_PASSWORD)  # dbt's hook created it NOLOGIN; let the test log in
+    ensure_login_role(postgres_admin, BI_ROLE, BI_PASSWORD)  # dbt's hook created it NOLOGIN; let the test log in
     return postgres_builds["clean"].settings.as_login(BI_ROLE, BI_PASSWORD)
 
 

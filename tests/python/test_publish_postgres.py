@@ -40,9 +40,9 @@ from product_metrics.warehouses.postgres_publish import (
     publish,
 )
 
-from .conftest import DEMO_PROJECT, DEMO_SIZE, REPO_ROOT
+from .conftest import DBT_PASSWORD, DBT_USER, DEMO_PROJECT, DEMO_SIZE, REPO_ROOT
 from .test_postgres_parity import BI_PASSWORD, BI_ROLE
-from .test_refresh_postgres import DBT_PASSWORD, DBT_USER, _fingerprints, admin  # noqa: F401
+from .test_refresh_postgres import _fingerprints
 
 psycopg2 = pytest.importorskip("psycopg2")
 
@@ -51,15 +51,15 @@ PENDING = tuple(pending_schema(schema) for schema in LIVE)
 
 
 @pytest.fixture
-def database(admin):  # noqa: F811
+def database(postgres_admin):
     """A fresh database owned by the dbt user, and the BI role able to log in to it."""
     name = f"product_metrics_test_publish_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    recreate_database(admin, name, owner=DBT_USER)
-    ensure_login_role(admin, BI_ROLE, BI_PASSWORD)
+    recreate_database(postgres_admin, name, owner=DBT_USER)
+    ensure_login_role(postgres_admin, BI_ROLE, BI_PASSWORD)
     try:
-        yield admin.as_login(DBT_USER, DBT_PASSWORD).with_database(name)
+        yield postgres_admin.as_login(DBT_USER, DBT_PASSWORD).with_database(name)
     finally:
-        drop_database(admin, name)
+        drop_database(postgres_admin, name)
 
 
 def _sql(settings: PostgresSettings, *statements: str) -> list[tuple]:
@@ -278,9 +278,9 @@ def test_a_killed_publish_changes_nothing(database):
     assert (_fingerprints(database, LIVE), _oids(database), _fingerprints(database, PENDING)) == (before, oids, pending)
 
 
-def test_a_server_error_is_one_line_and_changes_nothing(admin, database):  # noqa: F811
+def test_a_server_error_is_one_line_and_changes_nothing(postgres_admin, database):
     # A live table the dbt user may read but not drop (table and schema owned by another role).
-    _sql(admin.with_database(database.dbname), "create schema metrics", "create table metrics.fct_b as select 1 as x",
+    _sql(postgres_admin.with_database(database.dbname), "create schema metrics", "create table metrics.fct_b as select 1 as x",
          f"grant usage, create on schema metrics to {DBT_USER}", f"grant select on metrics.fct_b to {DBT_USER}")
     prepare(database)
     before, oids = _fingerprints(database, LIVE), _oids(database)
@@ -289,7 +289,7 @@ def test_a_server_error_is_one_line_and_changes_nothing(admin, database):  # noq
     assert str(raised.value) == ("Publishing failed: must be owner of table fct_b; nothing was published (metrics, "
                                  "audit unchanged; the new build is in metrics__pending, audit__pending).")
     assert (_fingerprints(database, LIVE), _oids(database)) == (before, oids)
-    _sql(admin.with_database(database.dbname), f"revoke select on metrics.fct_b from {DBT_USER}")
+    _sql(postgres_admin.with_database(database.dbname), f"revoke select on metrics.fct_b from {DBT_USER}")
     with pytest.raises(PublishError, match=r"^Could not copy the live tables into metrics__pending, audit__pending: "
                                            r"permission denied for table fct_b; metrics, audit unchanged\.$"):
         prepare(database)

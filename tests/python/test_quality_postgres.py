@@ -1,16 +1,12 @@
 """The same gate on PostgreSQL: a metric table (and the reporting cutoff) loaded into a real server,
 validated there, the results written there.
 
-The server comes from scripts/start_postgres.sh (run by `make test`; this module runs it too when
-nothing answers). Under CI=true a server that cannot start fails these tests; elsewhere they are
-skipped with the reason."""
+Needs the PostgreSQL server of `scripts/start_postgres.sh` (or PRODUCT_METRICS_TEST_POSTGRES_URL);
+skipped without one, except under CI (CI=true), where it fails."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import uuid
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -19,49 +15,22 @@ import sqlalchemy as sa
 from product_metrics.quality.rules import QualitySettings
 from product_metrics.quality.validate import validate_warehouse
 from product_metrics.quality.warehouse import SqlAlchemyWarehouse
+from product_metrics.warehouses.postgres import drop_database, recreate_database
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SERVER_URL = os.environ.get("PRODUCT_METRICS_TEST_POSTGRES_URL",
-                            "postgresql+psycopg2://postgres@127.0.0.1:54329/postgres")
+from .conftest import sqlalchemy_url
+
 TABLES = {"metrics": "fct_nps_monthly", "intermediate": "int_reporting_cutoff"}
 PG_TYPES = {"BIGINT": "bigint", "INTEGER": "integer", "DOUBLE": "double precision", "DATE": "date",
             "VARCHAR": "text", "BOOLEAN": "boolean", "HUGEINT": "numeric(38)"}
 
 
-def _answers(url: str) -> str | None:
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as connection:
-            connection.execute(sa.text("select 1"))
-        return None
-    except Exception as error:  # noqa: BLE001
-        return str(error).splitlines()[0]
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(scope="module")
-def postgres_url():
-    problem = _answers(SERVER_URL)
-    if problem and "PRODUCT_METRICS_TEST_POSTGRES_URL" not in os.environ:
-        started = subprocess.run(["bash", str(REPO_ROOT / "scripts" / "start_postgres.sh")],
-                                 capture_output=True, text=True, timeout=900, check=False)
-        problem = _answers(SERVER_URL) and f"{_answers(SERVER_URL)}; start_postgres.sh said: " \
-                                           f"{(started.stdout + started.stderr).strip()[-500:]}"
-    if problem:
-        message = f"No PostgreSQL server at {SERVER_URL} ({problem}). Run scripts/start_postgres.sh."
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+def postgres_url(postgres_admin):
+    """A fresh database of the test server, dropped after the module."""
     database = f"pm_quality_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f"create database {database}"))
-    url = sa.make_url(SERVER_URL).set(database=database).render_as_string(hide_password=False)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(sa.text(f"drop database {database} with (force)"))
-    admin.dispose()
+    recreate_database(postgres_admin, database)
+    yield sqlalchemy_url(postgres_admin.with_database(database))
+    drop_database(postgres_admin, database)
 
 
 @pytest.fixture(scope="module")
