@@ -324,7 +324,7 @@ def _save_partial_parse_state(written: Path, saved: Path) -> None:
     saved.parent.mkdir(parents=True, exist_ok=True)
     temporary = saved.with_name(f"{saved.name}.{os.getpid()}.tmp")
     shutil.copyfile(written, temporary)
-    os.replace(temporary, saved)
+    temporary.replace(saved)
     states = sorted(saved.parent.glob(f"*{Path(PARTIAL_PARSE_FILE).suffix}"), key=_modified, reverse=True)
     for stale in states[KEPT_PARSE_STATES:]:
         stale.unlink(missing_ok=True)

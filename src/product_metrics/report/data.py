@@ -92,7 +92,7 @@ def read_definitions(warehouse: Warehouse) -> dict[str, Definition] | None:
     if not warehouse.has(f"{METRICS_SCHEMA}.metric_catalog"):
         return None
     table = warehouse.name(f"{METRICS_SCHEMA}.metric_catalog")
-    columns = [name for name in Definition.__dataclass_fields__]
+    columns = list(Definition.__dataclass_fields__)
     frame = warehouse.frame(f"select {', '.join(columns)} from {table}")
     # pandas turns a SQL null into NaN/NaT; the page shows None as "—".
     records = frame.astype(object).where(frame.notna(), None).to_dict("records")

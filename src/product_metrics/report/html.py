@@ -184,7 +184,7 @@ def _threshold_rows(catalog: dict[str, Definition]) -> list[tuple[str, str, Defi
 
     rows = []
     for name, d in sorted(catalog.items()):
-        if d.threshold_warn is None and d.threshold_alert is None or d.status == "deprecated":
+        if (d.threshold_warn is None and d.threshold_alert is None) or d.status == "deprecated":
             continue
         if d.latest_value is None or d.direction not in ("higher_is_better", "lower_is_better"):
             level = "no_value"

@@ -146,7 +146,7 @@ def publish(settings: PostgresSettings, live_schemas: Iterable[str] = LIVE_SCHEM
     try:
         with settings.transaction() as cursor:
             cursor.execute("select set_config('lock_timeout', %s, true)", [f"{int(lock_timeout_s * 1000)}ms"])
-            for live, pending in schemas:
+            for _live, pending in schemas:
                 if not _schema_exists(cursor, pending):
                     raise PublishError(f"Nothing to publish: schema {pending} does not exist (build with "
                                        f"{SUFFIX_ENV}={suffix} after prepare); {_unchanged(schemas)}.")

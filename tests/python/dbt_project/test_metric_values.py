@@ -209,7 +209,7 @@ def test_dimension_values_add_up_to_the_overall_value(demo, metric):
         full join (select * from metrics.fct_metric_values where metric_name = ? and dimension_name = 'overall') as overall
             using (period_grain, period_start)""", [metric, metric])
     assert rows
-    wrong = [r for r in rows if r[4] is None and r[3] != 0 or r[4] is not None and not _same(r[3] or 0, r[4])]
+    wrong = [r for r in rows if (r[4] is None and r[3] != 0) or (r[4] is not None and not _same(r[3] or 0, r[4]))]
     assert not wrong, wrong[:5]
 
 

@@ -120,7 +120,7 @@ def mf_runs(semantic_project) -> dict[str, subprocess.CompletedProcess[str]]:
         copy = project.root / "runs" / str(index) / "product_metrics.duckdb"
         copy.parent.mkdir(parents=True)
         shutil.copy2(project.warehouse, copy)
-        result = run_shell(project.commands.exports + [command], cwd=project.root,
+        result = run_shell([*project.commands.exports, command], cwd=project.root,
                            PRODUCT_METRICS_DUCKDB_PATH=str(copy))
         return command, result
 
