@@ -56,6 +56,7 @@ demo-spark: install $(VENV)/.installed-spark
 
 lint: install
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy  # src/product_metrics, as pyproject.toml [tool.mypy] says
 	# The dbt templater compiles the package with the demo project's profile, on a scratch warehouse.
 	PRODUCT_METRICS_DUCKDB_PATH=$(CURDIR)/integration_tests/warehouse/lint.duckdb $(BIN)/sqlfluff lint models analyses
 	# dbt-score on every model of the package: the project score must stay at 9 or more (pyproject.toml).

@@ -1,5 +1,5 @@
-"""The house style is checked, not hoped for: sqlfluff (dbt templater) on the SQL, ruff on Python,
-dbt-score on the models' documentation and tests."""
+"""The house style is checked, not hoped for: sqlfluff (dbt templater) on the SQL, ruff and mypy on
+Python, dbt-score on the models' documentation and tests."""
 
 from __future__ import annotations
 
@@ -24,9 +24,15 @@ def test_sqlfluff_lint_passes_on_models_and_analyses(tmp_path):
 
 
 def test_ruff_passes_on_python():
-    result = subprocess.run([str(BIN / "ruff"), "check", "src", "tests"], cwd=REPO_ROOT,
+    result = subprocess.run([str(BIN / "ruff"), "check", "src", "tests", "bench"], cwd=REPO_ROOT,
                             check=False, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-5000:]
+
+
+def test_mypy_passes_on_the_package():
+    # pyproject.toml [tool.mypy] says what is checked (src/product_metrics) and how strictly.
+    result = subprocess.run([str(BIN / "mypy")], cwd=REPO_ROOT, check=False, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
 
 
 def test_dbt_score_of_the_models_is_at_least_9(tmp_path):
