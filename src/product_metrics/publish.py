@@ -27,8 +27,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from product_metrics.errors import UserError
+
+if TYPE_CHECKING:
+    from product_metrics.warehouses.postgres import PostgresSettings
 
 UNPUBLISHED_DIR = ".unpublished"
 
@@ -200,7 +204,7 @@ class SchemaSwap(Publication):
     """PostgreSQL: the BI-facing schemas built as pending schemas and swapped in by one transaction
     (product_metrics.warehouses.postgres_publish)."""
 
-    settings: object  # PostgresSettings
+    settings: PostgresSettings
     # The live schemas BI reads, as dbt builds them (the manifest's metrics and audit schemas); the
     # run builds each as `<live>__pending` (dbt_project.yml appends PRODUCT_METRICS_PUBLISH_SUFFIX).
     live_schemas: tuple[str, ...] = ("metrics", "audit")

@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 if TYPE_CHECKING:
+    import duckdb
     import pandas as pd
+
+    from product_metrics.relations import Relations
 
 # Logical schema names: the warehouse maps them to the schemas dbt built (Warehouse.name).
 METRICS_SCHEMA = "metrics"
@@ -45,8 +48,8 @@ class Warehouse:
 
     path: Path
     tables: set[str] = field(default_factory=set)
-    _connection: object = None
-    relations: object = None
+    _connection: duckdb.DuckDBPyConnection | None = None
+    relations: Relations | None = None
 
     @classmethod
     def open(cls, path: Path, relations=None) -> Warehouse:

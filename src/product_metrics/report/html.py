@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from product_metrics.report.charts import CHARTS, Chart
 from product_metrics.report.data import Definition, Warehouse, latest_alert_run, read_definitions
@@ -148,7 +149,7 @@ def _definition_items(names: list[str], catalog: dict[str, Definition]) -> str:
     return "".join(items)
 
 
-def _num(value: object) -> str:
+def _num(value: Any) -> str:
     import pandas as pd
 
     if value is None or (not isinstance(value, str) and pd.isna(value)):  # SQL null read as NaN / NaT
@@ -207,7 +208,7 @@ def overdue_reviews(catalog: dict[str, Definition], today: dt.date) -> list[str]
     return lines
 
 
-def _as_date(value: object) -> dt.date | None:
+def _as_date(value: Any) -> dt.date | None:
     import pandas as pd
 
     if value is None or pd.isna(value):
