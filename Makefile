@@ -33,7 +33,7 @@ test: install $(VENV)/.installed-spark
 # Only the PostgreSQL suite: parity with DuckDB on the demo data, unit tests, BI access.
 test-postgres: install
 	bash scripts/start_postgres.sh
-	$(BIN)/pytest tests/python/test_postgres_identifiers.py tests/python/test_postgres_parity.py
+	$(BIN)/pytest tests/python/dbt_project/test_postgres_identifiers.py tests/python/dbt_project/test_postgres_parity.py
 
 # The demo on PostgreSQL (local server, dbt role and database, demo data, dbt build); ARGS go to the loader.
 demo-postgres: install
@@ -48,7 +48,7 @@ $(VENV)/.installed-spark: $(VENV)/.installed
 # every model, data test and unit test, metric tables and rejects compared with DuckDB (bench/RESULTS.md).
 test-spark: install $(VENV)/.installed-spark
 	bash scripts/start_spark.sh
-	$(BIN)/pytest -m spark tests/python/test_spark_parity.py
+	$(BIN)/pytest -m spark tests/python/dbt_project/test_spark_parity.py
 
 # The demo on Spark (demo data in Spark schema raw, dbt build; warehouse/spark); ARGS go to the loader.
 demo-spark: install $(VENV)/.installed-spark
@@ -56,8 +56,11 @@ demo-spark: install $(VENV)/.installed-spark
 
 lint: install
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy  # src/product_metrics, as pyproject.toml [tool.mypy] says
 	# The dbt templater compiles the package with the demo project's profile, on a scratch warehouse.
 	PRODUCT_METRICS_DUCKDB_PATH=$(CURDIR)/integration_tests/warehouse/lint.duckdb $(BIN)/sqlfluff lint models analyses
+	# dbt-score on every model of the package: the project score must stay at 9 or more (pyproject.toml).
+	BIN=$(BIN) bash scripts/dbt_score.sh
 
 # Regenerate the lock after changing a pin in pyproject.toml.
 lock: install

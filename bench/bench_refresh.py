@@ -353,7 +353,7 @@ def measure_mau(target: Path, full_target: Path, database: Path, result: SizeRes
         payload = json.loads(run.stdout.strip().splitlines()[-1])
         peak = next(int(line.split()[1]) for line in run.stderr.splitlines() if line.startswith("PEAK_RSS_KB"))
         result.measures[f"MAU: {name}"] = Measure(payload["seconds"], peak / 1024, f"median of {payload['runs']}")
-        values[name] = {day: mau for day, mau in payload["rows"]}
+        values[name] = dict(payload["rows"])
     # Every contender must give our model's MAU on every date our model has (the others may add
     # dates after the last activity, where a window still holds users, or before the first).
     # The floor has a row per date where MAU changes only: it holds until the next one.

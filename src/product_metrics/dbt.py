@@ -32,7 +32,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import IO, Any, Self
 
 from product_metrics.errors import UserError
 from product_metrics.project import Project
@@ -48,7 +48,7 @@ KEEP_RUNS_ENV = "PRODUCT_METRICS_KEEP_RUNS"
 DEFAULT_KEEP_RUNS = 10
 RUN_DIR_PATTERN = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{8}$")  # what run_dbt names them; nothing else is pruned
 IN_USE_FILE = ".in-use"
-_HELD_RUNS: dict[Path, object] = {}  # run directory -> its open .in-use file (the flock ends with the process)
+_HELD_RUNS: dict[Path, IO[str]] = {}  # run directory -> its open .in-use file (the flock ends with the process)
 
 
 @dataclass(frozen=True)
@@ -261,7 +261,7 @@ def release_run(target_path: Path) -> None:
 
 
 def prune_runs(runs_dir: Path, keep: int, pattern: re.Pattern[str] = RUN_DIR_PATTERN,
-               age: Callable[[Path], object] = lambda path: path.name) -> list[Path]:
+               age: Callable[[Path], Any] = lambda path: path.name) -> list[Path]:
     """Remove the run directories (named as `pattern` says) beyond the newest `keep` that no live
     process holds; returns the removed ones. `age` orders them: by default the name, which starts
     with the run's start time (dagster-dbt's names do not: its runs are ordered by modification time)."""
@@ -324,7 +324,7 @@ def _save_partial_parse_state(written: Path, saved: Path) -> None:
     saved.parent.mkdir(parents=True, exist_ok=True)
     temporary = saved.with_name(f"{saved.name}.{os.getpid()}.tmp")
     shutil.copyfile(written, temporary)
-    os.replace(temporary, saved)
+    temporary.replace(saved)
     states = sorted(saved.parent.glob(f"*{Path(PARTIAL_PARSE_FILE).suffix}"), key=_modified, reverse=True)
     for stale in states[KEPT_PARSE_STATES:]:
         stale.unlink(missing_ok=True)

@@ -414,7 +414,7 @@ def _draw_rows(rng: np.random.Generator, cum: np.ndarray) -> np.ndarray:
 
     u = rng.random(cum.shape[0])
     # Category = number of inner boundaries <= u; the last category absorbs rounding slack.
-    return (u[:, None] >= cum[:, :-1]).sum(axis=1).astype(np.int8)
+    return (u[:, None] >= cum[:, :-1]).sum(axis=1).astype(np.int8)  # type: ignore[index]  # u: an array
 
 
 def _time_of_day(rng: np.random.Generator, utc_offset_hours: np.ndarray) -> np.ndarray:
@@ -674,7 +674,7 @@ def _generate_events(
     per_group = 1 + rng.poisson(lam)
     grp, rel_ts, first = _scatter_in_day(rng, act, per_group, first_at_start=True, mean_gap=600.0)
     # Each active day opens with app_open; the rest is browsing, feature use and core actions.
-    name = rng.choice(len(EVENT_NAMES), size=grp.shape[0], p=OTHER_EVENT_P).astype(np.int8)
+    name = rng.choice(len(EVENT_NAMES), size=grp.shape[0], p=OTHER_EVENT_P).astype(np.int8)  # type: ignore[attr-defined]
     name[first] = 0
     del first
 
@@ -716,7 +716,7 @@ def _generate_ai_suggestions(
     m = grp.shape[0]
 
     version = (rng.random(m) < _v2_share(act.day[grp], win)).astype(np.int8)
-    feature = rng.choice(len(AI_FEATURES), size=m, p=FEATURE_P).astype(np.int8)
+    feature = rng.choice(len(AI_FEATURES), size=m, p=FEATURE_P).astype(np.int8)  # type: ignore[attr-defined]
     latency = np.rint(
         np.asarray(LATENCY_MEDIAN_MS)[version]
         * np.asarray(FEATURE_LATENCY)[feature]

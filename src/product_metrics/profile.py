@@ -134,5 +134,5 @@ def duckdb_override_dir(target: Target, duckdb_path: Path, under: Path) -> Path:
     if not file.is_file() or file.read_text() != text:
         temporary = file.with_name(f"profiles.yml.{os.getpid()}.tmp")
         temporary.write_text(text)
-        os.replace(temporary, file)
+        temporary.replace(file)
     return directory

@@ -27,8 +27,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from product_metrics.errors import UserError
+
+if TYPE_CHECKING:
+    from product_metrics.warehouses.postgres import PostgresSettings
 
 UNPUBLISHED_DIR = ".unpublished"
 
@@ -93,10 +97,10 @@ class WarehouseCopy:
             raise PublishError(f"{self.live} changed while this run worked on its copy (raw data loaded into it?): "
                                f"nothing was published. Run again; the run's copy is in {self.work}.")
         _checkpoint(self.work)  # no write-ahead log left beside the copy: the file alone is the warehouse
-        with open(self.work, "rb+") as handle:
+        with self.work.open("rb+") as handle:
             os.fsync(handle.fileno())
         with _no_other_writer(self.live) if state.exists else contextlib.nullcontext():
-            os.replace(self.work, self.live)
+            self.work.replace(self.live)
         _fsync_directory(self.live.parent)
 
 
@@ -123,7 +127,7 @@ def _checkpoint(path: Path) -> None:
 def _no_other_writer(path: Path) -> Iterator[None]:
     """Hold a shared lock of the kind DuckDB takes (fcntl, whole file) while the block runs: it is
     granted while other processes only read the file, refused while one writes it."""
-    with open(path, "rb") as handle:
+    with path.open("rb") as handle:
         try:
             fcntl.lockf(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except OSError:
@@ -200,7 +204,7 @@ class SchemaSwap(Publication):
     """PostgreSQL: the BI-facing schemas built as pending schemas and swapped in by one transaction
     (product_metrics.warehouses.postgres_publish)."""
 
-    settings: object  # PostgresSettings
+    settings: PostgresSettings
     # The live schemas BI reads, as dbt builds them (the manifest's metrics and audit schemas); the
     # run builds each as `<live>__pending` (dbt_project.yml appends PRODUCT_METRICS_PUBLISH_SUFFIX).
     live_schemas: tuple[str, ...] = ("metrics", "audit")

@@ -25,8 +25,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from product_metrics.errors import EXIT_LOCKED, UserError
+
+if TYPE_CHECKING:
+    from product_metrics.dbt import DbtRun
 
 LOCK_SUFFIX = ".refresh.lock"
 
@@ -163,7 +167,7 @@ def run_refresh(*, database: Path | None, options: RefreshOptions, settings, doc
 
 # Runs the refresh's dbt command: (project, args, vars, env, timeout_s) -> DbtRun. The CLI's shows
 # a progress bar (product_metrics.build_progress); Dagster's goes through dagster-dbt.
-DbtRunner = Callable[[object, list[str], dict[str, object], dict[str, str], float | None], object]
+DbtRunner = Callable[[Any, list[str], dict[str, object], dict[str, str], float | None], "DbtRun"]
 
 
 def refresh_project(project, options: RefreshOptions, settings, docs_dir: Path | None, console,
@@ -244,7 +248,7 @@ def _check_stages(project, options: RefreshOptions, settings, docs_dir, console,
     ]
 
 
-def _alerts_stage(project, options: RefreshOptions, console, result, artifacts: dict[str, Path]) -> bool:
+def _alerts_stage(project, options: RefreshOptions, console, result, artifacts: dict[str, Any]) -> bool:
     """Threshold breaches are recorded and shown, never a failed refresh: the numbers are right,
     they are just bad news. Only metrics that cannot be read fail the stage."""
     from product_metrics.governance.commands import EXIT_OK, run_alerts

@@ -9,6 +9,7 @@ import pytest
 
 from product_metrics.dbt import DbtRun, run_dbt
 from product_metrics.project import Project
+from product_metrics.warehouses.postgres import PostgresSettings, ensure_login_role
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The demo and test project: a root dbt project that installs the package with `local: ../`.
@@ -59,3 +60,43 @@ def clean_demo_warehouse(tmp_path_factory) -> Path:
 def dirty_demo(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo_dirty") / "warehouse.duckdb"
     return path, build_demo_warehouse(path, dirty=True)
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------
+# scripts/start_postgres.sh (run by `make test` and `make test-postgres`) starts a server on
+# 127.0.0.1:54329; PRODUCT_METRICS_TEST_POSTGRES_URL points elsewhere. Without a server the
+# PostgreSQL tests are skipped, except under CI (CI=true), where they fail.
+POSTGRES_URL_ENV = "PRODUCT_METRICS_TEST_POSTGRES_URL"
+POSTGRES_DEFAULT_URL = "postgresql+psycopg2://postgres@127.0.0.1:54329/postgres"
+# dbt runs as an ordinary role (not a superuser), as in production: it owns its databases and may
+# create the BI role.
+DBT_USER, DBT_PASSWORD = "product_metrics_dbt", "product_metrics_dbt"
+
+
+def skip_or_fail(message: str) -> None:
+    """A missing test dependency: skip the test, or fail it under CI (CI=true), where nothing may be missing."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> PostgresSettings:
+    """The PostgreSQL server's admin login (databases, roles), with the dbt role ready to log in."""
+    psycopg2 = pytest.importorskip("psycopg2")
+    settings = PostgresSettings.from_url(os.environ.get(POSTGRES_URL_ENV, POSTGRES_DEFAULT_URL))
+    try:
+        settings.connect().close()
+    except psycopg2.OperationalError as error:
+        skip_or_fail(f"No PostgreSQL at {settings.host}:{settings.port} ({str(error).strip()}): "
+                     f"start one with scripts/start_postgres.sh or set {POSTGRES_URL_ENV}")
+    ensure_login_role(settings, DBT_USER, DBT_PASSWORD, attributes="createrole")
+    return settings
+
+
+def sqlalchemy_url(settings: PostgresSettings) -> str:
+    """The SQLAlchemy URL of a login and database."""
+    from urllib.parse import quote
+
+    return (f"postgresql+psycopg2://{quote(settings.user, safe='')}:{quote(settings.password, safe='')}"
+            f"@{settings.host}:{settings.port}/{settings.dbname}")

@@ -387,7 +387,7 @@ def test_nps(clean_con: duckdb.DuckDBPyConnection) -> None:
            from raw.nps_responses"""
     ).fetchone()
     assert anonymous > 0 and anonymous / total < 0.25
-    assert 0 <= lo and hi <= 10
+    assert lo >= 0 and hi <= 10
     assert 5 < nps < 55
     repeat_in_month = _scalar(
         clean_con,

@@ -22,37 +22,18 @@ from product_metrics.warehouses.postgres import (
     PostgresSettings,
     copy_raw_tables,
     drop_database,
-    ensure_login_role,
     recreate_database,
 )
 
-from .conftest import DEMO_PROJECT, DEMO_SIZE
+from .conftest import DBT_PASSWORD, DBT_USER, DEMO_PROJECT, DEMO_SIZE
 from .test_refresh import INCREMENTAL_SOURCES, _plant_late_arrivals, _withhold_new_rows
 
 psycopg2 = pytest.importorskip("psycopg2")
 
-URL_ENV = "PRODUCT_METRICS_TEST_POSTGRES_URL"
-DEFAULT_URL = "postgresql+psycopg2://postgres@127.0.0.1:54329/postgres"
-DBT_USER, DBT_PASSWORD = "product_metrics_dbt", "product_metrics_dbt"
 SELECTION = ["-s", "+int_events_rolled_up_to_user_days", "+int_core_actions_rolled_up_to_user_weeks",
              "+int_users_activated", "+fct_north_star_weekly", "+fct_stickiness_daily",
              "+int_active_users_rolled_up_to_segment_days",
              "+fct_cohort_retention", "+fct_ai_suggestions_daily", "+rejected_rows"]
-
-
-@pytest.fixture(scope="module")
-def admin() -> PostgresSettings:
-    settings = PostgresSettings.from_url(os.environ.get(URL_ENV, DEFAULT_URL))
-    try:
-        settings.connect().close()
-    except psycopg2.OperationalError as error:
-        message = (f"No PostgreSQL at {settings.host}:{settings.port} ({str(error).strip()}): "
-                   f"start one with scripts/start_postgres.sh or set {URL_ENV}")
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    ensure_login_role(settings, DBT_USER, DBT_PASSWORD, attributes="createrole")
-    return settings
 
 
 def _fingerprints(settings: PostgresSettings,
@@ -73,12 +54,12 @@ def _fingerprints(settings: PostgresSettings,
     return fingerprints
 
 
-def test_incremental_refresh_on_postgres_equals_full_refresh(admin, tmp_path):
+def test_incremental_refresh_on_postgres_equals_full_refresh(postgres_admin, tmp_path):
     from product_metrics.demo_data import generate_demo_data
 
     database = f"product_metrics_test_refresh_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    recreate_database(admin, database, owner=DBT_USER)
-    settings = admin.as_login(DBT_USER, DBT_PASSWORD).with_database(database)
+    recreate_database(postgres_admin, database, owner=DBT_USER)
+    settings = postgres_admin.as_login(DBT_USER, DBT_PASSWORD).with_database(database)
     try:
         path = tmp_path / "demo.duckdb"
         generate_demo_data(path, dirty=True, **DEMO_SIZE)
@@ -108,4 +89,4 @@ def test_incremental_refresh_on_postgres_equals_full_refresh(admin, tmp_path):
         assert "staging.base_raw__events" in rebuilt and "audit.rejected_rows" in rebuilt
         assert {name: value for name, value in refreshed.items() if value != rebuilt[name]} == {}
     finally:
-        drop_database(admin, database)
+        drop_database(postgres_admin, database)

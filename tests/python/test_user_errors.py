@@ -328,7 +328,7 @@ def test_a_real_run_prunes_old_runs_but_keeps_one_in_use(built, place):
     for run in old:
         run.mkdir(parents=True)
         (run / "manifest.json").write_text("{}")
-    held = open(old[0] / IN_USE_FILE, "a")  # noqa: SIM115 - held across the run
+    held = (old[0] / IN_USE_FILE).open("a")  # held open across the run
     fcntl.flock(held, fcntl.LOCK_SH)
     try:
         result = run_cli("governance", "check", "--today", "2026-11-15", env={

@@ -34,7 +34,7 @@ UrlOption = Annotated[
 ]
 
 
-class FailOn(str, Enum):
+class FailOn(str, Enum):  # noqa: UP042 - str() of a member stays its qualified name, as typer shows it
     alert = "alert"
     warn = "warn"
     never = "never"

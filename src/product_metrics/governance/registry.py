@@ -324,14 +324,15 @@ def build_registry(manifest: Mapping[str, Any], semantic: Mapping[str, Any] | No
         name = entry["name"]
         definition_entry = semantic_metrics.get(name, entry)
         definition = _definition(definition_entry)
-        metrics, measures = input_names(definition)
+        input_metrics, input_measures = input_names(definition)
         depends_on = tuple((entry.get("depends_on") or {}).get("nodes") or ())
-        metrics += [n.split(".")[-1] for n in depends_on if n.startswith("metric.") and n.split(".")[-1] not in metrics]
+        input_metrics += [n.split(".")[-1] for n in depends_on
+                          if n.startswith("metric.") and n.split(".")[-1] not in input_metrics]
         meta = _meta(entry) or _meta(definition_entry)
         registry.metrics[name] = Metric(
             name=name, unique_id=unique_id, label=entry.get("label"), type=entry.get("type") or "",
             description=entry.get("description"), definition=definition, meta=meta,
-            input_metrics=tuple(metrics), input_measures=tuple(measures), depends_on=depends_on,
+            input_metrics=tuple(input_metrics), input_measures=tuple(input_measures), depends_on=depends_on,
             path=entry.get("original_file_path"), governance=parse_governance(name, meta.get("governance")),
             package=entry.get("package_name") or project, has_governance_meta=meta.get("governance") is not None)
 

@@ -309,7 +309,7 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def _gate_results(artifacts: Mapping[str, object], relations: dict[str, dg.AssetKey], built: list[dg.AssetKey],
+def _gate_results(artifacts: Mapping[str, Any], relations: dict[str, dg.AssetKey], built: list[dg.AssetKey],
                   registry_tables: list[dg.AssetKey], metrics_schema: str = "metrics") -> Iterator[dg.AssetCheckResult]:
     """The checks of the gates that ran in this refresh (none for a gate the refresh did not reach)."""
     if "quality_report" in artifacts:

@@ -7,6 +7,7 @@ Braces other than `{batch}` would be read by GX's `str.format`, so none are used
 from __future__ import annotations
 
 import datetime as dt
+from typing import get_args
 
 from product_metrics.quality.rules import AnomalySeries, ConstantWithin, Formula, Freshness, NoGaps, Period
 
@@ -61,7 +62,7 @@ def freshness_violations(rule: Freshness, last_included_date: dt.date) -> str:
     if rule.period_column:
         expected = "case " + " ".join(
             f"when {rule.period_column} = '{p}' then {date_literal(period_start(last_included_date, p))}"
-            for p in ("day", "week", "month")
+            for p in get_args(Period)
         ) + " end"
         return (
             f"select {rule.period_column} as period, max({rule.period_start}) as latest_period, "

@@ -97,9 +97,9 @@ def metric_suite(table: MetricTable, settings: QualitySettings, last_included_da
         checks.append(_rows_check(f"{rule.column}_constant_within_{'_'.join(rule.group_by)}",
                                   sql.constant_within_violations(rule), column=rule.column,
                                   description=f"{rule.column} is one value per ({', '.join(rule.group_by)})."))
-    for rule in table.formulas:
-        checks.append(_rows_check(f"{rule.column}_formula", sql.formula_violations(rule, table.grain), column=rule.column,
-                                  description=f"{rule.column} = {rule.expression}"))
+    for formula in table.formulas:
+        checks.append(_rows_check(f"{formula.column}_formula", sql.formula_violations(formula, table.grain),
+                                  column=formula.column, description=f"{formula.column} = {formula.expression}"))
     if table.freshness and last_included_date:
         checks.append(_rows_check("latest_period_reaches_cutoff",
                                   sql.freshness_violations(table.freshness, last_included_date),
@@ -107,9 +107,9 @@ def metric_suite(table: MetricTable, settings: QualitySettings, last_included_da
                                   column=table.freshness.period_column or table.freshness.period_start,
                                   description=f"The latest period holds the last included day "
                                               f"{last_included_date.isoformat()} (cutoff − 1)."))
-    for rule in table.no_gaps:
-        checks.append(_rows_check("no_gaps", sql.gap_violations(rule), column=rule.column,
-                                  description=f"Every {rule.period} has a row."))
+    for gaps in table.no_gaps:
+        checks.append(_rows_check("no_gaps", sql.gap_violations(gaps), column=gaps.column,
+                                  description=f"Every {gaps.period} has a row."))
     for series in table.anomalies:
         checks.append(_rows_check(
             f"anomaly_{series.name}",

@@ -101,7 +101,8 @@ def _raw_schema(session: Session, settings: QualitySettings) -> str:
 
 def _split_missing(session: Session, plans: list[SuitePlan]) -> tuple[list[SuitePlan], list[SuitePlan]]:
     tables: dict[str, set[str]] = {}
-    present, missing = [], []
+    present: list[SuitePlan] = []
+    missing: list[SuitePlan] = []
     for plan in plans:
         names = tables.setdefault(plan.schema, session.table_names(plan.schema))
         (present if plan.table in names else missing).append(plan)

@@ -158,7 +158,7 @@ def _duckdb_connection_class():
             self._connection = connection
             self._log = log
 
-        def cursor(self) -> _DuckDBCursor:
+        def cursor(self) -> _DuckDBCursor:  # type: ignore[override]  # duck-typed: the cursor GX calls
             if self._connection is None:
                 raise WarehouseError("The warehouse session is closed.")
             return _DuckDBCursor(self._connection, self, self._log)

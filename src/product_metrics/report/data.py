@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 if TYPE_CHECKING:
+    import duckdb
     import pandas as pd
+
+    from product_metrics.relations import Relations
 
 # Logical schema names: the warehouse maps them to the schemas dbt built (Warehouse.name).
 METRICS_SCHEMA = "metrics"
@@ -45,8 +48,8 @@ class Warehouse:
 
     path: Path
     tables: set[str] = field(default_factory=set)
-    _connection: object = None
-    relations: object = None
+    _connection: duckdb.DuckDBPyConnection | None = None
+    relations: Relations | None = None
 
     @classmethod
     def open(cls, path: Path, relations=None) -> Warehouse:
@@ -92,7 +95,7 @@ def read_definitions(warehouse: Warehouse) -> dict[str, Definition] | None:
     if not warehouse.has(f"{METRICS_SCHEMA}.metric_catalog"):
         return None
     table = warehouse.name(f"{METRICS_SCHEMA}.metric_catalog")
-    columns = [name for name in Definition.__dataclass_fields__]
+    columns = list(Definition.__dataclass_fields__)
     frame = warehouse.frame(f"select {', '.join(columns)} from {table}")
     # pandas turns a SQL null into NaN/NaT; the page shows None as "—".
     records = frame.astype(object).where(frame.notna(), None).to_dict("records")

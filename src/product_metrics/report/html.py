@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from product_metrics.report.charts import CHARTS, Chart
 from product_metrics.report.data import Definition, Warehouse, latest_alert_run, read_definitions
@@ -148,7 +149,7 @@ def _definition_items(names: list[str], catalog: dict[str, Definition]) -> str:
     return "".join(items)
 
 
-def _num(value: object) -> str:
+def _num(value: Any) -> str:
     import pandas as pd
 
     if value is None or (not isinstance(value, str) and pd.isna(value)):  # SQL null read as NaN / NaT
@@ -184,7 +185,7 @@ def _threshold_rows(catalog: dict[str, Definition]) -> list[tuple[str, str, Defi
 
     rows = []
     for name, d in sorted(catalog.items()):
-        if d.threshold_warn is None and d.threshold_alert is None or d.status == "deprecated":
+        if (d.threshold_warn is None and d.threshold_alert is None) or d.status == "deprecated":
             continue
         if d.latest_value is None or d.direction not in ("higher_is_better", "lower_is_better"):
             level = "no_value"
@@ -207,7 +208,7 @@ def overdue_reviews(catalog: dict[str, Definition], today: dt.date) -> list[str]
     return lines
 
 
-def _as_date(value: object) -> dt.date | None:
+def _as_date(value: Any) -> dt.date | None:
     import pandas as pd
 
     if value is None or pd.isna(value):

@@ -23,6 +23,7 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from product_metrics.publish import PublishError
 from product_metrics.warehouses.postgres import PostgresSettings, quote_identifier
@@ -146,7 +147,7 @@ def publish(settings: PostgresSettings, live_schemas: Iterable[str] = LIVE_SCHEM
     try:
         with settings.transaction() as cursor:
             cursor.execute("select set_config('lock_timeout', %s, true)", [f"{int(lock_timeout_s * 1000)}ms"])
-            for live, pending in schemas:
+            for _live, pending in schemas:
                 if not _schema_exists(cursor, pending):
                     raise PublishError(f"Nothing to publish: schema {pending} does not exist (build with "
                                        f"{SUFFIX_ENV}={suffix} after prepare); {_unchanged(schemas)}.")
@@ -197,7 +198,7 @@ def _drop_all(cursor, relations: Sequence[Relation], schemas: Sequence[tuple[str
     on one of them is an error that names it."""
     remaining = list(relations)
     while remaining:
-        blocked = []
+        blocked: list[tuple[Relation, Any]] = []  # (relation, the psycopg2 error that refused its drop)
         for relation in remaining:
             cursor.execute("savepoint product_metrics_drop")
             try:
@@ -209,9 +210,9 @@ def _drop_all(cursor, relations: Sequence[Relation], schemas: Sequence[tuple[str
                 blocked.append((relation, error))
             cursor.execute("release savepoint product_metrics_drop")
         if len(blocked) == len(remaining):
-            relation, error = blocked[0]
-            detail = "; ".join(line.strip() for line in (error.diag.message_detail or "").splitlines() if line.strip())
-            raise PublishError(f"Cannot replace {relation}: {detail or str(error).strip()}. Drop what depends on it "
+            relation, failure = blocked[0]
+            detail = "; ".join(line.strip() for line in (failure.diag.message_detail or "").splitlines() if line.strip())
+            raise PublishError(f"Cannot replace {relation}: {detail or str(failure).strip()}. Drop what depends on it "
                                f"(recreate it after publishing, or build it as a dbt model) and publish again; "
                                f"{_unchanged(schemas)}.")
         remaining = [relation for relation, _ in blocked]
