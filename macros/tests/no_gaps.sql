@@ -1,5 +1,5 @@
 {#-
-    A time series with no gaps: one row per `interval` (day/month) between the first and the
+    A time series with no gaps: one row per `interval` (day, week or month) between the first and the
     last value of `date_column` (within each `partition_by` group). Returns the missing count.
 -#}
 {% test no_gaps(model, column_name, interval='day', partition_by=none) %}

@@ -19,7 +19,7 @@ class CheckResult:
 
     suite: str
     table: str                     # schema.table
-    rule: str                      # the project's rule name (rules.py / suites.py)
+    rule: str                      # the project's rule name (suites.py)
     expectation: str               # GX expectation type, e.g. expect_column_values_to_be_between
     success: bool
     severity: str = CRITICAL

@@ -9,11 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import get_args
 
-from product_metrics.quality.rules import AnomalySeries, ConstantWithin, Formula, Freshness, NoGaps, Period
-
-
-def _columns(names: tuple[str, ...]) -> str:
-    return ", ".join(names)
+from product_metrics.quality.rules import AnomalySeries, Freshness, Period
 
 
 def date_literal(value: dt.date) -> str:
@@ -27,33 +23,6 @@ def period_start(day: dt.date, period: Period) -> dt.date:
     if period == "week":
         return day - dt.timedelta(days=day.weekday())
     return day.replace(day=1)
-
-
-def next_period(column: str, period: Period) -> str:
-    if period == "day":
-        return f"{column} + 1"
-    if period == "week":
-        return f"{column} + 7"
-    return f"cast({column} + interval '1 month' as date)"
-
-
-def formula_violations(rule: Formula, grain: tuple[str, ...]) -> str:
-    expected = f"({rule.expression})"
-    return (
-        f"select {_columns(grain)}, {rule.column}, {expected} as expected_value from {{batch}} "
-        f"where not ({rule.column} is null and {expected} is null) "
-        f"and ({rule.column} is null or {expected} is null "
-        f"or abs({rule.column} - {expected}) > {rule.tolerance} * greatest(1, abs({expected})))"
-    )
-
-
-def constant_within_violations(rule: ConstantWithin) -> str:
-    groups = _columns(rule.group_by)
-    return (
-        f"select {groups}, count(distinct {rule.column}) as distinct_values, "
-        f"min({rule.column}) as min_value, max({rule.column}) as max_value "
-        f"from {{batch}} group by {groups} having count(distinct {rule.column}) > 1"
-    )
 
 
 def freshness_violations(rule: Freshness, last_included_date: dt.date) -> str:
@@ -75,17 +44,6 @@ def freshness_violations(rule: Freshness, last_included_date: dt.date) -> str:
         f"select '{rule.period}' as period, max({rule.period_start}) as latest_period, "
         f"{expected} as expected_latest_period from {{batch}} "
         f"having max({rule.period_start}) is null or max({rule.period_start}) <> {expected}"
-    )
-
-
-def gap_violations(rule: NoGaps) -> str:
-    partition = f"partition by {_columns(rule.partition_by)} " if rule.partition_by else ""
-    keys = f"{_columns(rule.partition_by)}, " if rule.partition_by else ""
-    return (
-        f"select {keys}{rule.column} as period, next_period, {next_period(rule.column, rule.period)} "
-        f"as expected_next_period from (select {keys}{rule.column}, lead({rule.column}) over "
-        f"({partition}order by {rule.column}) as next_period from {{batch}}) periods "
-        f"where next_period <> {next_period(rule.column, rule.period)}"
     )
 
 

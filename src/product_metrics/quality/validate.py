@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from product_metrics.quality.results import CheckResult, ValidationReport, store_results
-from product_metrics.quality.rules import QualitySettings
+from product_metrics.quality.settings import QualitySettings
 from product_metrics.quality.suites import SuitePlan, plan_suites, to_gx_suite
 from product_metrics.quality.warehouse import Session, Warehouse, capture_all_statements
 

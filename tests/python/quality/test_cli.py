@@ -28,19 +28,21 @@ def test_validate_exits_zero_on_the_demo_and_writes_the_docs(clean_demo_warehous
     assert "passed data quality" in result.output and "0 critical failures" in result.output
     assert (docs / "index.html").is_file() and str(docs / "index.html") in result.output.replace("\n", "")
     with duckdb.connect(str(database), read_only=True) as connection:
-        assert connection.execute("select count(*) from audit.dq_results").fetchone()[0] > 10
+        # rows, freshness and its two anomaly series
+        assert connection.execute("select count(*) from audit.dq_results").fetchone()[0] == 4
 
 
 def test_validate_exits_non_zero_on_a_critical_failure_and_shows_the_failing_values(clean_demo_warehouse, tmp_path):
     database = _copy(clean_demo_warehouse, tmp_path)
-    with duckdb.connect(str(database)) as connection:
-        connection.execute("update metrics.fct_nps_monthly set nps = 120 "
-                           "where month_start = (select min(month_start) from metrics.fct_nps_monthly)")
-    result = runner.invoke(app, ["validate", "--database", str(database), "--table", "fct_nps_monthly",
+    with duckdb.connect(str(database)) as connection:  # the latest month goes missing
+        [[latest]] = connection.execute("delete from metrics.fct_ltv_cac_monthly where month_start = "
+                                        "(select max(month_start) from metrics.fct_ltv_cac_monthly) "
+                                        "returning month_start").fetchall()
+    result = runner.invoke(app, ["validate", "--database", str(database), "--table", "fct_ltv_cac_monthly",
                                  "--layer", "metrics", "--no-docs", "--no-store"], env={"COLUMNS": "200"})
     assert result.exit_code == 1, result.output
-    for text in ("metrics.fct_nps_monthly", "nps_within_range", "expect_column_values_to_be_between", "120",
-                 "critical failures", "failed data quality"):
+    for text in ("metrics.fct_ltv_cac_monthly", "latest_period_reaches_cutoff", "unexpected_rows_expectation",
+                 latest.isoformat(), "critical failures", "failed data quality"):
         assert text in result.output, text
 
 
@@ -72,18 +74,19 @@ def _fake_dbt(monkeypatch, tmp_path, *, success: bool):
 def test_build_runs_dbt_then_the_quality_gate_with_one_summary(clean_demo_warehouse, tmp_path, monkeypatch):
     database = _copy(clean_demo_warehouse, tmp_path)
     with duckdb.connect(str(database)) as connection:  # a critical failure for the gate to find
-        connection.execute("insert into metrics.fct_cac_by_channel select * from metrics.fct_cac_by_channel limit 1")
+        connection.execute("delete from metrics.fct_ltv_cac_monthly where month_start = "
+                           "(select max(month_start) from metrics.fct_ltv_cac_monthly)")
     _fake_dbt(monkeypatch, tmp_path, success=True)
     result = runner.invoke(app, ["build", "--database", str(database), "--no-docs"], env={"COLUMNS": "200"})
     assert result.exit_code == 1, result.output
     summary = result.output[result.output.index("product-metrics build"):]
     assert "dbt build" in summary and "✓ passed" in summary
-    assert "data quality" in summary and "✗ failed" in summary and "metrics.fct_cac_by_channel" in summary
+    assert "data quality" in summary and "✗ failed" in summary and "metrics.fct_ltv_cac_monthly" in summary
     assert "data quality failed. To see more:" in result.output
     # The gate ran on the run's copy, which stays for a look; the live file is unchanged.
     assert f"product-metrics validate --database {database.parent / '.unpublished' / database.name}" in result.output
     assert "Nothing was published" in result.output
-    assert "one_row_per_grain" in result.output
+    assert "latest_period_reaches_cutoff" in result.output
 
 
 def test_build_stops_at_a_failing_dbt_build_and_says_how_to_see_more(clean_demo_warehouse, tmp_path, monkeypatch):
@@ -102,7 +105,7 @@ def test_build_names_its_stages():
 
     from product_metrics.project import Project
     from product_metrics.quality.commands import build_stages
-    from product_metrics.quality.rules import QualitySettings
+    from product_metrics.quality.settings import QualitySettings
 
     stages = build_stages(Project.locate(Path("x.duckdb")), QualitySettings(), None, console=None)
     assert [s.name for s in stages] == ["dbt build", "data quality", "governance"]
