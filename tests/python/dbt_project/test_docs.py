@@ -68,7 +68,7 @@ def test_each_metric_is_defined_once_in_its_docs_block():
             f"{path.parent.name}/_{path.parent.name}__docs.md and set description: '{{{{ doc(\"{block_name(name)}\") }}}}'")
         assert block_name(name) in docs_blocks(path.parent), f"{block_name(name)}: not in the docs file beside {path}"
     # No definition without its metric: every metric_ block is some metric's.
-    orphans = sorted(set(n for n in blocks if n.startswith("metric_")) - {block_name(n) for n in found})
+    orphans = sorted({n for n in blocks if n.startswith("metric_")} - {block_name(n) for n in found})
     assert not orphans, f"docs blocks named for no metric (remove them or name them metric_<metric>): {orphans}"
 
 
