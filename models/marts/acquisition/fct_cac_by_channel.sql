@@ -1,5 +1,6 @@
--- Customer acquisition cost per month and channel: spend / new customers (null with no new customers).
--- A new customer counts in the month they became a customer, for their acquisition channel.
+-- CAC per month and channel (definitions: metric_cac_usd and the column docs in _acquisition__models.yml).
+-- Spend and new customers are stacked (union all) and summed per channel month, so a month with spend
+-- and no new customers (CAC null), or new customers and no spend, still has its row.
 with
 
 spend as (

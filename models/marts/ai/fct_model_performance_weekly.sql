@@ -1,6 +1,5 @@
--- Offline quality of each model version per week (Monday start) from its labelled predictions:
--- the confusion matrix, precision / recall / f1 / accuracy (null when their denominator is 0), and
--- f1_change against the same model's previous calendar week, the drift signal governance alerts on.
+-- Offline quality of each model version per week (definitions: the metric_model_* docs blocks).
+-- The ratios are computed from the week's confusion matrix, never averaged from finer grains.
 with
 
 predictions as (

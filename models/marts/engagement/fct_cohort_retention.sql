@@ -1,5 +1,6 @@
--- Cohort retention by signup week and month. A user is retained in period k when active on
--- any date of [cohort_start + k periods, cohort_start + k+1 periods). Period 0 is measured.
+-- Cohort retention by signup week and month (definitions: metric_retention_rate and the column docs).
+-- Every period k that starts before the cutoff gets a row from a spine, periods without activity
+-- included; period 0 is measured like any other period, not forced to 1.
 with
 
 users as (

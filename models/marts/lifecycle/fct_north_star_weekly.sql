@@ -1,5 +1,4 @@
--- The north star per week (Monday start): weekly active users who did the core action at least k
--- times that week (var product_metrics__north_star_min_core_actions), with its drivers alongside.
+-- The north star per week with its drivers (definitions: metric_north_star_users and the column docs).
 -- The active-user drivers are read from fct_user_lifecycle_weekly, not counted a second time.
 -- Incremental: a week's row reads only that week's rows of its three inputs, and a late
 -- event changes no lifecycle status before its own week, so a refresh re-derives whole weeks from

@@ -1,7 +1,6 @@
--- Growth accounting: per week (Monday start) the users in each lifecycle status. Active users are
--- new (their first active week), returning (active last week too) or resurrecting (not active last
--- week, active some week before); dormant users were active last week and not this week. Every week
--- from the first active week to the cutoff's week has a row for each of the four statuses.
+-- Growth accounting per week and lifecycle status (definitions: metric_new_users, metric_returning_users,
+-- metric_resurrecting_users, metric_dormant_users). The weeks are a spine crossed with the four statuses,
+-- so a status nobody is in still has its row (0), and the statuses of a week add up.
 -- Incremental: a user's status in a week depends on that week, the week before and
 -- whether they were active at all before, so a refresh re-derives whole weeks from the Monday of
 -- its window, from the user-days of the week before it on and, for the users active there, whether

@@ -1,5 +1,6 @@
--- Realised value per acquisition cohort (month and channel): cumulative revenue of its
--- customers, refunds included, from the acquisition month through month k.
+-- Realised value per acquisition cohort (month and channel), month k by month k (columns: _monetization__models.yml).
+-- Every month k up to the cutoff's month gets a row from a number series, months without orders
+-- included, so the running sum has no gaps.
 with
 
 customers as (

@@ -1,7 +1,6 @@
--- Viral coefficient per signup-month cohort: converted invites per cohort user.
--- Counted invites: sent by a cohort user within W days of their signup, before the cutoff.
--- An invite converts when its invitee signed up within C days after it was sent (before the
--- cutoff); an invitee converts at most once, for the earliest (sent_at, invite_id) such invite.
+-- Viral coefficient per signup-month cohort (definitions: metric_k_factor and its input metrics' blocks).
+-- An invitee converts at most once: the invites are ranked per invitee by (sent_at, invite_id) before
+-- counting, so two inviters of the same person do not both count a conversion.
 {#- `var is defined`: dbt 1.10 renders a model without var() once, to set up its unit tests. -#}
 {% set window_days = var('product_metrics__invite_window_days', 30) | int if var is defined else 30 %}
 {% set conversion_days = var('product_metrics__invite_conversion_days', 14) | int if var is defined else 14 %}

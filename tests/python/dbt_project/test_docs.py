@@ -1,5 +1,7 @@
 """`dbt docs generate` on a built warehouse: it succeeds, and the documentation it generates shows every
-semantic-layer metric's definition — long ones written once in docs blocks (the `_<folder>__docs.md` beside the metric's yml)."""
+semantic-layer metric's definition. A metric is defined once, in its `metric_<name>` docs block (the
+`_<folder>__docs.md` beside the metric's yml); the metric's description and the mart column that holds it
+reference that block, and its governance description is the block's first line."""
 
 from __future__ import annotations
 
@@ -16,23 +18,38 @@ from product_metrics.project import Project
 from ..conftest import DEMO_PROJECT, REPO_ROOT
 
 MODELS = REPO_ROOT / "models"
-LONG = 120  # characters: a description longer than a line lives in a docs block
+MARTS = MODELS / "marts"
+SHORT = 120  # characters: a column that holds metrics points to them in a line; their definition is in the blocks
 DOC_REF = re.compile(r"""^\{\{\s*doc\(\s*["'](\w+)["']\s*\)\s*\}\}$""")
+BLOCK = re.compile(r"\{%\s*docs\s+(\w+)\s*%\}(.*?)\{%\s*enddocs\s*%\}", re.DOTALL)
 
 
-def docs_blocks() -> dict[str, str]:
-    text = "".join(p.read_text() for p in sorted(MODELS.rglob("_*__docs.md")))
-    return {name: body.strip() for name, body in
-            re.findall(r"\{%\s*docs\s+(\w+)\s*%\}(.*?)\{%\s*enddocs\s*%\}", text, re.DOTALL)}
+def docs_blocks(folder: Path = MODELS) -> dict[str, str]:
+    text = "".join(p.read_text() for p in sorted(folder.rglob("_*__docs.md")))
+    return {name: body.strip() for name, body in BLOCK.findall(text)}
+
+
+def yml_files() -> list[tuple[Path, dict]]:
+    return [(path, yaml.safe_load(path.read_text()) or {}) for path in sorted(MODELS.rglob("*.yml"))]
+
+
+def metrics() -> dict[str, tuple[Path, dict]]:
+    """Metric name → (its yml, the metric as written)."""
+    return {metric["name"]: (path, metric) for path, data in yml_files() for metric in data.get("metrics") or []}
 
 
 def metric_descriptions() -> dict[str, str]:
-    """Metric name → its description as written in its yml (text or a doc() reference)."""
-    found = {}
-    for path in sorted(MODELS.rglob("*.yml")):
-        for metric in (yaml.safe_load(path.read_text()) or {}).get("metrics") or []:
-            found[metric["name"]] = (metric.get("description") or "").strip()
-    return found
+    """Metric name → its description as written in its yml (a doc() reference)."""
+    return {name: (metric.get("description") or "").strip() for name, (_, metric) in metrics().items()}
+
+
+def block_name(metric: str) -> str:
+    """A metric's docs block: `metric_<name>`, without the semantic layer's pm_ prefix."""
+    return f"metric_{metric.removeprefix('pm_')}"
+
+
+def governance(metric: dict) -> dict:
+    return ((metric.get("config") or {}).get("meta") or {}).get("governance") or {}
 
 
 def expected_text(description: str, blocks: dict[str, str]) -> str:
@@ -40,18 +57,60 @@ def expected_text(description: str, blocks: dict[str, str]) -> str:
     return blocks[reference.group(1)] if reference else description
 
 
-def test_long_metric_descriptions_come_from_docs_blocks():
-    blocks, descriptions = docs_blocks(), metric_descriptions()
-    assert len(descriptions) >= 60
-    too_long = sorted(name for name, text in descriptions.items() if not DOC_REF.match(text) and len(text) > LONG)
-    assert not too_long, f"move these descriptions into a docs block in their folder's _<folder>__docs.md: {too_long}"
-    references = {name: DOC_REF.match(text).group(1) for name, text in descriptions.items() if DOC_REF.match(text)}
-    assert len(references) >= 14
-    missing = sorted(ref for ref in references.values() if ref not in blocks)
-    assert not missing, f"doc() names a block that does not exist: {missing}"
-    # One block per metric, named after it (without the semantic layer's pm_ prefix).
-    assert all(block == f"metric_{name.removeprefix('pm_')}" for name, block in references.items())
-    assert all(len(blocks[block]) > LONG for block in references.values())
+def test_each_metric_is_defined_once_in_its_docs_block():
+    found = metrics()
+    assert len(found) >= 60
+    blocks = docs_blocks()
+    for name, (path, metric) in found.items():
+        reference = DOC_REF.match((metric.get("description") or "").strip())
+        assert reference and reference.group(1) == block_name(name), (
+            f"{name}: write its definition in a {{% docs {block_name(name)} %}} block in "
+            f"{path.parent.name}/_{path.parent.name}__docs.md and set description: '{{{{ doc(\"{block_name(name)}\") }}}}'")
+        assert block_name(name) in docs_blocks(path.parent), f"{block_name(name)}: not in the docs file beside {path}"
+    # No definition without its metric: every metric_ block is some metric's.
+    orphans = sorted({n for n in blocks if n.startswith("metric_")} - {block_name(n) for n in found})
+    assert not orphans, f"docs blocks named for no metric (remove them or name them metric_<metric>): {orphans}"
+
+
+def test_governance_description_is_the_first_line_of_the_docs_block():
+    # The governance contract requires a description and a formula (the catalog shows them): each is one
+    # line, and the description is the block's first line, so the two cannot drift apart.
+    blocks = docs_blocks()
+    for name, (_, metric) in metrics().items():
+        meta = governance(metric)
+        assert meta, f"{name} has no governance meta"
+        for field in ("description", "formula"):
+            assert "\n" not in str(meta[field]).strip(), f"{name}: governance {field} is one line"
+        first_line = blocks[block_name(name)].split("\n\n")[0]
+        assert first_line == meta["description"].strip(), (
+            f"{name}: governance description must be the first line of {block_name(name)}:\n"
+            f"  {meta['description']!r}\n  {first_line!r}")
+
+
+def test_mart_columns_are_described_and_point_to_the_metric_they_hold():
+    holds: dict[tuple[str, str], set[str]] = {}
+    for name, (_, metric) in metrics().items():
+        lives_in = governance(metric).get("lives_in")
+        if lives_in:
+            holds.setdefault((lives_in["table"], lives_in["column"]), set()).add(name)
+    blocks = docs_blocks()
+    models = [model for path, data in yml_files() if MARTS in path.parents for model in data.get("models") or []]
+    assert len(models) >= 15
+    for model in models:
+        for column in model.get("columns") or []:
+            where = f"{model['name']}.{column['name']}"
+            text = (column.get("description") or "").strip()
+            assert text, f"{where} has no description"
+            reference = DOC_REF.match(text)
+            if reference:
+                assert reference.group(1) in blocks, f"{where}: doc() names a block that does not exist"
+            held = holds.get((model["name"], column["name"]), set())
+            if held and not reference:
+                assert len(text) <= SHORT, f"{where} holds {sorted(held)}: point to them in a line, not a definition"
+            if len(held) == 1:
+                expected = block_name(next(iter(held)))
+                assert reference and reference.group(1) == expected, (
+                    f"{where} holds {next(iter(held))}: set description: '{{{{ doc(\"{expected}\") }}}}'")
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +136,7 @@ def test_docs_generate_shows_every_metric_definition(docs_target):
             assert governance["description"] and governance["formula"], name
     # The docs blocks themselves are in the manifest, where the docs site finds them.
     doc_names = {d["name"] for d in manifest["docs"].values() if d["package_name"] == "product_metrics"}
-    assert {f"metric_{n.removeprefix('pm_')}" for n, t in descriptions.items() if DOC_REF.match(t)} <= doc_names
+    assert {block_name(n) for n in descriptions} <= doc_names
 
     # The static site (one file) carries every definition's text.
     site = (docs_target / "static_index.html").read_text()
