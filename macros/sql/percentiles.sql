@@ -17,17 +17,9 @@
 {%- endmacro %}
 
 
-{# The usual median: the middle value, or the mean of the middle two. #}
+{# The usual median: the middle value, or the mean of the middle two (the 50th percentile_cont). #}
 {% macro median(expression) -%}
-    {{ return(adapter.dispatch('median', 'product_metrics')(expression)) }}
-{%- endmacro %}
-
-{% macro default__median(expression) -%}
-    percentile_cont(0.5) within group (order by {{ expression }})
-{%- endmacro %}
-
-{% macro spark__median(expression) -%}
-    percentile({{ expression }}, 0.5)
+    {{ product_metrics.percentile_cont(expression, 0.5) }}
 {%- endmacro %}
 
 

@@ -1,6 +1,8 @@
--- Per signup cohort (week or month) and calendar period of the same granularity in which any of
--- its users was active: how many of them were, and the newest active day among them. The retained
--- users of fct_cohort_retention, before periods are numbered from the cohort's start.
+-- Per signup cohort (week or month), calendar period of the same granularity in which any of its
+-- users was active, and combination of the users' country, platform and acquisition channel: how
+-- many of them were active, and the newest active day among them. The retained users of
+-- fct_cohort_retention (summed over the combinations) before periods are numbered from the
+-- cohort's start, and of the segment retention (int_retention_rolled_up_to_segment_cohorts).
 -- Incremental: a late event changes the period holding its day. A refresh re-derives the
 -- periods that end in its window (period_end_date, the period's last day), from the user-days of
 -- their first days on. The window comes from the newest active day kept (never later than the
@@ -29,7 +31,7 @@ user_days as (
 ),
 
 cohort_members as (
-    {{ cohort_members('users') }}
+    {{ cohort_members('users', columns=['country', 'platform', 'acquisition_channel']) }}
 ),
 
 -- Each user once per active week and month, however many days.
@@ -56,13 +58,22 @@ cohort_periods as (
         cohort_members.cohort_granularity,
         cohort_members.cohort_start,
         user_periods.period_start,
+        cohort_members.country,
+        cohort_members.platform,
+        cohort_members.acquisition_channel,
         count(*) as active_users,
         max(user_periods.last_activity_date) as last_activity_date
     from cohort_members
     inner join user_periods
         on cohort_members.user_id = user_periods.user_id
             and cohort_members.cohort_granularity = user_periods.cohort_granularity
-    group by cohort_members.cohort_granularity, cohort_members.cohort_start, user_periods.period_start
+    group by
+        cohort_members.cohort_granularity,
+        cohort_members.cohort_start,
+        user_periods.period_start,
+        cohort_members.country,
+        cohort_members.platform,
+        cohort_members.acquisition_channel
 ),
 
 bounded as (
@@ -70,10 +81,10 @@ bounded as (
         cohort_granularity,
         cohort_start,
         period_start,
-        case cohort_granularity
-            when 'week' then {{ add_days('period_start', 6) }}
-            else {{ add_days(add_months('period_start', 1), -1) }}
-        end as period_end_date,
+        {{ add_days(cohort_period_start('cohort_granularity', 'period_start', 1), -1) }} as period_end_date,
+        country,
+        platform,
+        acquisition_channel,
         active_users,
         last_activity_date
     from cohort_periods
@@ -84,6 +95,9 @@ select
     cohort_start,
     period_start,
     period_end_date,
+    country,
+    platform,
+    acquisition_channel,
     cast(active_users as {{ dbt.type_bigint() }}) as active_users,
     last_activity_date
 from bounded

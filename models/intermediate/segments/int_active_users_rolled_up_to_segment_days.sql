@@ -2,10 +2,11 @@
 -- a signup cohort month), for every date from the segment's first activity date to the day before
 -- the cutoff. The overall counts are fct_stickiness_daily's; these split them.
 --
--- The same intervals as fct_stickiness_daily (macro activity_intervals), never a range join: each active day of a user opens
--- an interval in which the user counts, cut short where their next active day opens the next one;
--- the users counted on a date are a running sum of +1 at interval starts and -1 after interval ends,
--- here partitioned by segment. A user is in exactly one segment of each dimension, so the changes are
+-- The same intervals and changes as fct_stickiness_daily (macros activity_intervals and
+-- activity_count_changes), never a range join: each active day of a user opens an interval in
+-- which the user counts, cut short where their next active day opens the next one; the users
+-- counted on a date are a running sum of +1 at interval starts and -1 after interval ends, here
+-- partitioned by segment. A user is in exactly one segment of each dimension, so the changes are
 -- summed per date and combination of dimension values first, then rolled up to each dimension.
 -- Incremental, as fct_stickiness_daily: a refresh re-derives the dates of its window
 -- from the user-days of N - 1 days before it on, for every segment already counted and every new one.
@@ -87,78 +88,8 @@ user_day_combinations as (
     left join user_combinations on user_intervals.user_id = user_combinations.user_id
 ),
 
--- Each kind of change is counted per date and combination on its own: three small aggregates
--- (dates x combinations) instead of one over every distinct interval.
-interval_starts as (
-    select
-        activity_date,
-        combination_id,
-        count(*) as user_count
-    from user_day_combinations
-    group by activity_date, combination_id
-),
-
-wau_interval_ends as (
-    select
-        wau_end_date,
-        combination_id,
-        count(*) as user_count
-    from user_day_combinations
-    group by wau_end_date, combination_id
-),
-
-mau_interval_ends as (
-    select
-        mau_end_date,
-        combination_id,
-        count(*) as user_count
-    from user_day_combinations
-    group by mau_end_date, combination_id
-),
-
-changes as (
-    select
-        activity_date as change_date,
-        combination_id,
-        user_count as dau_change,
-        user_count as wau_change,
-        user_count as mau_change
-    from interval_starts
-    union all
-    select
-        {{ add_days('activity_date', 1) }} as change_date,
-        combination_id,
-        -user_count as dau_change,
-        0 as wau_change,
-        0 as mau_change
-    from interval_starts
-    union all
-    select
-        {{ add_days('wau_end_date', 1) }} as change_date,
-        combination_id,
-        0 as dau_change,
-        -user_count as wau_change,
-        0 as mau_change
-    from wau_interval_ends
-    union all
-    select
-        {{ add_days('mau_end_date', 1) }} as change_date,
-        combination_id,
-        0 as dau_change,
-        0 as wau_change,
-        -user_count as mau_change
-    from mau_interval_ends
-),
-
 summed_changes as (
-    select
-        change_date,
-        combination_id,
-        sum(dau_change) as dau_change,
-        sum(wau_change) as wau_change,
-        sum(mau_change) as mau_change
-    from changes
-    group by change_date, combination_id
+    {{ activity_count_changes('user_day_combinations', partition_by=['combination_id']) }}
 ),
 
 -- A user-day of no known user has no combination: its dimension values are null ('unknown').

@@ -1,6 +1,7 @@
--- NPS counts per month and user-dimension segment, over identified respondents only: an anonymous
--- response has no user, so no country, platform, channel or cohort. As in fct_nps_monthly, a
--- respondent's latest response of the month counts (ties: the larger response_id).
+-- NPS and its counts per month and user-dimension segment, over identified respondents only: an
+-- anonymous response has no user, so no country, platform, channel or cohort. As in
+-- fct_nps_monthly, a respondent's latest response of the month counts (ties: the larger
+-- response_id), and the score is the same formula (macro net_promoter_score).
 with
 
 responses as (
@@ -68,5 +69,6 @@ select
     month_start,
     cast(responses as {{ dbt.type_bigint() }}) as responses,
     cast(promoters as {{ dbt.type_bigint() }}) as promoters,
-    cast(detractors as {{ dbt.type_bigint() }}) as detractors
+    cast(detractors as {{ dbt.type_bigint() }}) as detractors,
+    {{ net_promoter_score('promoters', 'detractors', 'responses') }} as nps
 from segment_counts

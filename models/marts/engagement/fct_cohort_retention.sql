@@ -32,19 +32,16 @@ cohort_sizes as (
     group by cohort_granularity, cohort_start
 ),
 
--- The users of each cohort active in each period, counted per calendar period upstream. A cohort
--- week starts on the same weekday as the week_start of a date, so whole weeks from it to a
--- period's start are the period number.
+-- The users of each cohort active in each period, counted per calendar period (and combination of
+-- user dimensions) upstream.
 retained as (
     select
         cohort_granularity,
         cohort_start,
-        case cohort_granularity
-            when 'week' then {{ weeks_between('cohort_start', 'period_start') }}
-            else {{ months_between('cohort_start', 'period_start') }}
-        end as period_number,
-        active_users as retained_users
+        {{ cohort_period_number('cohort_granularity', 'cohort_start', 'period_start') }} as period_number,
+        cast(sum(active_users) as {{ dbt.type_bigint() }}) as retained_users
     from cohort_period_activity
+    group by cohort_granularity, cohort_start, period_start
 ),
 
 -- A user is "retained or after" in every period up to the one holding their last active day.
@@ -77,14 +74,8 @@ cohort_periods as (
         cohort_sizes.cohort_start,
         cohort_sizes.cohort_size,
         numbers.n as period_number,
-        case cohort_sizes.cohort_granularity
-            when 'week' then {{ add_days('cohort_sizes.cohort_start', '7 * numbers.n') }}
-            else {{ add_months('cohort_sizes.cohort_start', 'numbers.n') }}
-        end as period_start,
-        case cohort_sizes.cohort_granularity
-            when 'week' then {{ add_days('cohort_sizes.cohort_start', '7 * (numbers.n + 1)') }}
-            else {{ add_months('cohort_sizes.cohort_start', 'numbers.n + 1') }}
-        end as period_end,
+        {{ cohort_period_start('cohort_sizes.cohort_granularity', 'cohort_sizes.cohort_start', 'numbers.n') }} as period_start,
+        {{ cohort_period_start('cohort_sizes.cohort_granularity', 'cohort_sizes.cohort_start', 'numbers.n + 1') }} as period_end,
         cutoff.cutoff_date
     from cohort_sizes
     cross join cutoff

@@ -43,70 +43,8 @@ intervals as (
     {{ activity_intervals('user_days') }}
 ),
 
--- Count the intervals per start and end date first: a few hundred dates, not one row per user-day,
--- go into the union and the running sum.
-starts as (
-    select
-        activity_date,
-        count(*) as user_count
-    from intervals
-    group by activity_date
-),
-
-wau_ends as (
-    select
-        wau_end_date,
-        count(*) as user_count
-    from intervals
-    group by wau_end_date
-),
-
-mau_ends as (
-    select
-        mau_end_date,
-        count(*) as user_count
-    from intervals
-    group by mau_end_date
-),
-
-changes as (
-    select
-        activity_date as change_date,
-        user_count as dau_change,
-        user_count as wau_change,
-        user_count as mau_change
-    from starts
-    union all
-    select
-        {{ add_days('activity_date', 1) }} as change_date,
-        -user_count as dau_change,
-        0 as wau_change,
-        0 as mau_change
-    from starts
-    union all
-    select
-        {{ add_days('wau_end_date', 1) }} as change_date,
-        0 as dau_change,
-        -user_count as wau_change,
-        0 as mau_change
-    from wau_ends
-    union all
-    select
-        {{ add_days('mau_end_date', 1) }} as change_date,
-        0 as dau_change,
-        0 as wau_change,
-        -user_count as mau_change
-    from mau_ends
-),
-
 daily_changes as (
-    select
-        change_date,
-        sum(dau_change) as dau_change,
-        sum(wau_change) as wau_change,
-        sum(mau_change) as mau_change
-    from changes
-    group by change_date
+    {{ activity_count_changes('intervals') }}
 ),
 
 first_read as (

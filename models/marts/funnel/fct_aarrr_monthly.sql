@@ -1,18 +1,19 @@
 -- The AARRR funnel, one row per month from the first signup month to the cutoff's month. Every
 -- column is read from the table that defines its metric, never computed a second time:
---   acquisition  signups            fct_metric_values (signups, month, overall)
+--   acquisition  signups            int_flows_rolled_up_to_segment_days (signups, overall, by month)
 --   activation   activation_rate    int_users_activated by signup month (as fct_activation_weekly)
 --   retention    month_1_retention  fct_cohort_retention (month cohorts, period 1)
 --   referral     k_factor           fct_k_factor_monthly
---   revenue      new_customers      fct_cac_monthly; revenue_usd fct_metric_values (revenue_usd, month)
+--   revenue      new_customers      fct_cac_monthly; revenue_usd int_flows_rolled_up_to_segment_days
+--                                   (revenue_usd, overall, by month)
 -- Activation, retention and referral are properties of the month's signup cohort.
 {#- `var is defined`: dbt 1.10 renders a model without var() once, to set up its unit tests. -#}
 {% set activation_window_days = var('product_metrics__activation_window_days', 7) | int if var is defined else 7 %}
 
 with
 
-metric_values as (
-    select * from {{ ref('fct_metric_values') }}
+daily_flows as (
+    select * from {{ ref('int_flows_rolled_up_to_segment_days') }}
 ),
 
 activated_users as (
@@ -45,15 +46,14 @@ months as (
 
 overall_monthly_values as (
     select
-        period_start as month_start,
-        sum(case when metric_name = 'signups' then value end) as signups,
-        sum(case when metric_name = 'revenue_usd' then value end) as revenue_usd
-    from metric_values
+        {{ month_start('metric_date') }} as month_start,
+        sum(case when metric_name = 'signups' then amount end) as signups,
+        sum(case when metric_name = 'revenue_usd' then amount end) as revenue_usd
+    from daily_flows
     where
-        period_grain = 'month'
-        and dimension_name = 'overall'
+        dimension_name = 'overall'
         and metric_name in ('signups', 'revenue_usd')
-    group by period_start
+    group by {{ month_start('metric_date') }}
 ),
 
 activation as (

@@ -211,17 +211,13 @@ metric_values as (
     from nps_monthly
     cross join cutoff
     union all
-    -- The same formula as fct_nps_monthly: 100 × (promoter share − detractor share).
     select
         'nps' as metric_name,
         'month' as period_grain,
         segment_nps.month_start as period_start,
         segment_nps.dimension_name,
         segment_nps.dimension_value,
-        100 * (
-            {{ safe_divide('segment_nps.promoters', 'segment_nps.responses') }}
-            - {{ safe_divide('segment_nps.detractors', 'segment_nps.responses') }}
-        ) as metric_value,
+        segment_nps.nps as metric_value,
         {{ add_months('segment_nps.month_start', 1) }} <= cutoff.cutoff_date as is_complete
     from segment_nps
     cross join cutoff

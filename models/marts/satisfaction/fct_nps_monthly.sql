@@ -49,7 +49,7 @@ shares as (
 scored as (
     select
         *,
-        100 * (promoter_share - detractor_share) as nps,
+        {{ net_promoter_score('promoters', 'detractors', 'responses') }} as nps,
         -- Variance of a +1/0/-1 score; greatest() absorbs rounding just below zero.
         100 * sqrt(greatest(
             promoter_share + detractor_share - (promoter_share - detractor_share) * (promoter_share - detractor_share),
