@@ -44,7 +44,7 @@ user_intervals as (
 
 -- Users sharing all four dimension values form one combination (a few hundred of them): the
 -- intervals are counted per combination number, not per four text columns (with the separate
--- aggregates below, ~45% less time on 2M user-days; DECISIONS.md).
+-- aggregates below, ~45% less time on 2M user-days; bench/RESULTS.md).
 combinations as (
     select
         country,
