@@ -100,11 +100,6 @@ class Project:
         """The SQLAlchemy URL of a server warehouse the run writes to; None: the DuckDB file."""
         return None
 
-    def published_schema(self, name: str) -> str:
-        """Where this run writes the BI-facing schema `name` (`metrics`, `audit`): the schema itself
-        here; the pending schema of a PostgreSQL run that publishes (product_metrics.publish)."""
-        return name
-
     def dbt_env(self) -> dict[str, str]:
         """Environment for a dbt subprocess: this project's profile, target and warehouse."""
         env = dict(os.environ)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from product_metrics.errors import UserError
+from product_metrics.warehouse import quote
 
 PACKAGE = "product_metrics"
 MANIFEST = "manifest.json"
@@ -40,10 +41,6 @@ DEFAULT_SCHEMAS = {name: name for name in LAYERS}
 
 class RelationsError(UserError):
     """The manifest does not say where a table is; the message names the fix."""
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)
