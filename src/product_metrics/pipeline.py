@@ -299,7 +299,7 @@ def _refresh_dbt_stage(project, options: RefreshOptions, result: StageResult, ru
     # Read before dbt writes: the windows are computed from the rows the models hold now.
     # (On a server warehouse every row is tested: the window is looked up in the DuckDB file only.)
     window_start = (None if options.full_refresh or project.warehouse_url
-                    else test_window_start(project.duckdb_path, as_of=options.as_of))
+                    else test_window_start(project.duckdb_path, as_of=options.as_of, project=project))
     timeout_s = options.timeout_minutes * 60 if options.timeout_minutes else None
     run = runner(project, dbt_args(options), dbt_vars(options), dbt_env(options, window_start), timeout_s)
     artifacts["target_path"] = run.target_path

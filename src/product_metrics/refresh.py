@@ -99,41 +99,56 @@ def dbt_env(options: RefreshOptions, test_window_start: dt.date | None = None) -
     return {TEST_WINDOW_ENV: test_window_start.isoformat()}
 
 
-# The incremental models whose data tests are windowed: their window columns and grains (configs
-# refresh_window_column and refresh_window_grain; a weekly column holds the week's Monday).
-INCREMENTAL_MODELS = {
-    "staging.base_raw__events": ("event_date", "day"),
-    "staging.base_raw__orders": ("order_date", "day"),
-    "staging.base_raw__ai_suggestions": ("created_date", "day"),
-    "intermediate.int_events_rolled_up_to_user_days": ("activity_date", "day"),
-    "intermediate.int_core_actions_rolled_up_to_user_weeks": ("week_start", "week"),
-}
-LATE_ARRIVAL_DAYS = 3  # dbt_project.yml var product_metrics__late_arrival_days, which refresh never overrides
+LATE_ARRIVAL_VAR = "product_metrics__late_arrival_days"  # dbt_project.yml; a refresh never overrides it
 
 
-def test_window_start(database: Path, late_days: int = LATE_ARRIVAL_DAYS, as_of: dt.date | None = None
-                      ) -> dt.date | None:
+def late_arrival_days(project) -> int | None:
+    """The refresh window's lookback in days, var product_metrics__late_arrival_days as dbt resolves
+    it (Project.dbt_var); None when it is not a plain number (then every row is tested)."""
+    try:
+        return int(project.dbt_var(LATE_ARRIVAL_VAR))
+    except (TypeError, ValueError):
+        return None
+
+
+def test_window_start(database: Path, late_days: int | None = None, as_of: dt.date | None = None,
+                      project=None) -> dt.date | None:
     """The earliest date a row this incremental run writes can have (macro refresh_window_start),
     so the data tests on the incremental models need only the rows from it on (macro
-    refresh_test_window). A weekly model rewrites whole weeks and its tests window on a week's last
-    day, so it counts with the last day of the first week it rewrites. With --as-of, the cutoff's
-    week is rewritten too (refresh_window_capped_at_cutoff). None, and every row tested, when a
-    model has no table or no dated row yet: then it is built in full."""
+    refresh_test_window). The models, their window configs and which of them have windowed tests
+    are read from a `dbt parse` of `project` (default: the project of `database`;
+    product_metrics.relations), the lookback from its var (default: late_arrival_days). A weekly
+    model rewrites whole weeks and its tests window on a week's last day, so it counts with the
+    last day of the first week it rewrites. With --as-of, the cutoff's week is rewritten too
+    (refresh_window_capped_at_cutoff). None, and every row tested, when a model has no table or no
+    dated row yet (then it is built in full), or when the project cannot be parsed."""
+    from product_metrics.relations import RelationsError, relations_for
     from product_metrics.warehouse import open_duckdb
 
     if not database.exists():
         return None
+    if project is None:
+        from product_metrics.project import Project
+
+        project = Project.locate(database)
+    late_days = late_arrival_days(project) if late_days is None else late_days
+    try:
+        models = [model for model in relations_for(project).incremental.values() if model.windowed_tests]
+    except RelationsError:  # the dbt build that follows reports what is wrong
+        return None
+    if late_days is None or not models:
+        return None
     with open_duckdb(database, read_only=True) as con:
         existing = {f"{schema}.{name}" for schema, name in con.execute(
             "select table_schema, table_name from information_schema.tables").fetchall()}
-        if not set(INCREMENTAL_MODELS) <= existing:
+        if not {str(model.relation) for model in models} <= existing:
             return None
-        latest = [(con.execute(f"select max({column}) from {table}").fetchone()[0], grain)
-                  for table, (column, grain) in INCREMENTAL_MODELS.items()]
+        latest = [(con.execute(f"select max({model.state or model.column}) from {model.relation.sql}").fetchone()[0],
+                   model) for model in models]
     if any(date is None for date, _ in latest):
         return None
-    starts = [_first_rewritten(date - dt.timedelta(days=late_days), weekly=grain == "week")
-              for date, grain in latest]
+    starts = [_first_rewritten(date - dt.timedelta(days=late_days + model.reach_days), weekly=model.grain == "week")
+              for date, model in latest]
     if as_of is not None:
         starts.append(as_of)
     return min(starts)
