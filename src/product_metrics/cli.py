@@ -209,7 +209,7 @@ from product_metrics.report import cli as _report_cli  # typer only: --help stay
 
 app.command("report")(_report_cli.report)
 
-# `product-metrics refresh` (scheduled incremental refresh); its body lives in product_metrics.refresh.
+# `product-metrics refresh` (scheduled incremental refresh); its body lives in product_metrics.pipeline.
 from product_metrics.refresh_cli import refresh as _refresh  # typer only: --help stays instant
 
 app.command("refresh")(_refresh)
