@@ -65,7 +65,7 @@ def main() -> None:
                           connection.execute("select table_name from information_schema.tables "
                                              "where table_schema = 'metrics'").fetchall())
 
-    from product_metrics.quality.rules import QualitySettings
+    from product_metrics.quality.settings import QualitySettings
     from product_metrics.quality.validate import _gx, validate_warehouse
     from product_metrics.quality.warehouse import DuckDBWarehouse
 

@@ -12,6 +12,7 @@ import typer
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
+from product_metrics.console import make_console
 from product_metrics.errors import EXIT_INTERNAL, UserError, first_line
 
 
@@ -27,10 +28,9 @@ class _Commands(TyperGroup):
         except Exception as error:
             if ctx.params.get("debug"):
                 raise
-            from rich.console import Console
             from rich.markup import escape
 
-            console = Console(stderr=True, soft_wrap=True, highlight=False)
+            console = make_console(stderr=True, soft_wrap=True, highlight=False)
             if isinstance(error, UserError):
                 console.print(f"[red]✗[/] {escape(str(error))}")
                 raise typer.Exit(error.exit_code) from None
@@ -84,12 +84,6 @@ DatabaseOption = Annotated[
 ]
 
 
-def _console():
-    from rich.console import Console
-
-    return Console()
-
-
 @app.command("demo-data")
 def demo_data(
     users: Annotated[int, typer.Option(min=1, help="Number of users to generate.")] = 5000,
@@ -104,12 +98,12 @@ def demo_data(
 ) -> None:
     """Write deterministic, realistic raw data for all eight raw tables into the warehouse."""
     from product_metrics.demo_data import generate_demo_data
-    from product_metrics.errors import check_duckdb_warehouse
     from product_metrics.project import Project
+    from product_metrics.warehouse import check_duckdb_warehouse
 
     project = Project.locate(database)
     check_duckdb_warehouse(project.duckdb_path, write=True, create=True)
-    console = _console()
+    console = make_console()
     with console.status(f"Generating {users:,} users of demo data…"), _refused_as_user_error():
         result = generate_demo_data(project.duckdb_path, users=users, seed=seed, days=days,
                                     end_date=end_date.date(), dirty=dirty, schema=schema)
@@ -130,12 +124,12 @@ def demo(
 ) -> None:
     """Generate the demo data, run `dbt build`, and print the headline numbers."""
     from product_metrics.demo_data import generate_demo_data
-    from product_metrics.errors import check_duckdb_warehouse
     from product_metrics.project import Project
+    from product_metrics.warehouse import check_duckdb_warehouse
 
     project = Project.locate(database)
     check_duckdb_warehouse(project.duckdb_path, write=True, create=True)
-    console = _console()
+    console = make_console()
     with console.status(f"Generating {users:,} users of demo data…"), _refused_as_user_error():
         data = generate_demo_data(project.duckdb_path, users=users, seed=seed, dirty=dirty)
     console.print(f"[green]✓[/] demo data: {sum(data.row_counts.values()):,} raw rows "
@@ -149,12 +143,12 @@ def demo(
 @app.command()
 def headline(database: DatabaseOption = None) -> None:
     """Print the headline numbers of an already built warehouse."""
-    from product_metrics.errors import check_duckdb_warehouse
     from product_metrics.project import Project
+    from product_metrics.warehouse import check_duckdb_warehouse
 
     project = Project.locate(database)
     check_duckdb_warehouse(project.duckdb_path, write=False, connect=False)  # before the slow parse
-    _print_headline(project, _console())
+    _print_headline(project, make_console())
 
 
 @contextmanager
@@ -215,7 +209,7 @@ from product_metrics.report import cli as _report_cli  # typer only: --help stay
 
 app.command("report")(_report_cli.report)
 
-# `product-metrics refresh` (scheduled incremental refresh); its body lives in product_metrics.refresh.
+# `product-metrics refresh` (scheduled incremental refresh); its body lives in product_metrics.pipeline.
 from product_metrics.refresh_cli import refresh as _refresh  # typer only: --help stays instant
 
 app.command("refresh")(_refresh)

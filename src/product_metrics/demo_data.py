@@ -41,6 +41,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from product_metrics.warehouse import open_duckdb, quote
+
 if TYPE_CHECKING:  # only for annotations; the runtime imports live inside the functions
     import duckdb
     import numpy as np
@@ -150,17 +152,6 @@ TABLE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("predicted_label", "boolean"),
         ("actual_label", "boolean"),
     ),
-}
-
-SQL_TYPES: dict[str, str] = {
-    "id": "BIGINT",
-    "timestamp": "TIMESTAMP",
-    "date": "DATE",
-    "money": "DOUBLE",
-    "cost": "DOUBLE",
-    "integer": "INTEGER",
-    "boolean": "BOOLEAN",
-    "text": "VARCHAR",
 }
 
 # The id column (None: marketing_spend has no key, so none of its rows is a duplicate) and the
@@ -327,7 +318,6 @@ def generate_demo_data(
     ``result.planted``); that needs at least one clean row per table (~50+ users), otherwise
     ValueError. Any number of users from 1 builds (tiny data gives nulls, never an error).  Same arguments -> identical tables.  All tables are replaced in one transaction.
     """
-    import duckdb
     import numpy as np
 
     if users < 1:
@@ -345,13 +335,13 @@ def generate_demo_data(
         )
     )
 
-    con = duckdb.connect(str(database))
+    con = open_duckdb(pathlib.Path(database), read_only=False, create=True)
     try:
         con.execute("SET enable_progress_bar = false")
         # One transaction: readers see either the old or the complete new data set, and a failure
         # (e.g. too little data for dirty mode) leaves the database untouched.
         con.execute("BEGIN TRANSACTION")
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(schema)}")
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
         writer = _Writer(con, schema, dirty)
 
         u = _generate_users(streams["users"], users, win)
@@ -1055,13 +1045,9 @@ def _generate_model_predictions(rng: np.random.Generator, win: _Window) -> tuple
 # ----------------------------------------------------------------------------------------------
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def _typed_expr(column: str, kind: str) -> str:
     """SQL turning the generator's raw representation into the clean typed value."""
-    c = _quote(column)
+    c = quote(column)
     return {
         "id": f"CAST(NULLIF({c}, 0) AS BIGINT)",  # id 0 encodes NULL
         "timestamp": f"make_timestamp(CAST({c} AS BIGINT) * 1000000)",  # epoch seconds, naive UTC
@@ -1076,7 +1062,7 @@ def _typed_expr(column: str, kind: str) -> str:
 
 def _text_expr(column: str, kind: str) -> str:
     """SQL rendering a clean typed value as the landing-zone text (see module docstring)."""
-    c = _quote(column)
+    c = quote(column)
     return {
         "timestamp": f"strftime({c}, '%Y-%m-%d %H:%M:%S')",
         "date": f"strftime({c}, '%Y-%m-%d')",
@@ -1099,15 +1085,15 @@ class _Writer:
         self.spend_keys: list[tuple[str, str, str]] = []
 
     def qualified(self, table: str) -> str:
-        return f"{_quote(self.schema)}.{_quote(table)}"
+        return f"{quote(self.schema)}.{quote(table)}"
 
     def write(self, table: str, frame: pd.DataFrame, timestamps: np.ndarray | None = None) -> None:
         columns = TABLE_COLUMNS[table]
         assert tuple(frame.columns) == tuple(name for name, _ in columns), table
-        typed = ", ".join(f"{_typed_expr(name, kind)} AS {_quote(name)}" for name, kind in columns)
+        typed = ", ".join(f"{_typed_expr(name, kind)} AS {quote(name)}" for name, kind in columns)
         select = f"SELECT {typed} FROM _demo_source"
         if self.dirty:
-            text = ", ".join(f"{_text_expr(name, kind)} AS {_quote(name)}" for name, kind in columns)
+            text = ", ".join(f"{_text_expr(name, kind)} AS {quote(name)}" for name, kind in columns)
             select = f"SELECT {text} FROM ({select})"
         self.con.register("_demo_source", frame)
         try:
@@ -1211,7 +1197,7 @@ def _plant_bad_rows(
             date, channel, campaign = writer.spend_keys[i]
             where, params = "spend_date = ? AND channel = ? AND campaign = ?", [date, channel, campaign]
         else:
-            where, params = f"{_quote(ID_COLUMN[table] or '')} = ?", [str(i + 1)]
+            where, params = f"{quote(ID_COLUMN[table] or '')} = ?", [str(i + 1)]
         fetched = con.execute(f"SELECT * FROM {writer.qualified(table)} WHERE {where}", params).fetchall()
         assert len(fetched) == 1, (table, params)
         row = dict(zip(planter_columns, fetched[0]))

@@ -95,15 +95,25 @@ class Project:
             return self.root
         return installed.resolve() if installed.is_dir() else SOURCE_CHECKOUT
 
+    def dbt_var(self, name: str) -> object:
+        """The value dbt gives the package's var `name`, resolved as dbt does: --vars
+        (PRODUCT_METRICS_DBT_VARS), else the root project's dbt_project.yml (vars scoped to
+        product_metrics first, then global ones), else the package's dbt_project.yml; None when none
+        sets it. A value that is Jinja (`"{{ ... }}"`) is returned unrendered."""
+        if name in self.vars:
+            return self.vars[name]
+        for directory in dict.fromkeys((self.root, self.package_dir)):
+            declared = (_read_project(directory) or {}).get("vars") or {}
+            scoped = declared.get(PACKAGE_NAME) if isinstance(declared.get(PACKAGE_NAME), dict) else {}
+            for level in (scoped, declared):
+                if name in level:
+                    return level[name]
+        return None
+
     @property
     def warehouse_url(self) -> str | None:
         """The SQLAlchemy URL of a server warehouse the run writes to; None: the DuckDB file."""
         return None
-
-    def published_schema(self, name: str) -> str:
-        """Where this run writes the BI-facing schema `name` (`metrics`, `audit`): the schema itself
-        here; the pending schema of a PostgreSQL run that publishes (product_metrics.publish)."""
-        return name
 
     def dbt_env(self) -> dict[str, str]:
         """Environment for a dbt subprocess: this project's profile, target and warehouse."""

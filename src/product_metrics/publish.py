@@ -116,11 +116,15 @@ def _remove_database(path: Path) -> None:
 def _checkpoint(path: Path) -> None:
     import duckdb
 
+    from product_metrics.warehouse import WarehouseError, open_duckdb
+
     try:
-        with duckdb.connect(str(path)) as connection:
+        with open_duckdb(path, read_only=False) as connection:
             connection.execute("checkpoint")
+    except WarehouseError as error:
+        raise PublishError(str(error)) from None
     except duckdb.IOException as error:
-        raise PublishError(f"Cannot open {path} to write it: {str(error).splitlines()[0]}") from None
+        raise PublishError(f"Cannot checkpoint {path}: {str(error).splitlines()[0]}") from None
 
 
 @contextlib.contextmanager
@@ -178,7 +182,7 @@ class FileSwap(Publication):
     copy_s: float = 0.0
 
     def prepare(self) -> None:
-        from product_metrics.errors import check_duckdb_warehouse
+        from product_metrics.warehouse import check_duckdb_warehouse
 
         check_duckdb_warehouse(self.copy.live, write=True)  # DuckDB's own lock: names the process holding it
         self.state, self.copy_s = self.copy.prepare()
@@ -275,7 +279,7 @@ def check_before_lock(project) -> None:
     """Before `build` or `refresh` takes the warehouse lock (whose file lies beside the DuckDB file):
     the DuckDB warehouse exists and can be written, or a UserError says why, creating nothing. A
     PostgreSQL run finds its problems when it connects (`prepare`)."""
-    from product_metrics.errors import check_duckdb_warehouse
+    from product_metrics.warehouse import check_duckdb_warehouse
 
     if not is_postgres_target(project):
         check_duckdb_warehouse(project.duckdb_path, write=True, connect=False)

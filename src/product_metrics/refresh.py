@@ -1,7 +1,8 @@
-"""`product-metrics refresh`: the scheduled refresh. An incremental `dbt build` (the
-event-heavy models re-derive only their refresh window, see macros/incremental/refresh_window.sql),
-then the data-quality gate, the governance check and the threshold alerts: the stages of
-`product-metrics build` plus alerts.
+"""What is particular to `product-metrics refresh`, the scheduled refresh: its options, its dbt
+arguments, vars and environment (an incremental `dbt build`: the incremental models re-derive only
+their refresh window, see macros/incremental/refresh_window.sql), the window its data tests look at,
+and the warehouse's lock, which `product-metrics build` takes too. Its stages (the incremental build,
+then those of `product-metrics build` plus the threshold alerts) are in product_metrics.pipeline.
 
 Safe to run twice, concurrently or after a crash:
 - twice: every incremental model replaces its window with what the raw data says now, so a second
@@ -12,8 +13,8 @@ Safe to run twice, concurrently or after a crash:
   next refresh needs nothing cleaned up;
 - stopped: Ctrl-C, SIGTERM and --timeout stop dbt (product_metrics.dbt.stop_dbt) and publish nothing.
 
-The Dagster job (product_metrics.orchestration) runs this same path, refresh_project, with its dbt
-command going through dagster-dbt.
+The Dagster job (product_metrics.orchestration) runs this same path, pipeline.refresh_project, with
+its dbt command going through dagster-dbt.
 """
 
 from __future__ import annotations
@@ -21,16 +22,12 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from product_metrics.errors import EXIT_LOCKED, UserError
-
-if TYPE_CHECKING:
-    from product_metrics.dbt import DbtRun
 
 LOCK_SUFFIX = ".refresh.lock"
 
@@ -102,41 +99,56 @@ def dbt_env(options: RefreshOptions, test_window_start: dt.date | None = None) -
     return {TEST_WINDOW_ENV: test_window_start.isoformat()}
 
 
-# The incremental models whose data tests are windowed: their window columns and grains (configs
-# refresh_window_column and refresh_window_grain; a weekly column holds the week's Monday).
-INCREMENTAL_MODELS = {
-    "staging.base_raw__events": ("event_date", "day"),
-    "staging.base_raw__orders": ("order_date", "day"),
-    "staging.base_raw__ai_suggestions": ("created_date", "day"),
-    "intermediate.int_events_rolled_up_to_user_days": ("activity_date", "day"),
-    "intermediate.int_core_actions_rolled_up_to_user_weeks": ("week_start", "week"),
-}
-LATE_ARRIVAL_DAYS = 3  # dbt_project.yml var product_metrics__late_arrival_days, which refresh never overrides
+LATE_ARRIVAL_VAR = "product_metrics__late_arrival_days"  # dbt_project.yml; a refresh never overrides it
 
 
-def test_window_start(database: Path, late_days: int = LATE_ARRIVAL_DAYS, as_of: dt.date | None = None
-                      ) -> dt.date | None:
+def late_arrival_days(project) -> int | None:
+    """The refresh window's lookback in days, var product_metrics__late_arrival_days as dbt resolves
+    it (Project.dbt_var); None when it is not a plain number (then every row is tested)."""
+    try:
+        return int(project.dbt_var(LATE_ARRIVAL_VAR))
+    except (TypeError, ValueError):
+        return None
+
+
+def test_window_start(database: Path, late_days: int | None = None, as_of: dt.date | None = None,
+                      project=None) -> dt.date | None:
     """The earliest date a row this incremental run writes can have (macro refresh_window_start),
     so the data tests on the incremental models need only the rows from it on (macro
-    refresh_test_window). A weekly model rewrites whole weeks and its tests window on a week's last
-    day, so it counts with the last day of the first week it rewrites. With --as-of, the cutoff's
-    week is rewritten too (refresh_window_capped_at_cutoff). None, and every row tested, when a
-    model has no table or no dated row yet: then it is built in full."""
-    import duckdb
+    refresh_test_window). The models, their window configs and which of them have windowed tests
+    are read from a `dbt parse` of `project` (default: the project of `database`;
+    product_metrics.relations), the lookback from its var (default: late_arrival_days). A weekly
+    model rewrites whole weeks and its tests window on a week's last day, so it counts with the
+    last day of the first week it rewrites. With --as-of, the cutoff's week is rewritten too
+    (refresh_window_capped_at_cutoff). None, and every row tested, when a model has no table or no
+    dated row yet (then it is built in full), or when the project cannot be parsed."""
+    from product_metrics.relations import RelationsError, relations_for
+    from product_metrics.warehouse import open_duckdb
 
     if not database.exists():
         return None
-    with duckdb.connect(str(database), read_only=True) as con:
+    if project is None:
+        from product_metrics.project import Project
+
+        project = Project.locate(database)
+    late_days = late_arrival_days(project) if late_days is None else late_days
+    try:
+        models = [model for model in relations_for(project).incremental.values() if model.windowed_tests]
+    except RelationsError:  # the dbt build that follows reports what is wrong
+        return None
+    if late_days is None or not models:
+        return None
+    with open_duckdb(database, read_only=True) as con:
         existing = {f"{schema}.{name}" for schema, name in con.execute(
             "select table_schema, table_name from information_schema.tables").fetchall()}
-        if not set(INCREMENTAL_MODELS) <= existing:
+        if not {str(model.relation) for model in models} <= existing:
             return None
-        latest = [(con.execute(f"select max({column}) from {table}").fetchone()[0], grain)
-                  for table, (column, grain) in INCREMENTAL_MODELS.items()]
+        latest = [(con.execute(f"select max({model.state or model.column}) from {model.relation.sql}").fetchone()[0],
+                   model) for model in models]
     if any(date is None for date, _ in latest):
         return None
-    starts = [_first_rewritten(date - dt.timedelta(days=late_days), weekly=grain == "week")
-              for date, grain in latest]
+    starts = [_first_rewritten(date - dt.timedelta(days=late_days + model.reach_days), weekly=model.grain == "week")
+              for date, model in latest]
     if as_of is not None:
         starts.append(as_of)
     return min(starts)
@@ -154,108 +166,3 @@ def dbt_args(options: RefreshOptions) -> list[str]:
     """Every model, seed and data test; not the unit tests: they test the SQL, not the data, and
     the code did not change since CI ran them (`make test`, `product-metrics build`)."""
     return ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if options.full_refresh else [])]
-
-
-def run_refresh(*, database: Path | None, options: RefreshOptions, settings, docs_dir: Path | None, console) -> int:
-    """Take the lock, run the stages, print one summary. Exit code: 0 ok, 1 a stage failed,
-    3 another refresh holds the lock, 130 interrupted. A warehouse that is missing or cannot be
-    written raises UserError before anything runs (a refresh never creates a warehouse)."""
-    from product_metrics.project import Project
-
-    return refresh_project(Project.locate(database), options, settings, docs_dir, console)
-
-
-# Runs the refresh's dbt command: (project, args, vars, env, timeout_s) -> DbtRun. The CLI's shows
-# a progress bar (product_metrics.build_progress); Dagster's goes through dagster-dbt.
-DbtRunner = Callable[[Any, list[str], dict[str, object], dict[str, str], float | None], "DbtRun"]
-
-
-def refresh_project(project, options: RefreshOptions, settings, docs_dir: Path | None, console,
-                    dbt_runner: DbtRunner | None = None, artifacts: dict[str, object] | None = None) -> int:
-    """The refresh, the one path both `product-metrics refresh` and the Dagster job run: under the
-    lock, the stages on a copy of the warehouse, published only when all passed. `artifacts`
-    receives what the stages produced (dbt's target path, the data-quality report, the alert evaluations)."""
-    from product_metrics.publish import check_before_lock
-    from product_metrics.quality.commands import run_published
-
-    title = "product-metrics refresh" + (f" as of {options.as_of}" if options.as_of else "")
-    runner = dbt_runner or _runner_with_progress(console)
-    artifacts = {} if artifacts is None else artifacts
-    check_before_lock(project)  # before the lock file is created next to the warehouse
-    try:
-        with refresh_lock(project.duckdb_path):
-            return run_published(project, lambda work: _stages(work, options, settings, docs_dir, console, runner,
-                                                               artifacts), console, title)
-    except RefreshLocked as error:
-        console.print(f"[red]✗ refresh refused:[/] {error}")
-        return error.exit_code
-
-
-def _runner_with_progress(console) -> DbtRunner:
-    from product_metrics.build_progress import dbt_build_with_progress
-
-    return lambda project, args, vars, env, timeout_s: dbt_build_with_progress(
-        project, console, vars=vars, args=args, env=env, timeout_s=timeout_s)
-
-
-def _stages(project, options: RefreshOptions, settings, docs_dir: Path | None, console, runner: DbtRunner,
-            artifacts: dict) -> list:
-    from product_metrics.quality.commands import Stage
-
-    stages = [Stage("dbt build" + (" (full refresh)" if options.full_refresh else " (incremental)"),
-                    lambda result: _dbt_stage(project, options, result, runner, artifacts))]
-    if options.checks:
-        stages += _check_stages(project, options, settings, docs_dir, console, artifacts)
-    return stages
-
-
-def _dbt_stage(project, options: RefreshOptions, result, runner: DbtRunner, artifacts: dict) -> bool:
-    from product_metrics.build_progress import failure_detail
-    from product_metrics.failure_hints import add_failure_hint
-
-    # Read before dbt writes: the windows are computed from the rows the models hold now.
-    # (On a server warehouse every row is tested: the window is looked up in the DuckDB file only.)
-    window_start = (None if options.full_refresh or project.warehouse_url
-                    else test_window_start(project.duckdb_path, as_of=options.as_of))
-    timeout_s = options.timeout_minutes * 60 if options.timeout_minutes else None
-    run = runner(project, dbt_args(options), dbt_vars(options), dbt_env(options, window_start), timeout_s)
-    artifacts["target_path"] = run.target_path
-    if run.success:
-        result.detail = (f"{len(run.results)} models, seeds and tests passed"
-                         + ("; the project was parsed in full" if run.full_parse else "; dbt's saved parse reused"))
-        return True
-    if run.timed_out:
-        result.detail = (f"stopped: dbt ran longer than the timeout ({options.timeout_minutes:g} min) and was "
-                         "interrupted")
-        return False
-    result.detail, result.how_to_see_more = failure_detail(project, run)
-    add_failure_hint(result, run.failed_nodes())
-    return False
-
-
-def _check_stages(project, options: RefreshOptions, settings, docs_dir, console, artifacts) -> list:
-    # The stages of `product-metrics build` after its dbt build, reused as they are, except that
-    # governance findings only the calendar brings (an overdue review) are warnings: the data is
-    # right, and the alerts after it must still run.
-    from product_metrics.governance.rules import CALENDAR_RULES
-    from product_metrics.quality.commands import Stage, governance_stage, quality_stage
-
-    return [
-        Stage("data quality", lambda result: quality_stage(project, settings, docs_dir, console, result, artifacts)),
-        Stage("governance", lambda result: governance_stage(project, console, result, artifacts,
-                                                            warn_rules=CALENDAR_RULES)),
-        Stage("alerts", lambda result: _alerts_stage(project, options, console, result, artifacts)),
-    ]
-
-
-def _alerts_stage(project, options: RefreshOptions, console, result, artifacts: dict[str, Any]) -> bool:
-    """Threshold breaches are recorded and shown, never a failed refresh: the numbers are right,
-    they are just bad news. Only metrics that cannot be read fail the stage."""
-    from product_metrics.governance.commands import EXIT_OK, run_alerts
-
-    code = run_alerts(database=project.duckdb_path, url=project.warehouse_url, manifest_dir=artifacts.get("target_path"),
-                      fail_on="never", today=options.as_of, schema=None, console=console,
-                      evaluations_out=artifacts.setdefault("alerts", []))
-    # fail_on never: a code other than 0 means the alerts could not run (2, or 3: the warehouse was busy)
-    result.detail = "breaches recorded in metric_alerts (schema audit)" if code == EXIT_OK else "alerts could not run"
-    return code == EXIT_OK

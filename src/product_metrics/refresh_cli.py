@@ -1,5 +1,5 @@
 """Typer declaration of `product-metrics refresh`, registered by product_metrics.cli. Only typer
-is imported here (the body lives in product_metrics.refresh): `product-metrics --help` stays instant."""
+is imported here (the body lives in product_metrics.pipeline): `product-metrics --help` stays instant."""
 
 from __future__ import annotations
 
@@ -42,15 +42,15 @@ def refresh(
     models: the tables a full rebuild gives. Idempotent; refused (exit 3) while another refresh of
     the same warehouse runs; a killed refresh needs nothing cleaned up before the next one. Ctrl-C
     or SIGTERM stops dbt (exit 130); nothing is published unless every stage passed."""
-    from rich.console import Console
-
+    from product_metrics.console import make_console
+    from product_metrics.pipeline import run_refresh
     from product_metrics.quality.commands import default_docs_dir, settings_from_options
-    from product_metrics.refresh import RefreshOptions, run_refresh
+    from product_metrics.refresh import RefreshOptions
 
     settings = settings_from_options(reject_share_limit=reject_share_limit, anomaly_k=anomaly_k,
                                      anomaly_window=anomaly_window, tables=None, layers=None)
     docs = None if no_docs else (docs_dir or default_docs_dir(database))
     options = RefreshOptions(as_of=as_of.date() if as_of else None, full_refresh=full_refresh, timeout_minutes=timeout)
-    code = run_refresh(database=database, options=options, settings=settings, docs_dir=docs, console=Console())
+    code = run_refresh(database=database, options=options, settings=settings, docs_dir=docs, console=make_console())
     if code:
         raise typer.Exit(code)

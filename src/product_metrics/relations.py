@@ -11,7 +11,10 @@ table in another schema (product_metrics__raw_schema / _identifier). The manifes
   (models/audit/, `audit`: Python writes dq_results and metric_alerts next to rejected_rows), of
   staging and of intermediate;
 - the relation each raw input was read from: what base_raw__<table> depends on (a source, or a
-  model or seed of the user's project).
+  model or seed of the user's project);
+- the incremental models and their refresh-window configs (refresh_window_column, _grain, _state,
+  _reach_days; macros/incremental/refresh_window.sql), and which of them have data tests that an
+  incremental refresh windows (a test with the argument refresh_window_date).
 
 A command that is part of a run (build, refresh) reads the manifest of its dbt run; a command on
 its own runs `dbt parse` (once per process) with the project's profile, target and vars.
@@ -26,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from product_metrics.errors import UserError
+from product_metrics.warehouse import quote
 
 PACKAGE = "product_metrics"
 MANIFEST = "manifest.json"
@@ -40,10 +44,6 @@ DEFAULT_SCHEMAS = {name: name for name in LAYERS}
 
 class RelationsError(UserError):
     """The manifest does not say where a table is; the message names the fix."""
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)
@@ -64,12 +64,25 @@ class Relation:
 
 
 @dataclass(frozen=True)
+class IncrementalModel:
+    """An incremental product_metrics model and its refresh-window configs, as the manifest has them."""
+
+    relation: Relation
+    column: str  # refresh_window_column: the model's date column
+    grain: str = "day"  # refresh_window_grain: "week" when the column holds the week's Monday
+    state: str | None = None  # refresh_window_state: what says how far the model was derived (default: column)
+    reach_days: int = 0  # refresh_window_reach_days
+    windowed_tests: bool = False  # some of its data tests window on refresh_window_date
+
+
+@dataclass(frozen=True)
 class Relations:
     """The relations of one manifest (see the module docstring)."""
 
     models: Mapping[str, Relation] = field(default_factory=dict)  # product_metrics model name -> relation
     schemas: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SCHEMAS))  # logical -> built
     raw_inputs: Mapping[str, Relation] = field(default_factory=dict)  # raw table name -> relation read
+    incremental: Mapping[str, IncrementalModel] = field(default_factory=dict)  # model name -> its window configs
     source: str = ""  # the manifest's directory ("" for the defaults)
 
     @classmethod
@@ -130,7 +143,8 @@ class Relations:
             base = next((n for n in package_models if n["name"] == f"base_raw__{table}"), None)
             if base is not None and (relation := _raw_input(base, manifest)) is not None:
                 raw_inputs[table] = relation
-        return cls(models=models, schemas=schemas, raw_inputs=raw_inputs, source=source)
+        return cls(models=models, schemas=schemas, raw_inputs=raw_inputs, source=source,
+                   incremental=_incremental_models(package_models, nodes))
 
     @classmethod
     def load(cls, directory: Path) -> Relations:
@@ -176,6 +190,22 @@ def _raw_input(base: Mapping[str, Any], manifest: Mapping[str, Any]) -> Relation
         return _node_relation(candidates[0][1])
     handed_over = [node for _, node in candidates if node.get("resource_type") != "source"]
     return _node_relation((handed_over or [candidates[0][1]])[0])
+
+
+def _incremental_models(package_models: list[Mapping[str, Any]], nodes: Mapping[str, Any]
+                        ) -> dict[str, IncrementalModel]:
+    windowed = {test.get("attached_node") for test in nodes.values() if test.get("resource_type") == "test"
+                and "refresh_window_date" in ((test.get("test_metadata") or {}).get("kwargs") or {})}
+    incremental = {}
+    for node in package_models:
+        config = node.get("config") or {}
+        if config.get("materialized") != "incremental" or not config.get("refresh_window_column"):
+            continue
+        incremental[node["name"]] = IncrementalModel(
+            _node_relation(node), config["refresh_window_column"], config.get("refresh_window_grain") or "day",
+            config.get("refresh_window_state"), int(config.get("refresh_window_reach_days") or 0),
+            windowed_tests=node["unique_id"] in windowed)
+    return incremental
 
 
 def _normalised(sql: str) -> str:

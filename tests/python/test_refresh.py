@@ -30,9 +30,10 @@ import pytest
 from rich.console import Console
 
 from product_metrics.dbt import run_dbt
+from product_metrics.pipeline import run_refresh
 from product_metrics.project import Project
 from product_metrics.publish import UNPUBLISHED_DIR
-from product_metrics.refresh import RefreshOptions, lock_path, run_refresh
+from product_metrics.refresh import RefreshOptions, lock_path
 
 from .conftest import DEMO_PROJECT, DEMO_SIZE, REPO_ROOT, build_warehouse
 
@@ -467,7 +468,7 @@ def test_refresh_dbt_arguments():
 def test_only_a_test_with_a_known_cause_gets_the_full_refresh_hint():
     from product_metrics.dbt import NodeResult
     from product_metrics.failure_hints import add_failure_hint, failed_test_hint
-    from product_metrics.quality.commands import StageResult
+    from product_metrics.pipeline import StageResult
 
     other = NodeResult("model.product_metrics.fct_nps_monthly", "error", "Division by zero", 0.1)
     reconcile = NodeResult("test.product_metrics.assert_raw_rows_reconcile", "fail", "Got 1 result", 0.1)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from product_metrics.governance.latest_values import LatestValue, read_latest_values
 from product_metrics.governance.registry import Registry
-from product_metrics.governance.warehouse import LatestValue, Warehouse, read_latest_values
+from product_metrics.warehouse import Warehouse
 
 ALERTS_TABLE = "metric_alerts"
 ALERTS_SCHEMA = "audit"
-FAIL_ON = ("alert", "warn", "never")
 ALERT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("run_at", "timestamp"),
     ("metric_name", "text"),

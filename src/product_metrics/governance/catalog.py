@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from product_metrics.governance.definitions import input_metrics
+from product_metrics.governance.latest_values import LatestValue
 from product_metrics.governance.registry import Metric, Registry
 from product_metrics.governance.rules import is_review_overdue
-from product_metrics.governance.warehouse import LatestValue, Warehouse
+from product_metrics.warehouse import Warehouse
 
 CATALOG_TABLE = "metric_catalog"
 CATALOG_SCHEMA = "metrics"

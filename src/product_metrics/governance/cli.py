@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from product_metrics.console import make_console
+
 governance_app = typer.Typer(
     help="Metric governance: owners, guardrails, reviews and versions, enforced from the dbt manifest.",
     no_args_is_help=True,
@@ -40,12 +42,6 @@ class FailOn(str, Enum):  # noqa: UP042 - str() of a member stays its qualified 
     never = "never"
 
 
-def _console():
-    from rich.console import Console
-
-    return Console()
-
-
 @governance_app.command("check")
 def check(
     manifest_dir: ManifestDirOption = None,
@@ -67,7 +63,7 @@ def check(
     from product_metrics.governance.commands import run_check
 
     code = run_check(manifest_dir=manifest_dir, state=state, today=(today.date() if today else dt.date.today()),
-                     decisions=decisions, console=_console(), strict=strict)
+                     decisions=decisions, console=make_console(), strict=strict)
     if code:
         raise typer.Exit(code)
 
@@ -91,7 +87,7 @@ def catalog(
     from product_metrics.governance.commands import run_catalog
 
     code = run_catalog(database=database, url=url, manifest_dir=manifest_dir, out=out, schema=schema,
-                       write_table=table, console=_console(), today=today.date() if today else None)
+                       write_table=table, console=make_console(), today=today.date() if today else None)
     if code:
         raise typer.Exit(code)
 
@@ -112,6 +108,6 @@ def alerts(
     from product_metrics.governance.commands import run_alerts
 
     code = run_alerts(database=database, url=url, manifest_dir=manifest_dir, fail_on=fail_on.value,
-                      today=today.date() if today else None, schema=schema, console=_console())
+                      today=today.date() if today else None, schema=schema, console=make_console())
     if code:
         raise typer.Exit(code)

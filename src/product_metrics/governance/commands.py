@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from product_metrics.governance.registry import ManifestError, Registry, load_registry, parse_project
-from product_metrics.governance.warehouse import Warehouse, WarehouseError, WarehouseMissing
+from product_metrics.warehouse import Warehouse, WarehouseError, WarehouseMissing
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
@@ -146,7 +146,7 @@ def run_catalog(*, database: Path | None, url: str | None, manifest_dir: Path | 
                 schema: str | None, write_table: bool, console: Console, today: dt.date | None = None) -> int:
     from product_metrics.governance.catalog import CATALOG_TABLE, catalog_entries, write_catalog_table
     from product_metrics.governance.catalog_html import CATALOG_FILE, render_catalog_html, write_catalog_html
-    from product_metrics.governance.warehouse import read_latest_values
+    from product_metrics.governance.latest_values import read_latest_values
 
     try:
         _check_warehouse(database, url, read_only=not write_table)

@@ -151,12 +151,6 @@ def changed_parts(current: dict[str, str], previous: dict[str, str]) -> list[str
 
 # --- DECISIONS.md -------------------------------------------------------------------------------
 
-DECISION_CONVENTION = (
-    "a line of DECISIONS.md naming the metric, then its new version as `v<N>` — the metric name as a "
-    "whole word, optionally in backticks, then spaces, then v and the number: e.g. "
-    "`### 2026-12-01 — nps v2: only the latest response per respondent counts` or `- \\`nps\\` v2 — …`"
-)
-
 
 @dataclass(frozen=True)
 class Decisions:

@@ -75,9 +75,6 @@ class CheckResult:
     def ok(self) -> bool:
         return not self.violations
 
-    def by_rule(self, rule: str) -> list[Violation]:
-        return [v for v in self.violations if v.rule == rule]
-
 
 def _status(metric: Metric | None) -> str | None:
     return metric.governance.status if metric and metric.governance else None

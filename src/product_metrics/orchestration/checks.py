@@ -2,7 +2,7 @@
 checks report it on the asset that built each table: the data-quality validation (Great Expectations
 as SQL in the warehouse, results appended to audit.dq_results) and the metric threshold alerts
 (breaches appended to audit.metric_alerts). The gates themselves run inside the refresh
-(product_metrics.refresh), once; these functions only read their results."""
+(product_metrics.pipeline), once; these functions only read their results."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Dagster definitions of the daily refresh. The job `daily_refresh` runs `product-metrics refresh`'s
-own code (product_metrics.refresh.refresh_project): the warehouse's lock, the stages on a copy of the
+own code (product_metrics.pipeline.refresh_project): the warehouse's lock, the stages on a copy of the
 warehouse (dbt build with the refresh's arguments, vars and data-test window, the data-quality gate,
 the governance check, the threshold alerts) and publishing only when every stage passed. Its dbt build
 goes through dagster-dbt (DbtCliInvocation), which forwards a terminated run's interrupt to dbt.
@@ -48,6 +48,7 @@ from dagster_dbt.dbt_project import using_dagster_dev
 
 from product_metrics.dbt import install_packages
 from product_metrics.orchestration.checks import GateRun, TableFinding, quality_findings, threshold_findings
+from product_metrics.pipeline import refresh_project
 from product_metrics.project import (
     DUCKDB_PATH_ENV,
     PROFILES_DIR_ENV,
@@ -55,7 +56,7 @@ from product_metrics.project import (
     Project,
     vars_from_environment,
 )
-from product_metrics.refresh import RefreshOptions, dbt_vars, refresh_project
+from product_metrics.refresh import RefreshOptions, dbt_vars
 from product_metrics.relations import Relations
 
 JOB_NAME = "daily_refresh"
@@ -110,7 +111,7 @@ class RefreshConfig(dg.Config):
 
     def quality_settings(self):
         from product_metrics.quality.commands import settings_from_options
-        from product_metrics.quality.rules import QualitySettings
+        from product_metrics.quality.settings import QualitySettings
 
         defaults = QualitySettings()
         return settings_from_options(reject_share_limit=self.reject_share_limit, anomaly_k=defaults.anomaly_k,
@@ -210,9 +211,10 @@ def build_definitions(settings: OrchestrationSettings | None = None) -> dg.Defin
                     allow_arbitrary_check_specs=True)
     def product_metrics_refresh(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: RefreshConfig):
         """`product-metrics refresh` (refresh_project): lock, stages on a copy, publish when all passed."""
-        from rich.console import Console
 
-        console = Console(width=160, record=True)
+        from product_metrics.console import make_console
+
+        console = make_console(width=160, record=True)
         events: list = []
         artifacts: dict[str, object] = {}
         live = settings.project()

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from product_metrics.console import make_console
+
 DatabaseOption = Annotated[
     Path | None,
     typer.Option("--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH, "
@@ -23,12 +25,6 @@ RejectShareOption = Annotated[
 AnomalyKOption = Annotated[
     float, typer.Option(min=0.0, help="Anomaly: a value more than k standard deviations from its trailing mean.")]
 AnomalyWindowOption = Annotated[int, typer.Option(min=2, help="Anomaly: trailing periods the mean and stddev use.")]
-
-
-def _console():
-    from rich.console import Console
-
-    return Console()
 
 
 def _settings(reject_share_limit: float, anomaly_k: float, anomaly_window: int, tables, layers, metrics_schema):
@@ -69,7 +65,7 @@ def validate(
     settings = _settings(reject_share_limit, anomaly_k, anomaly_window, table, layer, metrics_schema)
     docs = None if no_docs else (docs_dir or default_docs_dir(database))
     code = run_validate(database=database, url=url, settings=settings, docs_dir=docs, store=store,
-                        console=_console())
+                        console=make_console())
     if code:
         raise typer.Exit(code)
 
@@ -83,10 +79,11 @@ def build(
     anomaly_window: AnomalyWindowOption = 12,
 ) -> None:
     """`dbt build`, then the data-quality gate, with one summary; exits 1 if a stage fails."""
-    from product_metrics.quality.commands import default_docs_dir, run_build
+    from product_metrics.pipeline import run_build
+    from product_metrics.quality.commands import default_docs_dir
 
     settings = _settings(reject_share_limit, anomaly_k, anomaly_window, None, None, None)
     docs = None if no_docs else (docs_dir or default_docs_dir(database))
-    code = run_build(database=database, settings=settings, docs_dir=docs, console=_console())
+    code = run_build(database=database, settings=settings, docs_dir=docs, console=make_console())
     if code:
         raise typer.Exit(code)

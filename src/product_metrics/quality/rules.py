@@ -13,12 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from product_metrics.quality.settings import QualitySettings, Schemas
-
-# The settings are imported from here too (quality/commands.py, orchestration/definitions.py).
-__all__ = ["CRITICAL", "METRIC_TABLES", "RAW_SOURCES", "WARNING", "AnomalySeries", "Freshness", "MetricTable",
-           "Period", "QualitySettings", "RawSource", "Schemas", "Severity"]
-
 Severity = Literal["critical", "warning"]
 Period = Literal["day", "week", "month"]
 CRITICAL: Severity = "critical"

@@ -18,7 +18,7 @@ from typing import Any
 from product_metrics.quality.results import CheckResult, ValidationReport, store_results
 from product_metrics.quality.settings import QualitySettings
 from product_metrics.quality.suites import SuitePlan, plan_suites, to_gx_suite
-from product_metrics.quality.warehouse import Session, Warehouse, capture_all_statements
+from product_metrics.quality.warehouse import ChecksWarehouse, Session, capture_all_statements
 
 SAMPLE_RAW_SCHEMA = "raw_sample"
 EXAMPLES = 5
@@ -32,7 +32,7 @@ class Progress:
 
 
 def validate_warehouse(
-    warehouse: Warehouse,
+    warehouse: ChecksWarehouse,
     settings: QualitySettings | None = None,
     *,
     docs_dir: Path | None = None,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from product_metrics.report.data import METRICS_SCHEMA, Warehouse
+from product_metrics.report.data import METRICS_SCHEMA, ReportTables
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -25,13 +25,13 @@ class Chart:
     title: str
     tables: tuple[str, ...]             # schema.table, all needed
     metrics: tuple[str, ...]            # catalog metrics (semantic-layer names) whose definitions it shows
-    build: Callable[[Warehouse], go.Figure | None]   # None: the tables hold no rows
+    build: Callable[[ReportTables], go.Figure | None]   # None: the tables hold no rows
     note: str = ""
     built_by: str = "dbt build (product-metrics build)"
 
 
 def _t(name: str) -> str:
-    """The logical name of metric table `name` (Warehouse.name gives where dbt built it)."""
+    """The logical name of metric table `name` (ReportTables.name gives where dbt built it)."""
     return f"{METRICS_SCHEMA}.{name}"
 
 
@@ -42,7 +42,7 @@ def _layout(fig: go.Figure, *, height: int = 420, **kwargs) -> go.Figure:
     return fig
 
 
-def _shade_partial_week(fig: go.Figure, warehouse: Warehouse, week_starts) -> None:
+def _shade_partial_week(fig: go.Figure, warehouse: ReportTables, week_starts) -> None:
     """Shade the week the cutoff falls in: its counts are of fewer than 7 days, not a drop."""
     import datetime as dt
 
@@ -57,7 +57,7 @@ def _shade_partial_week(fig: go.Figure, warehouse: Warehouse, week_starts) -> No
                   annotation_text="week not over", annotation_position="top left")
 
 
-def retention_heatmap(warehouse: Warehouse) -> go.Figure | None:
+def retention_heatmap(warehouse: ReportTables) -> go.Figure | None:
     """Weekly signup cohorts (rows, oldest on top) by weeks since signup: the retention triangle.
     Cells whose week has not ended are drawn in grey and marked, so nobody reads them as a drop."""
     import pandas as pd
@@ -103,7 +103,7 @@ def retention_heatmap(warehouse: Warehouse) -> go.Figure | None:
                    yaxis={"title": "signup week", "autorange": "reversed", "type": "category"})
 
 
-def stickiness_lines(warehouse: Warehouse) -> go.Figure | None:
+def stickiness_lines(warehouse: ReportTables) -> go.Figure | None:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -139,7 +139,7 @@ def _by_channel(frame, value: str, y_title: str, tickformat: str | None = None) 
     return _layout(fig, yaxis={"title": y_title, "tickformat": tickformat}, xaxis=MONTH_AXIS)
 
 
-def cac_by_channel(warehouse: Warehouse) -> go.Figure | None:
+def cac_by_channel(warehouse: ReportTables) -> go.Figure | None:
     frame = warehouse.frame(f"""
         select month_start, channel, cac_usd from {warehouse.name(_t('fct_cac_by_channel'))}
         where is_paid_channel order by month_start, channel
@@ -147,7 +147,7 @@ def cac_by_channel(warehouse: Warehouse) -> go.Figure | None:
     return None if frame.empty else _by_channel(frame, "cac_usd", "CAC (USD per new customer)", "$,.0f")
 
 
-def ltv_cac_by_channel(warehouse: Warehouse) -> go.Figure | None:
+def ltv_cac_by_channel(warehouse: ReportTables) -> go.Figure | None:
     frame = warehouse.frame(f"""
         select month_start, channel, ltv_cac_ratio from {warehouse.name(_t('fct_ltv_cac_by_channel'))}
         order by month_start, channel
@@ -160,7 +160,7 @@ def ltv_cac_by_channel(warehouse: Warehouse) -> go.Figure | None:
     return fig
 
 
-def nps_with_margin(warehouse: Warehouse) -> go.Figure | None:
+def nps_with_margin(warehouse: ReportTables) -> go.Figure | None:
     import plotly.graph_objects as go
 
     frame = warehouse.frame(f"""
@@ -178,7 +178,7 @@ def nps_with_margin(warehouse: Warehouse) -> go.Figure | None:
                    xaxis=MONTH_AXIS)
 
 
-def k_factor_by_cohort(warehouse: Warehouse) -> go.Figure | None:
+def k_factor_by_cohort(warehouse: ReportTables) -> go.Figure | None:
     import plotly.graph_objects as go
 
     frame = warehouse.frame(f"""
@@ -204,7 +204,7 @@ def k_factor_by_cohort(warehouse: Warehouse) -> go.Figure | None:
                    xaxis={"title": "signup cohort (month)", "tickformat": "%Y-%m", "dtick": "M1"})
 
 
-def ai_suggestions(warehouse: Warehouse) -> go.Figure | None:
+def ai_suggestions(warehouse: ReportTables) -> go.Figure | None:
     """Weekly acceptance and correction rates per model version — recomputed from the counts (a ratio
     of sums; averaging daily rates would weight a quiet day like a busy one) — and the daily p90
     latency per model version and feature (percentiles do not add up across groups, so they are
@@ -257,7 +257,7 @@ def ai_suggestions(warehouse: Warehouse) -> go.Figure | None:
 LIFECYCLE_ORDER = ("new", "returning", "resurrecting", "dormant")
 
 
-def lifecycle_bars(warehouse: Warehouse) -> go.Figure | None:
+def lifecycle_bars(warehouse: ReportTables) -> go.Figure | None:
     """Growth accounting: new, returning and resurrecting users stack up; dormant users (lost this
     week) go below zero, so the bars show where each week's active base came from and what it lost."""
     import plotly.graph_objects as go
@@ -281,7 +281,7 @@ def lifecycle_bars(warehouse: Warehouse) -> go.Figure | None:
                    xaxis={"title": "week"})
 
 
-def quality_status(warehouse: Warehouse) -> go.Figure | None:
+def quality_status(warehouse: ReportTables) -> go.Figure | None:
     """The latest validation run per table: checks passed, warnings, critical failures."""
     import plotly.graph_objects as go
 

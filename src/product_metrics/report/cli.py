@@ -18,14 +18,14 @@ def report(
 ) -> None:
     """Write a static, self-contained HTML report of the built warehouse: charts of every headline metric
     with their definitions and owners, threshold alerts and data-quality status. Viewing it needs no network."""
-    from rich.console import Console
 
-    from product_metrics.errors import check_duckdb_warehouse
+    from product_metrics.console import make_console
     from product_metrics.project import Project
     from product_metrics.relations import relations_for
     from product_metrics.report.html import write_report
+    from product_metrics.warehouse import check_duckdb_warehouse
 
-    console = Console()
+    console = make_console()
     project = Project.locate(database)
     # A missing or unreadable warehouse raises UserError: product_metrics.cli prints it (exit 2, 3 if locked).
     check_duckdb_warehouse(project.duckdb_path, write=False, connect=False)  # before the slow parse

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
-    import duckdb
     import pandas as pd
 
-    from product_metrics.relations import Relations
-
-# Logical schema names: the warehouse maps them to the schemas dbt built (Warehouse.name).
+# Logical schema names: the warehouse maps them to the schemas dbt built (ReportTables.name).
 METRICS_SCHEMA = "metrics"
 AUDIT_SCHEMA = "audit"
 
@@ -41,21 +38,22 @@ class Definition:
 
 
 @dataclass
-class Warehouse:
-    """Read-only access to the built warehouse; `tables` holds every `schema.table` present.
+class ReportTables:
+    """The built warehouse as the report reads it: a read-only DuckDB connection
+    (product_metrics.warehouse.open_duckdb) and `tables`, every `schema.table` present.
     Tables are named logically (`metrics.fct_x`, `audit.dq_results`); `relations` (product_metrics.
     relations.Relations) maps them to where dbt built them (default: the demo's exact schemas)."""
 
     path: Path
     tables: set[str] = field(default_factory=set)
-    _connection: duckdb.DuckDBPyConnection | None = None
-    relations: Relations | None = None
+    _connection: Any = None
+    relations: Any = None
 
     @classmethod
-    def open(cls, path: Path, relations=None) -> Warehouse:
+    def open(cls, path: Path, relations=None) -> ReportTables:
         """Raises product_metrics.errors.UserError when the file is missing or cannot be opened."""
-        from product_metrics.errors import open_duckdb
         from product_metrics.relations import Relations
+        from product_metrics.warehouse import open_duckdb
 
         connection = open_duckdb(path, read_only=True)
         names = connection.sql("select table_schema || '.' || table_name from information_schema.tables "
@@ -90,7 +88,7 @@ class Warehouse:
         return rows[0][0] if rows else None
 
 
-def read_definitions(warehouse: Warehouse) -> dict[str, Definition] | None:
+def read_definitions(warehouse: ReportTables) -> dict[str, Definition] | None:
     """Every metric of metrics.metric_catalog by name; None when `product-metrics catalog` has not run."""
     if not warehouse.has(f"{METRICS_SCHEMA}.metric_catalog"):
         return None
@@ -102,7 +100,7 @@ def read_definitions(warehouse: Warehouse) -> dict[str, Definition] | None:
     return {row["metric_name"]: Definition(**row) for row in records}
 
 
-def latest_alert_run(warehouse: Warehouse) -> pd.DataFrame | None:
+def latest_alert_run(warehouse: ReportTables) -> pd.DataFrame | None:
     """The breaches the latest `product-metrics alerts` run that recorded any wrote (the table holds
     breaches only, appended per run)."""
     if not warehouse.has(f"{AUDIT_SCHEMA}.metric_alerts"):
@@ -116,7 +114,7 @@ def latest_alert_run(warehouse: Warehouse) -> pd.DataFrame | None:
     """)
 
 
-def latest_quality_run(warehouse: Warehouse) -> pd.DataFrame | None:
+def latest_quality_run(warehouse: ReportTables) -> pd.DataFrame | None:
     """Per table, the checks of the latest `product-metrics validate` run: passed, critical failures, warnings."""
     if not warehouse.has(f"{AUDIT_SCHEMA}.dq_results"):
         return None

@@ -97,8 +97,9 @@ def read_headline(duckdb_path: Path, relations=None) -> list[Section]:
     default: the demo layout, schema `metrics`) says dbt built them."""
     import duckdb
 
-    from product_metrics.errors import UserError, first_line, open_duckdb
+    from product_metrics.errors import UserError, first_line
     from product_metrics.relations import Relations
+    from product_metrics.warehouse import open_duckdb
 
     relations = relations or Relations.default()
     with open_duckdb(duckdb_path, read_only=True) as con:

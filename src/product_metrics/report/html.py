@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from product_metrics.report.charts import CHARTS, Chart
-from product_metrics.report.data import Definition, Warehouse, latest_alert_run, read_definitions
+from product_metrics.report.data import Definition, ReportTables, latest_alert_run, read_definitions
 
 REPORT_FILE = "index.html"
 
@@ -96,7 +96,7 @@ class Report:
                 for c in self.charts if not c.figure_json}
 
 
-def draw_charts(warehouse: Warehouse, charts: tuple[Chart, ...] = CHARTS) -> list[RenderedChart]:
+def draw_charts(warehouse: ReportTables, charts: tuple[Chart, ...] = CHARTS) -> list[RenderedChart]:
     rendered = []
     for chart in charts:
         missing = [warehouse.name(t) for t in chart.tables if not warehouse.has(t)]
@@ -226,7 +226,7 @@ def _reviews_note(catalog: dict[str, Definition], today: dt.date) -> str:
             f"(a warning: the owners should review these definitions)</summary><ul>{items}</ul></details>")
 
 
-def _alerts_panel(warehouse: Warehouse, catalog: dict[str, Definition] | None, today: dt.date) -> str:
+def _alerts_panel(warehouse: ReportTables, catalog: dict[str, Definition] | None, today: dt.date) -> str:
     parts = []
     if catalog is not None:
         parts.append(_reviews_note(catalog, today))
@@ -264,7 +264,7 @@ def _alerts_panel(warehouse: Warehouse, catalog: dict[str, Definition] | None, t
     return f'<section class="panel" id="panel-alerts"><h2>Alerts</h2>{"".join(parts)}</section>'
 
 
-def render_report(warehouse: Warehouse, *, built_at: dt.datetime) -> Report:
+def render_report(warehouse: ReportTables, *, built_at: dt.datetime) -> Report:
     import plotly.offline
 
     catalog = read_definitions(warehouse)
@@ -292,7 +292,7 @@ def write_report(out_dir: Path, database: Path, *, built_at: dt.datetime | None 
     """The report of the DuckDB file `database`, reading the tables where `relations`
     (product_metrics.relations.Relations; default: the demo layout) says dbt built them."""
     built_at = built_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    with Warehouse.open(database, relations) as warehouse:
+    with ReportTables.open(database, relations) as warehouse:
         report = render_report(warehouse, built_at=built_at)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / REPORT_FILE

@@ -35,16 +35,17 @@ def export(
     column nps). Prints the rows written per table.
     """
     import duckdb
-    from rich.console import Console
 
-    from product_metrics.errors import EXIT_CANNOT_RUN, check_duckdb_warehouse
+    from product_metrics.console import make_console
+    from product_metrics.errors import EXIT_CANNOT_RUN
     from product_metrics.project import Project
     from product_metrics.relations import MANIFEST, Relations, relations_for
     from product_metrics.semantic.engine import SemanticLayer, SemanticLayerError
     from product_metrics.semantic.export import export_saved_queries
     from product_metrics.semantic.manifest import parse_semantic_manifest
+    from product_metrics.warehouse import check_duckdb_warehouse
 
-    console = Console()
+    console = make_console()
     project = Project.locate(database)
     check_duckdb_warehouse(project.duckdb_path, write=True)  # it must exist: export never creates one
     try:

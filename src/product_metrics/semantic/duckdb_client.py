@@ -17,6 +17,8 @@ from metricflow.sql.render.duckdb_renderer import DuckDbSqlPlanRenderer
 from metricflow.sql.render.sql_plan_renderer import SqlPlanRenderer
 from metricflow_semantics.sql.sql_bind_parameters import SqlBindParameterSet
 
+from product_metrics.warehouse import open_duckdb, quote
+
 NO_PARAMETERS = SqlBindParameterSet()
 
 
@@ -29,13 +31,12 @@ def attach_warehouse(path: Path, catalog: str, *, read_only: bool) -> duckdb.Duc
     """
     if not path.is_file():
         raise FileNotFoundError(f"No DuckDB warehouse at {path}: build it first (`product-metrics demo` or `dbt build`).")
-    con = duckdb.connect()
+    con = open_duckdb(None)
     con.execute("set TimeZone = 'UTC'")
     escaped_path = str(path).replace("'", "''")
-    escaped_catalog = catalog.replace('"', '""')
     mode = " (read_only)" if read_only else ""
-    con.execute(f"attach '{escaped_path}' as \"{escaped_catalog}\"{mode}")
-    con.execute(f'use "{escaped_catalog}"')
+    con.execute(f"attach '{escaped_path}' as {quote(catalog)}{mode}")
+    con.execute(f"use {quote(catalog)}")
     return con
 
 

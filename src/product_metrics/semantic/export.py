@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from product_metrics.semantic.engine import SemanticLayer, SemanticLayerError
+from product_metrics.warehouse import quote
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,6 @@ class ExportedTable:
 
 
 NAME_PREFIX = "pm_"
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def bi_column(name: str) -> str:
@@ -46,7 +43,7 @@ def _bi_select(connection, sql: str) -> str:
     if len(set(renamed)) != len(renamed):
         raise SemanticLayerError(f"Columns {columns} give duplicate names {renamed} once `{NAME_PREFIX}` is dropped; "
                                  "rename a metric or group-by of the saved query.")
-    select = ", ".join(f"{_quote(old)} as {_quote(new)}" for old, new in zip(columns, renamed, strict=True))
+    select = ", ".join(f"{quote(old)} as {quote(new)}" for old, new in zip(columns, renamed, strict=True))
     return f"select {select} from (\n{sql}\n) as saved_query"
 
 
@@ -71,9 +68,9 @@ def export_saved_queries(
     exported: list[ExportedTable] = []
     connection.execute("begin transaction")
     try:
-        connection.execute(f"create schema if not exists {_quote(schema)}")
+        connection.execute(f"create schema if not exists {quote(schema)}")
         for table, (name, sql) in statements.items():
-            relation = f"{_quote(schema)}.{_quote(table)}"
+            relation = f"{quote(schema)}.{quote(table)}"
             connection.execute(f"create or replace table {relation} as\n{sql}")
             [(rows,)] = connection.execute(f"select count(*) from {relation}").fetchall()
             exported.append(ExportedTable(saved_query=name, relation=f"{schema}.{table}", rows=int(rows)))

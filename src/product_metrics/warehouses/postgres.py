@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from product_metrics.demo_data import RAW_TABLES
 from product_metrics.project import Project
+from product_metrics.warehouse import open_duckdb, quote
 
 if TYPE_CHECKING:
     import psycopg2.extensions
@@ -113,10 +114,10 @@ class PostgresSettings:
 
     def sqlalchemy_url(self) -> str:
         """The same server as a SQLAlchemy URL (the quality gate and the alerts connect with it)."""
-        from urllib.parse import quote
+        from urllib.parse import quote as url_quote
 
-        return (f"postgresql+psycopg2://{quote(self.user, safe='')}:{quote(self.password, safe='')}"
-                f"@{self.host}:{self.port}/{quote(self.dbname, safe='')}")
+        return (f"postgresql+psycopg2://{url_quote(self.user, safe='')}:{url_quote(self.password, safe='')}"
+                f"@{self.host}:{self.port}/{url_quote(self.dbname, safe='')}")
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg2.extensions.cursor]:
@@ -164,15 +165,6 @@ class PostgresProject(Project):
     def warehouse_url(self) -> str | None:
         return self.postgres.sqlalchemy_url() if self.postgres is not None else None
 
-    def published_schema(self, name: str) -> str:
-        from product_metrics.warehouses.postgres_publish import pending_schema
-
-        return pending_schema(name, self.publish_suffix) if self.publish_suffix else name
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
 
 def postgres_type(duckdb_type: str) -> str:
     """The PostgreSQL type a DuckDB column of raw data is loaded as."""
@@ -196,12 +188,11 @@ def copy_raw_tables(
 
     One transaction: readers see the old tables or all the new ones.
     """
-    import duckdb
 
     counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="product_metrics_pg_") as tmp, \
-            duckdb.connect(str(duckdb_path), read_only=True) as source, settings.transaction() as cursor:
-        cursor.execute(f"create schema if not exists {quote_identifier(target_schema)}")
+            open_duckdb(Path(duckdb_path), read_only=True) as source, settings.transaction() as cursor:
+        cursor.execute(f"create schema if not exists {quote(target_schema)}")
         for table in tables:
             columns = source.execute(
                 "select column_name, data_type from information_schema.columns "
@@ -210,14 +201,14 @@ def copy_raw_tables(
             ).fetchall()
             if not columns:
                 raise ValueError(f"{duckdb_path} has no table {source_schema}.{table}")
-            target = f"{quote_identifier(target_schema)}.{quote_identifier(table)}"
-            column_sql = ", ".join(f"{quote_identifier(n)} {postgres_type(t)}" for n, t in columns)
+            target = f"{quote(target_schema)}.{quote(table)}"
+            column_sql = ", ".join(f"{quote(n)} {postgres_type(t)}" for n, t in columns)
             cursor.execute(f"drop table if exists {target}")
             cursor.execute(f"create table {target} ({column_sql})")
             # DuckDB writes NULL as an empty field and '' as "", as PostgreSQL's CSV reads them.
             csv_path = Path(tmp) / f"{table}.csv"
             source.execute(
-                f"copy {quote_identifier(source_schema)}.{quote_identifier(table)} "
+                f"copy {quote(source_schema)}.{quote(table)} "
                 f"to '{csv_path}' (format csv, header false)"
             )
             with csv_path.open("rb") as csv_file:
@@ -232,9 +223,9 @@ def recreate_database(admin: PostgresSettings, dbname: str, *, owner: str | None
     connection = admin.connect()
     try:
         with connection.cursor() as cursor:
-            cursor.execute(f"drop database if exists {quote_identifier(dbname)} with (force)")
-            owner_sql = f" owner {quote_identifier(owner)}" if owner else ""
-            cursor.execute(f"create database {quote_identifier(dbname)}{owner_sql}")
+            cursor.execute(f"drop database if exists {quote(dbname)} with (force)")
+            owner_sql = f" owner {quote(owner)}" if owner else ""
+            cursor.execute(f"create database {quote(dbname)}{owner_sql}")
     finally:
         connection.close()
 
@@ -243,7 +234,7 @@ def drop_database(admin: PostgresSettings, dbname: str) -> None:
     connection = admin.connect()
     try:
         with connection.cursor() as cursor:
-            cursor.execute(f"drop database if exists {quote_identifier(dbname)} with (force)")
+            cursor.execute(f"drop database if exists {quote(dbname)} with (force)")
     finally:
         connection.close()
 
@@ -255,7 +246,7 @@ def ensure_login_role(admin: PostgresSettings, role: str, password: str, *, attr
         with connection.cursor() as cursor:
             cursor.execute("select 1 from pg_catalog.pg_roles where rolname = %s", [role])
             verb = "alter" if cursor.fetchone() else "create"
-            cursor.execute(f"{verb} role {quote_identifier(role)} with login password %s {attributes}", [password])
+            cursor.execute(f"{verb} role {quote(role)} with login password %s {attributes}", [password])
     finally:
         connection.close()
 

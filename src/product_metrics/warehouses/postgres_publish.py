@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from product_metrics.publish import PublishError
-from product_metrics.warehouses.postgres import PostgresSettings, quote_identifier
+from product_metrics.warehouse import quote
+from product_metrics.warehouses.postgres import PostgresSettings
 
 SUFFIX_ENV = "PRODUCT_METRICS_PUBLISH_SUFFIX"
 PENDING_SUFFIX = "__pending"
@@ -50,7 +51,7 @@ class Relation:
 
     @property
     def sql(self) -> str:
-        return f"{quote_identifier(self.schema)}.{quote_identifier(self.name)}"
+        return f"{quote(self.schema)}.{quote(self.name)}"
 
     def __str__(self) -> str:
         return f"{self.schema}.{self.name}"
@@ -118,8 +119,8 @@ def prepare(settings: PostgresSettings, live_schemas: Iterable[str] = LIVE_SCHEM
 def _copy_live_schemas(settings: PostgresSettings, schemas: Sequence[tuple[str, str]], prepared: Prepared) -> None:
     with settings.transaction() as cursor:
         for live, pending in schemas:
-            cursor.execute(f"drop schema if exists {quote_identifier(pending)} cascade")
-            cursor.execute(f"create schema {quote_identifier(pending)}")
+            cursor.execute(f"drop schema if exists {quote(pending)} cascade")
+            cursor.execute(f"create schema {quote(pending)}")
             for table in _relations(cursor, live, kinds=("r", "p")):
                 copy = Relation(pending, table.name, table.kind)
                 cursor.execute(f"create table {copy.sql} (like {table.sql} including all)")
@@ -152,16 +153,16 @@ def publish(settings: PostgresSettings, live_schemas: Iterable[str] = LIVE_SCHEM
                     raise PublishError(f"Nothing to publish: schema {pending} does not exist (build with "
                                        f"{SUFFIX_ENV}={suffix} after prepare); {_unchanged(schemas)}.")
             for live, pending in schemas:
-                cursor.execute(f"create schema if not exists {quote_identifier(live)}")
+                cursor.execute(f"create schema if not exists {quote(live)}")
                 incoming = _relations(cursor, pending)
                 names = {relation.name for relation in incoming}
                 _drop_all(cursor, [r for r in _relations(cursor, live) if r.name in names], schemas)
                 for relation in incoming:
-                    cursor.execute(f"alter {_KINDS[relation.kind]} {relation.sql} set schema {quote_identifier(live)}")
+                    cursor.execute(f"alter {_KINDS[relation.kind]} {relation.sql} set schema {quote(live)}")
                     published.relations.append(f"{live}.{relation.name}")
                 for privilege, grantee in _schema_grants(cursor, pending):
-                    cursor.execute(f"grant {privilege} on schema {quote_identifier(live)} to {grantee}")
-                cursor.execute(f"drop schema {quote_identifier(pending)}")
+                    cursor.execute(f"grant {privilege} on schema {quote(live)} to {grantee}")
+                cursor.execute(f"drop schema {quote(pending)}")
     except psycopg2.Error as error:
         if error.pgcode is None:  # no answer from the server (unreachable, connection lost)
             raise
@@ -187,7 +188,7 @@ def discard(settings: PostgresSettings, live_schemas: Iterable[str] = LIVE_SCHEM
             if not _schema_exists(cursor, pending):
                 continue
             for privilege, grantee in _schema_grants(cursor, pending):
-                cursor.execute(f"revoke {privilege} on schema {quote_identifier(pending)} from {grantee}")
+                cursor.execute(f"revoke {privilege} on schema {quote(pending)} from {grantee}")
             kept.append(pending)
     return kept
 
@@ -243,7 +244,7 @@ def _schema_exists(cursor, schema: str) -> bool:
 
 
 def _grantee_sql(grantee_oid: int, name: str | None) -> str:
-    return "public" if grantee_oid == 0 else quote_identifier(name or "")
+    return "public" if grantee_oid == 0 else quote(name or "")
 
 
 def _table_grants(cursor, table: Relation) -> list[tuple[str, str, bool]]:

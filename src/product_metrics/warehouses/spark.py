@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from product_metrics.demo_data import RAW_TABLES
 from product_metrics.project import Project
+from product_metrics.warehouse import open_duckdb
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -168,13 +169,12 @@ def copy_raw_tables(
     tables: Iterable[str] = RAW_TABLES,
 ) -> dict[str, int]:
     """Replace `target_schema.<table>` in Spark by a copy of each DuckDB table; returns row counts."""
-    import duckdb
 
     target_schema = _checked_name(target_schema)
     counts: dict[str, int] = {}
     session.sql(f"create database if not exists {quote_identifier(target_schema)}")
     with tempfile.TemporaryDirectory(prefix="product_metrics_spark_") as tmp, \
-            duckdb.connect(str(duckdb_path), read_only=True) as source:
+            open_duckdb(Path(duckdb_path), read_only=True) as source:
         for table in map(_checked_name, tables):
             columns = source.execute(
                 "select column_name, data_type from information_schema.columns "

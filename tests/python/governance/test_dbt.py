@@ -92,8 +92,8 @@ def test_check_without_manifest_dir_parses_the_project(monkeypatch):
 def test_the_real_project_passes_governance_and_its_catalog_renders(sample_warehouse, tmp_path):
     from product_metrics.dbt import run_dbt
     from product_metrics.governance.alerts import evaluate
-    from product_metrics.governance.warehouse import Warehouse
     from product_metrics.project import Project
+    from product_metrics.warehouse import Warehouse
 
     warehouse = tmp_path / "warehouse.duckdb"  # a copy: the catalog and alerts write tables
     shutil.copy(sample_warehouse, warehouse)
@@ -182,10 +182,10 @@ def test_a_year_ahead_overdue_reviews_warn_and_only_strict_fails(parsed_real_pro
 def test_build_and_refresh_governance_stages_pass_with_overdue_reviews(parsed_real_project, tmp_path):
     from rich.console import Console
 
+    from product_metrics.pipeline import StageResult, check_stages, governance_stage
     from product_metrics.project import Project
-    from product_metrics.quality.commands import StageResult, governance_stage
-    from product_metrics.quality.rules import QualitySettings
-    from product_metrics.refresh import RefreshOptions, _check_stages
+    from product_metrics.quality.settings import QualitySettings
+    from product_metrics.refresh import RefreshOptions
 
     project = Project(root=DEMO_PROJECT, duckdb_path=tmp_path / "warehouse.duckdb")
     artifacts = {"target_path": parsed_real_project}
@@ -198,7 +198,7 @@ def test_build_and_refresh_governance_stages_pass_with_overdue_reviews(parsed_re
     printed = console.export_text()
     assert all(line in printed for line in overdue_lines(parsed_real_project, year_ahead))
 
-    (refresh_stage,) = [s for s in _check_stages(project, RefreshOptions(), QualitySettings(), None, console,
+    (refresh_stage,) = [s for s in check_stages(project, RefreshOptions(), QualitySettings(), None, console,
                                                  artifacts) if s.name == "governance"]
     refreshed = StageResult("governance")  # the stage `product-metrics refresh` runs, on the real date
     assert refresh_stage.run(refreshed), console.export_text()

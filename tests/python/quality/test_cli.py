@@ -103,8 +103,8 @@ def test_build_stops_at_a_failing_dbt_build_and_says_how_to_see_more(clean_demo_
 def test_build_names_its_stages():
     from pathlib import Path
 
+    from product_metrics.pipeline import build_stages
     from product_metrics.project import Project
-    from product_metrics.quality.commands import build_stages
     from product_metrics.quality.settings import QualitySettings
 
     stages = build_stages(Project.locate(Path("x.duckdb")), QualitySettings(), None, console=None)
@@ -126,8 +126,8 @@ def test_build_governance_stage_checks_the_manifest_the_build_wrote(tmp_path):
 
     from rich.console import Console
 
+    from product_metrics.pipeline import StageResult, governance_stage
     from product_metrics.project import Project
-    from product_metrics.quality.commands import StageResult, governance_stage
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures" / "governance"))
     import fixture_manifests as fixtures
@@ -157,8 +157,8 @@ def test_governance_stage_reports_overdue_reviews_as_warnings(tmp_path):
     from rich.console import Console
 
     from product_metrics.governance.rules import CALENDAR_RULES
+    from product_metrics.pipeline import StageResult, governance_stage
     from product_metrics.project import Project
-    from product_metrics.quality.commands import StageResult, governance_stage
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures" / "governance"))
     import fixture_manifests as fixtures

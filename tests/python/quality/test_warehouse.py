@@ -14,7 +14,8 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 
-from product_metrics.quality.warehouse import DuckDBWarehouse, WarehouseError
+from product_metrics.quality.warehouse import DuckDBWarehouse
+from product_metrics.warehouse import WarehouseError
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 

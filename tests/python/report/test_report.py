@@ -17,7 +17,7 @@ from product_metrics.cli import app
 from product_metrics.governance.rules import is_review_overdue
 from product_metrics.report import charts
 from product_metrics.report.charts import CHARTS
-from product_metrics.report.data import Warehouse
+from product_metrics.report.data import ReportTables as Warehouse
 
 from ..browser import load_page, screenshot
 from ..conftest import DEMO_SIZE, REPO_ROOT, build_warehouse

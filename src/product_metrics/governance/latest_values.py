@@ -1,0 +1,100 @@
+"""The latest complete value of each governed metric, read from its lives_in table in the
+warehouse (product_metrics.warehouse): what the catalog shows and the alerts compare with their
+thresholds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from product_metrics.governance.contract import LivesIn
+from product_metrics.governance.registry import Registry
+from product_metrics.warehouse import Warehouse, WarehouseError, quote
+
+
+@dataclass(frozen=True)
+class LatestValue:
+    """A metric's latest complete value read from its lives_in table. `value` is None when there is
+    none; `error` says why it could not be read at all (then it is not a measurement)."""
+
+    metric: str
+    table: str
+    column: str
+    period: dt.date | None = None
+    value: float | None = None
+    note: str | None = None
+    error: str | None = None
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def latest_value_sql(relation: str, lives_in: LivesIn, before: dt.date | None) -> str:
+    """The rows of the latest complete period (at most 2: more than one means the table holds several
+    series and lives_in.where must pick one)."""
+    filters = [f"{quote(lives_in.time_column)} is not null"]
+    if lives_in.complete_column:
+        filters.append(f"{quote(lives_in.complete_column)}")
+    if lives_in.where:
+        filters.append(f"({lives_in.where})")
+    if before is not None:
+        filters.append(f"{quote(lives_in.time_column)} < :before")
+    return (
+        f"with candidates as (\n"
+        f"    select {quote(lives_in.time_column)} as period,"
+        f" cast({quote(lives_in.column)} as double precision) as value\n"
+        f"    from {relation}\n"
+        f"    where {' and '.join(filters)}\n"
+        f")\n"
+        f"select period, value from candidates\n"
+        f"where period = (select max(period) from candidates)\n"
+        f"limit 2"
+    )
+
+
+def read_latest_values(warehouse: Warehouse, registry: Registry, names: Iterable[str] | None = None,
+                       *, before: dt.date | None = None) -> dict[str, LatestValue]:
+    """The latest complete value of every governed metric with lives_in (or of `names`), by name.
+    `before`: only periods before that date count (an as-of date)."""
+    import sqlalchemy
+
+    values: dict[str, LatestValue] = {}
+    for metric in registry.governed():
+        lives_in = metric.governance.lives_in
+        if lives_in is None or (names is not None and metric.name not in names):
+            continue
+        base = LatestValue(metric.name, lives_in.table, lives_in.column)
+        model = registry.model_named(lives_in.table)
+        if model is None:
+            values[metric.name] = replace(base, error=f"{lives_in.table} is not a dbt model")
+            continue
+        relation = f"{quote(model.schema)}.{quote(model.alias)}" if model.schema else quote(model.alias)
+        sql = latest_value_sql(relation, lives_in, before)
+        try:
+            rows = warehouse.query(sql, {"before": before} if before else None)
+        except (sqlalchemy.exc.SQLAlchemyError, WarehouseError) as error:
+            message = str(getattr(error, "orig", None) or error).splitlines()[0]
+            values[metric.name] = replace(base, error=f"cannot read {relation}: {message}")
+            continue
+        if not rows:
+            values[metric.name] = replace(base, note="no complete period yet")
+        elif len(rows) > 1:
+            values[metric.name] = replace(base, period=_as_date(rows[0][0]), error=(
+                f"{lives_in.table} has several rows for {rows[0][0]}: add lives_in.where to pick one series"))
+        else:
+            period, value = rows[0]
+            values[metric.name] = replace(base, period=_as_date(period), value=value,
+                                          note=None if value is not None else "null in the latest period")
+    return values
