@@ -76,7 +76,7 @@ def project_under_test(tmp_path: Path) -> ProjectUnderTest:
 
     from product_metrics.demo_data import generate_demo_data
 
-    from .host_project import copy_host_project, land_app_tables
+    from ..host_project import copy_host_project, land_app_tables
 
     project_dir = copy_host_project(tmp_path / "acme_analytics")
     database = tmp_path / "acme.duckdb"
