@@ -126,23 +126,30 @@
 
 
 {#
-    The integers 0 .. 99999 as a subquery with column `n`: a portable number spine for days,
-    weeks and months (273 years of days), built from ten digits with no table scan.
+    The integers 0 .. 99999 as a select with column `n`: a portable number spine for days, weeks
+    and months (273 years of days), built from ten digits with no table scan. A model reads it
+    as a CTE (`numbers as ({{ integer_series() }})`), so the spine is joined by name.
 #}
 {% macro integer_series() -%}
     {{ return(adapter.dispatch('integer_series', 'product_metrics')()) }}
 {%- endmacro %}
 
 {% macro default__integer_series() -%}
-    (
-        select
-            d1.digit + 10 * d2.digit + 100 * d3.digit + 1000 * d4.digit + 10000 * d5.digit as n
-        from {{ product_metrics.digits() }} as d1
-        cross join {{ product_metrics.digits() }} as d2
-        cross join {{ product_metrics.digits() }} as d3
-        cross join {{ product_metrics.digits() }} as d4
-        cross join {{ product_metrics.digits() }} as d5
+    with digits as (
+        {% for digit in range(10) -%}
+        select {{ digit }} as digit
+        {%- if not loop.last %}
+        union all
+        {% endif -%}
+        {%- endfor %}
     )
+
+    select d1.digit + 10 * d2.digit + 100 * d3.digit + 1000 * d4.digit + 10000 * d5.digit as n
+    from digits as d1
+    cross join digits as d2
+    cross join digits as d3
+    cross join digits as d4
+    cross join digits as d5
 {%- endmacro %}
 
 {#
@@ -150,18 +157,10 @@
     on the demo data); its set-returning generate_series gives the same numbers in one scan.
 #}
 {% macro postgres__integer_series() -%}
-    (select n from generate_series(0, 99999) as numbers (n))
+    select numbers.n from generate_series(0, 99999) as numbers (n)
 {%- endmacro %}
 
 {# Spark: the range table function, one scan (the digit cross join works too, in five joins). #}
 {% macro spark__integer_series() -%}
-    (select cast(id as int) as n from range(0, 100000))
-{%- endmacro %}
-
-{% macro digits() -%}
-    (
-        {% for digit in range(10) -%}
-        select {{ digit }} as digit{% if not loop.last %} union all {% endif %}
-        {%- endfor %}
-    )
+    select cast(id as int) as n from range(0, 100000)
 {%- endmacro %}

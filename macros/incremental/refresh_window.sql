@@ -125,7 +125,8 @@
 #}
 {% macro keys_before_refresh_window(key_column, window_rows, window_start, source_relation) -%}
     {%- if window_start is none -%}
-        select cast(null as {{ dbt.type_string() }}) as {{ key_column }} where 1 = 0
+        select cast(null as {{ dbt.type_string() }}) as {{ key_column }}
+        where 1 = 0
     {%- else -%}
         select distinct kept.{{ key_column }}
         from (

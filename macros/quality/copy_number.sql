@@ -41,7 +41,7 @@
         1 as copy_number
     from {{ rows }}
     where not exists (
-        select 1
+        select 1 as is_repeated
         from ({{ repeated_keys }}) as repeated_keys
         where repeated_keys.{{ key_column }} = {{ rows }}.{{ key_column }}
     )

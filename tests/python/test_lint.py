@@ -1,8 +1,9 @@
-"""The house style is checked, not hoped for: sqlfluff (dbt templater) on the SQL, ruff and mypy on
-Python, dbt-score on the models' documentation and tests."""
+"""The house style is checked, not hoped for: sqlfluff (dbt templater) on the SQL and on the SQL the
+macros generate, ruff and mypy on Python, dbt-score on the models' documentation and tests."""
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import subprocess
@@ -14,12 +15,26 @@ from .conftest import REPO_ROOT
 BIN = Path(sys.executable).parent
 
 
-def test_sqlfluff_lint_passes_on_models_and_analyses(tmp_path):
+def sqlfluff_lint(tmp_path, *options):
     # The dbt templater compiles the project, which opens the warehouse: give it a scratch one.
     env = {**os.environ, "DBT_PROFILES_DIR": str(REPO_ROOT / "integration_tests"),
            "PRODUCT_METRICS_DUCKDB_PATH": str(tmp_path / "lint.duckdb")}
-    result = subprocess.run([str(BIN / "sqlfluff"), "lint", "models", "analyses"],
-                            cwd=REPO_ROOT, env=env, check=False, capture_output=True, text=True)
+    return subprocess.run([str(BIN / "sqlfluff"), "lint", "models", "analyses", *options],
+                          cwd=REPO_ROOT, env=env, check=False, capture_output=True, text=True)
+
+
+def test_sqlfluff_lint_passes_on_models_and_analyses(tmp_path):
+    result = sqlfluff_lint(tmp_path)
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+
+
+def test_sqlfluff_lint_passes_on_the_sql_macros_generate(tmp_path):
+    # sqlfluff skips macro files; the second pass lints the models' templated areas, which is
+    # where the macros' SQL is. Without ignore_templated_areas off it would lint nothing new.
+    config = configparser.ConfigParser()
+    config.read(REPO_ROOT / ".sqlfluff-macros")
+    assert config.getboolean("sqlfluff", "ignore_templated_areas") is False
+    result = sqlfluff_lint(tmp_path, "--config", ".sqlfluff-macros")
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
 
 

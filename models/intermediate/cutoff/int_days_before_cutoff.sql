@@ -7,6 +7,10 @@ cutoff as (
     select * from {{ ref('int_reporting_cutoff') }}
 ),
 
+numbers as (
+    {{ integer_series() }}
+),
+
 users as (
     select * from {{ ref('int_users_cohorted') }}
 ),
@@ -56,5 +60,5 @@ bounds as (
 
 select {{ add_days('bounds.first_date', 'numbers.n') }} as date_day
 from bounds
-inner join {{ integer_series() }} as numbers
+inner join numbers
     on numbers.n < {{ dbt.datediff('bounds.first_date', 'bounds.cutoff_date', 'day') }}

@@ -14,12 +14,11 @@ latest_event as (
 ),
 
 cutoff as (
-    select
-            {% if as_of_date %}
-        cast('{{ as_of_date }}' as date) as cutoff_date
-        {% else %}
-        {{ add_days('latest_event_date', 1) }} as cutoff_date
-        {% endif %}
+    {% if as_of_date %}
+    select cast('{{ as_of_date }}' as date) as cutoff_date
+    {% else %}
+    select {{ add_days('latest_event_date', 1) }} as cutoff_date
+    {% endif %}
     from latest_event
 )
 

@@ -21,6 +21,10 @@ cutoff as (
     select * from {{ ref('int_reporting_cutoff') }}
 ),
 
+numbers as (
+    {{ integer_series() }}
+),
+
 channel_first_months as (
     select
         channel,
@@ -50,7 +54,7 @@ channel_month_spine as (
         {{ add_months('channel_first_months.first_month_start', 'numbers.n') }} as month_start
     from channel_first_months
     cross join cutoff
-    inner join {{ integer_series() }} as numbers
+    inner join numbers
         on numbers.n <= {{ months_between('channel_first_months.first_month_start', 'cutoff.last_month_start') }}
 ),
 

@@ -38,6 +38,10 @@ cutoff as (
     select * from {{ ref('int_reporting_cutoff') }}
 ),
 
+numbers as (
+    {{ integer_series() }}
+),
+
 user_intervals as (
     {{ activity_intervals('user_days') }}
 ),
@@ -150,7 +154,7 @@ segment_dates as (
         {{ add_days('segment_first_dates.first_activity_date', 'numbers.n') }} as activity_date
     from segment_first_dates
     cross join cutoff
-    inner join {{ integer_series() }} as numbers
+    inner join numbers
         on numbers.n < {{ dbt.datediff('segment_first_dates.first_activity_date', 'cutoff.cutoff_date', 'day') }}
 ),
 

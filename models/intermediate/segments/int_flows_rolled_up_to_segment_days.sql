@@ -32,6 +32,10 @@ cutoff as (
     select * from {{ ref('int_reporting_cutoff') }}
 ),
 
+numbers as (
+    {{ integer_series() }}
+),
+
 user_records as (
     select
         'signups' as metric_name,
@@ -122,7 +126,7 @@ segment_dates as (
         {{ add_days('segment_first_dates.first_metric_date', 'numbers.n') }} as metric_date
     from segment_first_dates
     cross join cutoff
-    inner join {{ integer_series() }} as numbers
+    inner join numbers
         on numbers.n < {{ dbt.datediff('segment_first_dates.first_metric_date', 'cutoff.cutoff_date', 'day') }}
 )
 

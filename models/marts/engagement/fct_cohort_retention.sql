@@ -19,6 +19,10 @@ cutoff as (
     select * from {{ ref('int_reporting_cutoff') }}
 ),
 
+numbers as (
+    {{ integer_series() }}
+),
+
 cohort_members as (
     {{ cohort_members('users') }}
 ),
@@ -79,7 +83,7 @@ cohort_periods as (
         cutoff.cutoff_date
     from cohort_sizes
     cross join cutoff
-    inner join {{ integer_series() }} as numbers
+    inner join numbers
         -- Enough periods for the longest granularity; the period_start filter below trims them.
         on numbers.n <= {{ weeks_between('cohort_sizes.cohort_start', 'cutoff.cutoff_date') }} + 1
 ),

@@ -39,6 +39,10 @@ cutoff as (
     select * from {{ ref('int_reporting_cutoff') }}
 ),
 
+numbers as (
+    {{ integer_series() }}
+),
+
 intervals as (
     {{ activity_intervals('user_days') }}
 ),
@@ -82,7 +86,7 @@ dates as (
         {{ add_days('bounds.first_counted_date', 'numbers.n') }} as activity_date,
         bounds.first_activity_date
     from bounds
-    inner join {{ integer_series() }} as numbers
+    inner join numbers
         on numbers.n < {{ dbt.datediff('bounds.first_counted_date', 'bounds.cutoff_date', 'day') }}
 ),
 

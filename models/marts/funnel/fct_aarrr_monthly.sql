@@ -36,11 +36,15 @@ cutoff as (
     select * from {{ ref('int_reporting_cutoff') }}
 ),
 
+numbers as (
+    {{ integer_series() }}
+),
+
 months as (
     select {{ add_months('first_month.first_month_start', 'numbers.n') }} as month_start
     from (select min(cohort_month) as first_month_start from activated_users) as first_month
     cross join cutoff
-    inner join {{ integer_series() }} as numbers
+    inner join numbers
         on {{ add_months('first_month.first_month_start', 'numbers.n') }} <= cutoff.last_month_start
 ),
 

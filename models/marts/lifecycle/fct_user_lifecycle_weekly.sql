@@ -51,6 +51,10 @@ cutoff as (
     select * from {{ ref('int_reporting_cutoff') }}
 ),
 
+numbers as (
+    {{ integer_series() }}
+),
+
 user_weeks as (
     select distinct
         user_id,
@@ -123,7 +127,7 @@ weeks as (
     select {{ add_days('first_week.first_week_start', 'numbers.n * 7') }} as week_start
     from first_activity as first_week
     cross join last_week
-    inner join {{ integer_series() }} as numbers
+    inner join numbers
         on {{ add_days('first_week.first_week_start', 'numbers.n * 7') }} <= last_week.last_week_start
 ),
 

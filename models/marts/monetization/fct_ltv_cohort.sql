@@ -15,6 +15,10 @@ cutoff as (
     select * from {{ ref('int_reporting_cutoff') }}
 ),
 
+numbers as (
+    {{ integer_series() }}
+),
+
 cohorts as (
     select
         acquisition_month,
@@ -44,7 +48,7 @@ cohort_months as (
         {{ add_months('cohorts.acquisition_month', 'numbers.n + 1') }} <= cutoff.cutoff_date as is_complete
     from cohorts
     cross join cutoff
-    inner join {{ integer_series() }} as numbers
+    inner join numbers
         on numbers.n <= {{ months_between('cohorts.acquisition_month', 'cutoff.last_month_start') }}
 ),
 

@@ -44,7 +44,7 @@ conversion_candidates as (
         {{ days_between('counted_invites.inviter_signed_up_at', 'invitees.signed_up_at') }} as cycle_time_days,
         row_number() over (
             partition by counted_invites.invitee_user_id
-            order by counted_invites.sent_at, {{ natural_id_order('counted_invites.invite_id') }}
+            order by counted_invites.sent_at asc, {{ natural_id_order('counted_invites.invite_id') }}
         ) as conversion_rank
     from counted_invites
     inner join users as invitees on counted_invites.invitee_user_id = invitees.user_id
