@@ -4,9 +4,9 @@ that `product-metrics --help` answers at once."""
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -14,6 +14,12 @@ from typer.exceptions import TyperException
 
 from product_metrics.console import make_console
 from product_metrics.errors import EXIT_INTERNAL, UserError, first_line
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from product_metrics.demo_data import DemoDataResult
+    from product_metrics.project import Project
 
 
 class _Commands(TyperGroup):
@@ -97,16 +103,9 @@ def demo_data(
     database: DatabaseOption = None,
 ) -> None:
     """Write deterministic, realistic raw data for all eight raw tables into the warehouse."""
-    from product_metrics.demo_data import generate_demo_data
-    from product_metrics.project import Project
-    from product_metrics.warehouse import check_duckdb_warehouse
-
-    project = Project.locate(database)
-    check_duckdb_warehouse(project.duckdb_path, write=True, create=True)
     console = make_console()
-    with console.status(f"Generating {users:,} users of demo data…"), _refused_as_user_error():
-        result = generate_demo_data(project.duckdb_path, users=users, seed=seed, days=days,
-                                    end_date=end_date.date(), dirty=dirty, schema=schema)
+    project, result = _write_demo_data(database, console, users=users, seed=seed, days=days,
+                                       end_date=end_date.date(), dirty=dirty, schema=schema)
     console.print(f"Wrote raw data ({result.start_date} … {result.end_date}) to "
                   f"{project.duckdb_path} schema [bold]{schema}[/]:")
     for table, count in result.row_counts.items():
@@ -123,15 +122,8 @@ def demo(
     database: DatabaseOption = None,
 ) -> None:
     """Generate the demo data, run `dbt build`, and print the headline numbers."""
-    from product_metrics.demo_data import generate_demo_data
-    from product_metrics.project import Project
-    from product_metrics.warehouse import check_duckdb_warehouse
-
-    project = Project.locate(database)
-    check_duckdb_warehouse(project.duckdb_path, write=True, create=True)
     console = make_console()
-    with console.status(f"Generating {users:,} users of demo data…"), _refused_as_user_error():
-        data = generate_demo_data(project.duckdb_path, users=users, seed=seed, dirty=dirty)
+    project, data = _write_demo_data(database, console, users=users, seed=seed, dirty=dirty)
     console.print(f"[green]✓[/] demo data: {sum(data.row_counts.values()):,} raw rows "
                   f"({data.row_counts.get('events', 0):,} events) in {project.duckdb_path}")
     run = _build(project, console)
@@ -151,13 +143,21 @@ def headline(database: DatabaseOption = None) -> None:
     _print_headline(project, make_console())
 
 
-@contextmanager
-def _refused_as_user_error():
-    """The demo data generator refuses impossible sizes with ValueError: a user error."""
-    try:
-        yield
-    except ValueError as error:
-        raise UserError(f"Demo data not written: {error}.") from error
+def _write_demo_data(database: Path | None, console: Console, *, users: int,
+                     **options: Any) -> tuple[Project, DemoDataResult]:
+    """Generate the demo data (`generate_demo_data`'s options) into the project's DuckDB file. The
+    generator refuses impossible sizes with ValueError: a user error."""
+    from product_metrics.demo_data import generate_demo_data
+    from product_metrics.project import Project
+    from product_metrics.warehouse import check_duckdb_warehouse
+
+    project = Project.locate(database)
+    check_duckdb_warehouse(project.duckdb_path, write=True, create=True)
+    with console.status(f"Generating {users:,} users of demo data…"):
+        try:
+            return project, generate_demo_data(project.duckdb_path, users=users, **options)
+        except ValueError as error:
+            raise UserError(f"Demo data not written: {error}.") from error
 
 
 def _build(project, console, vars: dict[str, object] | None = None):

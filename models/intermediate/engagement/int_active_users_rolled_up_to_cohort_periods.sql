@@ -7,14 +7,10 @@
 -- periods that end in its window (period_end_date, the period's last day), from the user-days of
 -- their first days on. The window comes from the newest active day kept (never later than the
 -- user-days it was derived from); a cutoff moved back re-derives from the cutoff.
-{{ config(
-    materialized=product_metrics.refresh_materialization(),
-    incremental_strategy='replace_window',
-    refresh_window_column='period_end_date',
+{{ config(**product_metrics.refresh_window_config(
+    'period_end_date',
     refresh_window_state='last_activity_date',
-    refresh_window_capped_at_cutoff=true,
-    on_schema_change='fail',
-) }}
+)) }}
 -- depends_on: {{ ref('int_reporting_cutoff') }} (the window's cap, read by refresh_window_start)
 {% set window_start = product_metrics.refresh_window_start() %}
 

@@ -2,14 +2,7 @@
 -- (var product_metrics__core_action_event_name) before the cutoff, with how many times.
 -- Incremental: a refresh re-derives whole weeks from the Monday of its window's first
 -- day on (a late event changes its week's count); a cutoff moved back removes the weeks after it.
-{{ config(
-    materialized=product_metrics.refresh_materialization(),
-    incremental_strategy='replace_window',
-    refresh_window_column='week_start',
-    refresh_window_grain='week',
-    refresh_window_capped_at_cutoff=true,
-    on_schema_change='fail',
-) }}
+{{ config(**product_metrics.refresh_window_config('week_start', refresh_window_grain='week')) }}
 {% set window_start = product_metrics.refresh_window_start() %}
 {% set core_action = var('product_metrics__core_action_event_name', 'core_action') %}
 

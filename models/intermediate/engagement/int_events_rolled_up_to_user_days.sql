@@ -1,13 +1,7 @@
 -- One row per user and active date before the cutoff: the grain every engagement metric builds on.
 -- Incremental: a refresh re-derives the dates of its window from the accepted events;
 -- the window also starts at the cutoff when that is earlier, so a cutoff moved back removes rows.
-{{ config(
-    materialized=product_metrics.refresh_materialization(),
-    incremental_strategy='replace_window',
-    refresh_window_column='activity_date',
-    refresh_window_capped_at_cutoff=true,
-    on_schema_change='fail',
-) }}
+{{ config(**product_metrics.refresh_window_config('activity_date')) }}
 {% set window_start = product_metrics.refresh_window_start() %}
 
 with

@@ -4,14 +4,10 @@
 -- window. A refresh re-derives the users active in its window, and the users whose kept date lies
 -- in it but who have no day there any more (a cutoff moved back): their last date before it.
 -- Config refresh_window_unique_key replaces a re-derived user's earlier row too.
-{{ config(
-    materialized=product_metrics.refresh_materialization(),
-    incremental_strategy='replace_window',
-    refresh_window_column='last_activity_date',
+{{ config(**product_metrics.refresh_window_config(
+    'last_activity_date',
     refresh_window_unique_key='user_id',
-    refresh_window_capped_at_cutoff=true,
-    on_schema_change='fail',
-) }}
+)) }}
 -- depends_on: {{ ref('int_reporting_cutoff') }} (the window's cap, read by refresh_window_start)
 {% set window_start = product_metrics.refresh_window_start() %}
 

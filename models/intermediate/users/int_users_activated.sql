@@ -12,15 +12,11 @@
 {% set activation_event = var('product_metrics__activation_event_name', 'core_action') %}
 {#- `var is defined`: dbt 1.10 renders a model without var() once, to set up its unit tests. -#}
 {% set window_days = var('product_metrics__activation_window_days', 7) | int if var is defined else 7 %}
-{{ config(
-    materialized=product_metrics.refresh_materialization(),
-    incremental_strategy='replace_window',
-    refresh_window_column='signup_date',
+{{ config(**product_metrics.refresh_window_config(
+    'signup_date',
     refresh_window_state='cast(activated_at as date)',
     refresh_window_reach_days=window_days + 2,
-    refresh_window_capped_at_cutoff=true,
-    on_schema_change='fail',
-) }}
+)) }}
 {% set window_start = product_metrics.refresh_window_start() %}
 
 with

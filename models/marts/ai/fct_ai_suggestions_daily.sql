@@ -3,13 +3,7 @@
 -- percentiles: a week's p90 must be recomputed from its rows, not averaged from these.
 -- Incremental: a day's row depends on that day's suggestions only, so a refresh
 -- re-derives the days of its window (macros/incremental) from the suggestions dated in it.
-{{ config(
-    materialized=product_metrics.refresh_materialization(),
-    incremental_strategy='replace_window',
-    refresh_window_column='activity_date',
-    refresh_window_capped_at_cutoff=true,
-    on_schema_change='fail',
-) }}
+{{ config(**product_metrics.refresh_window_config('activity_date')) }}
 -- depends_on: {{ ref('int_reporting_cutoff') }} (the window's cap, read by refresh_window_start)
 {% set window_start = product_metrics.refresh_window_start() %}
 {#- `var is defined`: dbt 1.10 renders a model without var() once, to set up its unit tests. -#}

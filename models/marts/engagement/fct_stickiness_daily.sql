@@ -9,14 +9,10 @@
 -- refresh re-derives the dates of its window from the user-days of N - 1 days before it on. The
 -- window comes from the newest date with an active user (the user-days' own newest date); a
 -- cutoff moved back re-derives from the cutoff.
-{{ config(
-    materialized=product_metrics.refresh_materialization(),
-    incremental_strategy='replace_window',
-    refresh_window_column='activity_date',
+{{ config(**product_metrics.refresh_window_config(
+    'activity_date',
     refresh_window_state='case when dau > 0 then activity_date end',
-    refresh_window_capped_at_cutoff=true,
-    on_schema_change='fail',
-) }}
+)) }}
 {% set window_start = product_metrics.refresh_window_start() %}
 {#- `var is defined`: dbt 1.10 renders a model without var() once, to set up its unit tests. -#}
 {% set mau_days = var('product_metrics__mau_window_days', 30) | int if var is defined else 30 %}
@@ -24,9 +20,7 @@
 with
 
 user_days as (
-    select * from {{ ref('int_events_rolled_up_to_user_days') }}
-    -- An interval opened before this reach ends before the window: it counts on no date derived.
-    where {{ product_metrics.in_refresh_window('activity_date', window_start, reach_days=mau_days - 1) }}
+    {{ user_days_for_rolling_counts(window_start) }}
 ),
 
 -- The first activity date of all history (is_full_window): a min over one column.

@@ -4,15 +4,11 @@
 -- event changes no lifecycle status before its own week, so a refresh re-derives whole weeks from
 -- the Monday of its window. The window comes from the newest week with an active user (never later
 -- than the user-days it was derived from); a cutoff moved back re-derives from the cutoff's week.
-{{ config(
-    materialized=product_metrics.refresh_materialization(),
-    incremental_strategy='replace_window',
-    refresh_window_column='week_start',
+{{ config(**product_metrics.refresh_window_config(
+    'week_start',
     refresh_window_grain='week',
     refresh_window_state='case when weekly_active_users > 0 then week_start end',
-    refresh_window_capped_at_cutoff=true,
-    on_schema_change='fail',
-) }}
+)) }}
 -- depends_on: {{ ref('int_reporting_cutoff') }} (the window's cap, read by refresh_window_start)
 {% set window_start = product_metrics.refresh_window_start() %}
 {#- `var is defined`: dbt 1.10 renders a model without var() once, to set up its unit tests. -#}

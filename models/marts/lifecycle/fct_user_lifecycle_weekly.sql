@@ -6,15 +6,11 @@
 -- its window, from the user-days of the week before it on and, for the users active there, whether
 -- they were active earlier. The window comes from the newest week with an active user (never later
 -- than the user-days it was derived from); a cutoff moved back re-derives from the cutoff's week.
-{{ config(
-    materialized=product_metrics.refresh_materialization(),
-    incremental_strategy='replace_window',
-    refresh_window_column='week_start',
+{{ config(**product_metrics.refresh_window_config(
+    'week_start',
     refresh_window_grain='week',
     refresh_window_state="case when lifecycle_status <> 'dormant' and users > 0 then week_start end",
-    refresh_window_capped_at_cutoff=true,
-    on_schema_change='fail',
-) }}
+)) }}
 {% set window_start = product_metrics.refresh_window_start() %}
 
 with

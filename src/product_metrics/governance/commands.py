@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Literal
 
 from rich.console import Console
 from rich.markup import escape
@@ -142,23 +143,38 @@ def default_catalog_dir() -> Path:
     return (project.root if project else Path.cwd()) / "target" / "metric_catalog"
 
 
+def _registry_and_schema(command: str, database: Path | None, url: str | None, manifest_dir: Path | None,
+                         schema: str | None, layer: Literal["metrics", "audit"], *, read_only: bool,
+                         missing_ok: bool, console: Console) -> tuple[Registry, str] | int:
+    """What a warehouse command reads first: the registry and the schema it writes to (`schema`, or
+    the `layer` schema dbt built), the warehouse checked; or the exit code, the error printed."""
+    try:
+        _check_warehouse(database, url, read_only=read_only, missing_ok=missing_ok)
+        manifest_dir = current_manifest_dir(manifest_dir, console)
+        registry = load_registry(manifest_dir)
+        if not schema:
+            relations = _relations(manifest_dir)
+            schema = relations.metrics_schema if layer == "metrics" else relations.audit_schema
+        return registry, schema
+    except ManifestError as error:
+        console.print(f"[red]✗ {command} could not read the manifests:[/] {error}")
+        return EXIT_ERROR
+    except WarehouseError as error:
+        console.print(f"[red]✗ {command} could not use the warehouse:[/] {error}")
+        return error.exit_code
+
+
 def run_catalog(*, database: Path | None, url: str | None, manifest_dir: Path | None, out: Path | None,
                 schema: str | None, write_table: bool, console: Console, today: dt.date | None = None) -> int:
     from product_metrics.governance.catalog import CATALOG_TABLE, catalog_entries, write_catalog_table
     from product_metrics.governance.catalog_html import CATALOG_FILE, render_catalog_html, write_catalog_html
     from product_metrics.governance.latest_values import read_latest_values
 
-    try:
-        _check_warehouse(database, url, read_only=not write_table)
-        manifest_dir = current_manifest_dir(manifest_dir, console)
-        registry = load_registry(manifest_dir)
-        schema = schema or _relations(manifest_dir).metrics_schema
-    except ManifestError as error:
-        console.print(f"[red]✗ catalog could not read the manifests:[/] {error}")
-        return EXIT_ERROR
-    except WarehouseError as error:
-        console.print(f"[red]✗ catalog could not use the warehouse:[/] {error}")
-        return error.exit_code
+    inputs = _registry_and_schema("catalog", database, url, manifest_dir, schema, "metrics",
+                                  read_only=not write_table, missing_ok=True, console=console)
+    if isinstance(inputs, int):
+        return inputs
+    registry, schema = inputs
     built_at = _utc_now()
     today = today or built_at.date()
     try:
@@ -199,17 +215,11 @@ def run_alerts(*, database: Path | None, url: str | None, manifest_dir: Path | N
     from product_metrics.governance.alerts import ALERTS_TABLE, evaluate, exit_code, record_breaches
     from product_metrics.governance.catalog_html import format_value
 
-    try:
-        _check_warehouse(database, url, read_only=False, missing_ok=False)
-        manifest_dir = current_manifest_dir(manifest_dir, console)
-        registry = load_registry(manifest_dir)
-        schema = schema or _relations(manifest_dir).audit_schema
-    except ManifestError as error:
-        console.print(f"[red]✗ alerts could not read the manifests:[/] {error}")
-        return EXIT_ERROR
-    except WarehouseError as error:
-        console.print(f"[red]✗ alerts could not use the warehouse:[/] {error}")
-        return error.exit_code
+    inputs = _registry_and_schema("alerts", database, url, manifest_dir, schema, "audit",
+                                  read_only=False, missing_ok=False, console=console)
+    if isinstance(inputs, int):
+        return inputs
+    registry, schema = inputs
     try:
         with Warehouse.open(database, url) as warehouse:
             evaluations = evaluate(registry, warehouse, before=today)

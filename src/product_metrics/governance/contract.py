@@ -142,7 +142,8 @@ def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _parse_date(value: Any) -> dt.date | None:
+def as_date(value: Any) -> dt.date | None:
+    """A date, a datetime's date, or an ISO date string (around white space); else None."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -215,7 +216,7 @@ class _Parser:
         return None
 
     def last_reviewed(self) -> dt.date | None:
-        value = _parse_date(self.raw.get("last_reviewed"))
+        value = as_date(self.raw.get("last_reviewed"))
         if value is None:
             self.invalid("last_reviewed", f"last_reviewed is {self.raw.get('last_reviewed')!r}, not a date")
         return value

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from product_metrics.governance.contract import LivesIn
+from product_metrics.governance.contract import LivesIn, as_date
 from product_metrics.governance.registry import Registry
 from product_metrics.warehouse import Warehouse, WarehouseError, quote
 
@@ -28,17 +28,9 @@ class LatestValue:
     error: str | None = None
 
 
-def _as_date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None
+def _period_date(value: Any) -> dt.date | None:
+    # A text period may hold a timestamp (a date column read as text): its first ten characters are the date.
+    return as_date(value[:10] if isinstance(value, str) else value)
 
 
 def latest_value_sql(relation: str, lives_in: LivesIn, before: dt.date | None) -> str:
@@ -91,10 +83,10 @@ def read_latest_values(warehouse: Warehouse, registry: Registry, names: Iterable
         if not rows:
             values[metric.name] = replace(base, note="no complete period yet")
         elif len(rows) > 1:
-            values[metric.name] = replace(base, period=_as_date(rows[0][0]), error=(
+            values[metric.name] = replace(base, period=_period_date(rows[0][0]), error=(
                 f"{lives_in.table} has several rows for {rows[0][0]}: add lives_in.where to pick one series"))
         else:
             period, value = rows[0]
-            values[metric.name] = replace(base, period=_as_date(period), value=value,
+            values[metric.name] = replace(base, period=_period_date(period), value=value,
                                           note=None if value is not None else "null in the latest period")
     return values

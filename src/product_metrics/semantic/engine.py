@@ -12,13 +12,22 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 SEMANTIC_MANIFEST = "semantic_manifest.json"
 
 
 class SemanticLayerError(RuntimeError):
     pass
+
+
+class QueryOptions(TypedDict, total=False):
+    """The optional parts of a metric query (SemanticLayer.sql and .query), as MetricFlow takes them."""
+
+    where: Sequence[str]
+    order_by: Sequence[str]
+    limit: int | None
+    saved_query: str | None
 
 
 @dataclass(frozen=True)
@@ -122,22 +131,18 @@ class SemanticLayer:
         self,
         metrics: Sequence[str] = (),
         group_by: Sequence[str] = (),
-        *,
-        where: Sequence[str] = (),
-        order_by: Sequence[str] = (),
-        limit: int | None = None,
-        saved_query: str | None = None,
+        **options: Unpack[QueryOptions],
     ) -> str:
         """The SQL MetricFlow generates for a query or a saved query (what `mf query --explain` shows)."""
         from metricflow.engine.metricflow_engine import MetricFlowQueryRequest
 
         request = MetricFlowQueryRequest.create(
-            saved_query_name=saved_query,
+            saved_query_name=options.get("saved_query"),
             metric_names=list(metrics) or None,
             group_by_names=list(group_by) or None,
-            where_constraints=list(where) or None,
-            order_by_names=list(order_by) or None,
-            limit=limit,
+            where_constraints=list(options.get("where", ())) or None,
+            order_by_names=list(options.get("order_by", ())) or None,
+            limit=options.get("limit"),
         )
         return self._engine.explain(request).sql_statement.sql
 
@@ -145,14 +150,10 @@ class SemanticLayer:
         self,
         metrics: Sequence[str] = (),
         group_by: Sequence[str] = (),
-        *,
-        where: Sequence[str] = (),
-        order_by: Sequence[str] = (),
-        limit: int | None = None,
-        saved_query: str | None = None,
+        **options: Unpack[QueryOptions],
     ) -> QueryResult:
         """Run a metric query in the warehouse; values keep DuckDB's types (dates, decimals, doubles)."""
-        sql = self.sql(metrics, group_by, where=where, order_by=order_by, limit=limit, saved_query=saved_query)
+        sql = self.sql(metrics, group_by, **options)
         cursor = self.connection.execute(sql)
         columns = [description[0] for description in cursor.description or []]
         return QueryResult(sql=sql, columns=columns, rows=cursor.fetchall())

@@ -10,7 +10,6 @@ psycopg2 and duckdb are imported inside the functions that need them.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING
 from product_metrics.demo_data import RAW_TABLES
 from product_metrics.project import Project
 from product_metrics.warehouse import open_duckdb, quote
+from product_metrics.warehouses.column_types import duckdb_columns, loaded_type
 
 if TYPE_CHECKING:
     import psycopg2.extensions
@@ -43,11 +43,6 @@ _TYPES = {
     "TIMESTAMP WITH TIME ZONE": "timestamptz",
     "VARCHAR": "text",
 }
-_DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
-
-
-class UnsupportedColumnType(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -168,12 +163,7 @@ class PostgresProject(Project):
 
 def postgres_type(duckdb_type: str) -> str:
     """The PostgreSQL type a DuckDB column of raw data is loaded as."""
-    duckdb_type = duckdb_type.upper()
-    if duckdb_type in _TYPES:
-        return _TYPES[duckdb_type]
-    if match := _DECIMAL.match(duckdb_type):
-        return f"numeric({match.group(1)}, {match.group(2)})"
-    raise UnsupportedColumnType(f"No PostgreSQL type for DuckDB type {duckdb_type}: load the column as text")
+    return loaded_type(duckdb_type, _TYPES, "numeric", "PostgreSQL")
 
 
 def copy_raw_tables(
@@ -194,13 +184,7 @@ def copy_raw_tables(
             open_duckdb(Path(duckdb_path), read_only=True) as source, settings.transaction() as cursor:
         cursor.execute(f"create schema if not exists {quote(target_schema)}")
         for table in tables:
-            columns = source.execute(
-                "select column_name, data_type from information_schema.columns "
-                "where table_schema = ? and table_name = ? order by ordinal_position",
-                [source_schema, table],
-            ).fetchall()
-            if not columns:
-                raise ValueError(f"{duckdb_path} has no table {source_schema}.{table}")
+            columns = duckdb_columns(source, duckdb_path, source_schema, table)
             target = f"{quote(target_schema)}.{quote(table)}"
             column_sql = ", ".join(f"{quote(n)} {postgres_type(t)}" for n, t in columns)
             cursor.execute(f"drop table if exists {target}")

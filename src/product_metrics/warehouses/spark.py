@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from product_metrics.demo_data import RAW_TABLES
 from product_metrics.project import Project
 from product_metrics.warehouse import open_duckdb
+from product_metrics.warehouses.column_types import duckdb_columns, loaded_type
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -53,22 +54,12 @@ _TYPES = {
     "TIMESTAMP WITH TIME ZONE": "timestamp",
     "VARCHAR": "string",
 }
-_DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-class UnsupportedColumnType(ValueError):
-    pass
 
 
 def spark_type(duckdb_type: str) -> str:
     """The Spark type a DuckDB column of raw data is loaded as."""
-    duckdb_type = duckdb_type.upper()
-    if duckdb_type in _TYPES:
-        return _TYPES[duckdb_type]
-    if match := _DECIMAL.match(duckdb_type):
-        return f"decimal({match.group(1)}, {match.group(2)})"
-    raise UnsupportedColumnType(f"No Spark type for DuckDB type {duckdb_type}: load the column as text")
+    return loaded_type(duckdb_type, _TYPES, "decimal", "Spark")
 
 
 def quote_identifier(name: str) -> str:
@@ -176,13 +167,7 @@ def copy_raw_tables(
     with tempfile.TemporaryDirectory(prefix="product_metrics_spark_") as tmp, \
             open_duckdb(Path(duckdb_path), read_only=True) as source:
         for table in map(_checked_name, tables):
-            columns = source.execute(
-                "select column_name, data_type from information_schema.columns "
-                "where table_schema = ? and table_name = ? order by ordinal_position",
-                [source_schema, table],
-            ).fetchall()
-            if not columns:
-                raise ValueError(f"{duckdb_path} has no table {source_schema}.{table}")
+            columns = duckdb_columns(source, duckdb_path, source_schema, table)
             parquet_path = Path(tmp) / f"{table}.parquet"
             source.execute(f'copy "{source_schema}"."{table}" to \'{parquet_path}\' (format parquet)')
             # Explicit casts: the Spark table has the DuckDB table's types, whatever parquet inferred.

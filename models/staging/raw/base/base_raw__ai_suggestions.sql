@@ -1,11 +1,6 @@
 -- Every raw ai_suggestions row, typed, with the reason it is rejected (null = accepted).
 -- Incremental: a refresh re-derives the rows dated in its window (macros/incremental).
-{{ config(
-    materialized=product_metrics.refresh_materialization(),
-    incremental_strategy='replace_window',
-    refresh_window_column='created_date',
-    on_schema_change='fail',
-) }}
+{{ config(**product_metrics.refresh_window_config('created_date', capped_at_cutoff=false)) }}
 {% set window_start = product_metrics.refresh_window_start() %}
 {% set raw_ai_suggestions = product_metrics.raw_table('ai_suggestions') %}
 {% set raw_column_names = [
