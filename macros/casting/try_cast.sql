@@ -52,15 +52,10 @@
         end
     {%- elif type_name in integer_ranges -%}
         {#- Like DuckDB, a fractional value rounds half away from zero (7.5 -> 8), as the numeric cast does. -#}
-        case when {{ product_metrics.postgres__is_number_text(text_expression) }} then
-            case when round({{ number }}) between {{ integer_ranges[type_name][0] }} and {{ integer_ranges[type_name][1] }}
-                then cast(round({{ number }}) as {{ data_type }}) end
-        end
+        {{ product_metrics.rounded_integer_in_range(product_metrics.postgres__is_number_text(text_expression), number,
+                                                    data_type, integer_ranges[type_name]) }}
     {%- elif type_name in ['boolean', 'bool'] -%}
-        case
-            when lower({{ text_expression }}) in ('true', 't', 'yes', 'y', '1') then true
-            when lower({{ text_expression }}) in ('false', 'f', 'no', 'n', '0') then false
-        end
+        {{ product_metrics.text_as_boolean(text_expression) }}
     {%- elif type_name in functions -%}
         {{ product_metrics.postgres__cast_function_name(functions[type_name]) }}({{ text_expression }})
     {%- elif type_name in ['text', 'varchar', 'character varying', 'string'] -%}
@@ -95,15 +90,10 @@
             then try_cast(replace({{ text_expression }}, '_', '') as {{ data_type }}) end
     {%- elif type_name in integer_ranges -%}
         {#- Like DuckDB, a fractional value rounds half away from zero (7.5 -> 8). -#}
-        case when {{ product_metrics.spark__is_number_text(text_expression) }} then
-            case when round({{ number }}) between {{ integer_ranges[type_name][0] }} and {{ integer_ranges[type_name][1] }}
-                then cast(round({{ number }}) as {{ data_type }}) end
-        end
+        {{ product_metrics.rounded_integer_in_range(product_metrics.spark__is_number_text(text_expression), number,
+                                                    data_type, integer_ranges[type_name]) }}
     {%- elif type_name in ['boolean', 'bool'] -%}
-        case
-            when lower({{ text_expression }}) in ('true', 't', 'yes', 'y', '1') then true
-            when lower({{ text_expression }}) in ('false', 'f', 'no', 'n', '0') then false
-        end
+        {{ product_metrics.text_as_boolean(text_expression) }}
     {%- elif type_name in ['date', 'timestamp', 'timestamp_ntz', 'timestamp_ltz'] -%}
         {#-
             ISO text only: a four-digit year, month and day first (Spark alone would take '2026').
@@ -224,4 +214,21 @@
 {# True when a present raw value did not cast: the `invalid_value` rule. #}
 {% macro failed_cast(text_expression, typed_expression) -%}
     ({{ text_expression }} is not null and {{ typed_expression }} is null)
+{%- endmacro %}
+
+
+{# An integer from number text on PostgreSQL and Spark: rounded half away from zero, null outside the type's range. #}
+{% macro rounded_integer_in_range(is_number_text, number, data_type, bounds) -%}
+    case when {{ is_number_text }} then
+        case when round({{ number }}) between {{ bounds[0] }} and {{ bounds[1] }}
+            then cast(round({{ number }}) as {{ data_type }}) end
+    end
+{%- endmacro %}
+
+{# The boolean words DuckDB's cast accepts, on PostgreSQL and Spark; any other text is null. #}
+{% macro text_as_boolean(text_expression) -%}
+    case
+        when lower({{ text_expression }}) in ('true', 't', 'yes', 'y', '1') then true
+        when lower({{ text_expression }}) in ('false', 'f', 'no', 'n', '0') then false
+    end
 {%- endmacro %}
