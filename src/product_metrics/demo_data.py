@@ -628,7 +628,7 @@ def _scatter_in_day(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Expand groups into rows: (group index per row, epoch seconds, is-first-of-group mask).
 
-    Rows cluster minutes after the group's start, a quarter of them in a second session hours
+    Rows cluster minutes after the group's start, a quarter of them in a second burst of use hours
     later, all inside the group's UTC day (so nothing precedes signup or passes end_date).
     """
     import numpy as np
