@@ -35,7 +35,7 @@ from product_metrics.warehouses.postgres import (
 )
 
 from ..conftest import DBT_PASSWORD, DBT_USER, DEMO_PROJECT
-from .parity import Table, metric_table_differences, metric_tables, normalise, same, sorted_table
+from .parity import CAST_PROBES, Table, metric_table_differences, metric_tables, normalise, same, sorted_table
 
 psycopg2 = pytest.importorskip("psycopg2")
 
@@ -147,19 +147,6 @@ def test_rejected_rows_are_the_same_on_postgres_and_duckdb(postgres_builds, kind
 # try_cast: PostgreSQL reads text as DuckDB's try_cast does
 # ------------------------------------------------------------------------------------------------
 
-CAST_PROBES = [
-    # numbers
-    "1", "+1", "-1", "1.5", ".5", "5.", "+.5", "-.5e2", "1e3", "1E-2", "1_000", ".5_5", "7.5", "2.5", "-2.5",
-    "1.23456789", "1,5", "NaN", "inf", "Infinity", "abc", "--1", "1.2.3", "1e", "e3", "0x10", "1e30",
-    "12345678901234567890123",
-    # booleans
-    "true", "false", "t", "f", "0", "yes", "no", "y", "n", "TRUE", "True", "on", "off", "tr", "maybe", "2",
-    # dates and timestamps
-    "2026-01-06", "2026-1-6", "2026-01-06 10:00:00", "2026-01-06T10:00:00Z", "2026-01-06 10:00:00.123456",
-    "2026-01-06 10:00", "2026-01-06 01:00:00-05:00", "2026-01-06 01:00:00-05", "2026-01-06 01:00:00+0530",
-    "2026-01-06 24:00:00", "2026-02-30", "2024-02-29", "2024-13-45", "not-a-date", "01/06/2026", "20260106",
-    "2026-01-06x", "2026-01-06 25:00:00", "now", "today", "2026-01-06 BC", "infinity", "epoch",
-]
 # Where PostgreSQL deliberately reads text differently (DECISIONS.md): DuckDB takes these as the
 # infinite / epoch timestamps and '0x10' as the integer 16; PostgreSQL returns null.
 KNOWN_DIFFERENCES = {
