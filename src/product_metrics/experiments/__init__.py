@@ -1,0 +1,15 @@
+"""Experiments: A/B readouts from per-arm sufficient statistics the warehouse computes.
+
+`compare` is the public entry point: it checks an effect without a warehouse.
+"""
+
+from product_metrics.experiments.stats import (
+    ArmStatistics,
+    Comparison,
+    SrmResult,
+    adjust_p_values,
+    compare,
+    sample_ratio_mismatch,
+)
+
+__all__ = ["ArmStatistics", "Comparison", "SrmResult", "adjust_p_values", "compare", "sample_ratio_mismatch"]
