@@ -358,8 +358,8 @@ def _adjusted(values: dict[str, float | None], theta: float, name: str) -> tuple
 def _confidence_sequence(effect: float, standard_error: float, n: float, alpha: float,
                          n_star: float) -> tuple[float, float, float]:
     """The asymptotic confidence sequence of Waudby-Smith et al. (arXiv 2103.06476, eq. 9), tuned by
-    ρ (eq. 161) to be tightest at n_star units, and its always-valid p-value (eq. 155): the smallest
-    alpha whose sequence excludes zero, so p < alpha exactly when the interval excludes zero."""
+    ρ (eq. 161, from alpha and n_star) to be tightest at n_star units, and its always-valid p-value
+    (eq. 155, with the same ρ): p < alpha exactly when the interval excludes zero."""
     log_alpha = math.log(alpha)
     rho_squared = (-2 * log_alpha + math.log(-2 * log_alpha + 1)) / n_star
     s_squared = standard_error**2 * n  # the per-unit variance of the effect's estimator
