@@ -4,6 +4,7 @@
 """
 
 from product_metrics.experiments.stats import (
+    DEFAULT_SEQUENTIAL_N_STAR,
     ArmStatistics,
     Comparison,
     SrmResult,
@@ -12,4 +13,12 @@ from product_metrics.experiments.stats import (
     sample_ratio_mismatch,
 )
 
-__all__ = ["ArmStatistics", "Comparison", "SrmResult", "adjust_p_values", "compare", "sample_ratio_mismatch"]
+__all__ = [
+    "DEFAULT_SEQUENTIAL_N_STAR",
+    "ArmStatistics",
+    "Comparison",
+    "SrmResult",
+    "adjust_p_values",
+    "compare",
+    "sample_ratio_mismatch",
+]

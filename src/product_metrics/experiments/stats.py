@@ -25,6 +25,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 __all__ = [
+    "DEFAULT_SEQUENTIAL_N_STAR",
     "ArmStatistics",
     "Comparison",
     "SrmResult",
@@ -33,6 +34,7 @@ __all__ = [
     "sample_ratio_mismatch",
 ]
 
+# GrowthBook's default tuning of the confidence sequence: `sequential_n_star=True` uses it.
 DEFAULT_SEQUENTIAL_N_STAR = 5000.0
 # Sums of squares minus squared sums cancel catastrophically; a negative variance smaller than this
 # share of the terms is rounding, not bad input.
@@ -219,7 +221,7 @@ def compare(
     *,
     relative: bool = True,
     alpha: float = 0.05,
-    sequential_n_star: float | None = None,
+    sequential_n_star: float | bool | None = None,
 ) -> Comparison:
     """Compare a treatment arm with the control arm of one metric.
 
@@ -228,9 +230,9 @@ def compare(
             sum_squares, and optionally the ratio or CUPED sums). Both arms must give the same groups.
         relative: the effect as a share of |control mean| (delta method) rather than a difference.
         alpha: 1 − the interval's coverage, and the test's level.
-        sequential_n_star: None for a fixed-horizon t-test; a positive number for sequential testing,
-            the total sample size the confidence sequence is tuned to be tightest at (5000 is a
-            common choice).
+        sequential_n_star: None (or False) for a fixed-horizon t-test; for sequential testing, the
+            total sample size N* (both arms) the confidence sequence is tuned to be tightest at, a
+            positive number, or True for the default 5000.
 
     Returns:
         A `Comparison`.
@@ -241,8 +243,11 @@ def compare(
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha is {alpha}; give a number between 0 and 1, e.g. 0.05.")
-    if sequential_n_star is not None and not (
-        _number(sequential_n_star, "sequential_n_star") or 0) > 0:
+    if sequential_n_star is True:
+        sequential_n_star = DEFAULT_SEQUENTIAL_N_STAR
+    elif sequential_n_star is False:
+        sequential_n_star = None
+    if sequential_n_star is not None and not (_number(sequential_n_star, "sequential_n_star") or 0) > 0:
         raise ValueError(f"sequential_n_star is {sequential_n_star}; give a positive number (e.g. 5000) "
                          "or None for a fixed-horizon test.")
     a, b = _arm(control, "control"), _arm(treatment, "treatment")
@@ -262,12 +267,12 @@ def compare(
 
     sequential = sequential_n_star is not None
 
-    def empty(effect: float | None = None) -> Comparison:
+    def without_inference(effect: float | None, cuped_applied: bool) -> Comparison:
         return Comparison(stats_a.mean, stats_b.mean, effect, None, None, None, None, None,
-                          relative, False, sequential)
+                          relative, cuped_applied, sequential)
 
     if stats_a.mean is None or stats_b.mean is None or (relative and stats_a.mean == 0):
-        return empty()
+        return without_inference(None, False)
 
     theta = _pooled_theta(a, b) if has_covariate else 0.0
     if theta != 0.0:
@@ -281,9 +286,8 @@ def compare(
 
     difference = adjusted_b - adjusted_a
     effect = difference / abs(baseline) if relative else difference
-    if var_a <= 0 or var_b <= 0:
-        return Comparison(stats_a.mean, stats_b.mean, effect, None, None, None, None, None,
-                          relative, theta != 0.0, sequential)
+    if var_a <= 0 or var_b <= 0:  # as gbstats: no interval when an arm has no variance
+        return without_inference(effect, theta != 0.0)
 
     if not relative:
         variance = var_a / n_a + var_b / n_b
@@ -299,8 +303,7 @@ def compare(
                         + theta**2 * var_x_a)
         variance = var_b / (n_b * baseline**2) + control_part / (n_a * baseline**2)
     if variance <= 0:
-        return Comparison(stats_a.mean, stats_b.mean, effect, None, None, None, None, None,
-                          relative, theta != 0.0, sequential)
+        return without_inference(effect, theta != 0.0)
     standard_error = math.sqrt(variance)
 
     if sequential:

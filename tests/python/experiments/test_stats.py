@@ -265,6 +265,12 @@ def test_sequential_tuning_is_tightest_near_the_sample_size():
     assert width(6461) < width(10000) < width(10)
 
 
+def test_sequential_true_is_the_default_tuning():
+    default = compare(CONTROL, TREATMENT, sequential_n_star=True)
+    assert default == compare(CONTROL, TREATMENT, sequential_n_star=5000)
+    assert compare(CONTROL, TREATMENT, sequential_n_star=False) == compare(CONTROL, TREATMENT)
+
+
 # --- edge cases ----------------------------------------------------------------------------------
 
 def test_zero_control_mean_has_no_relative_effect():
