@@ -192,8 +192,13 @@ class _Moments:
     variance: float  # per-unit variance of the mean's estimator (delta method for a ratio)
 
 
-def _plain(values: dict[str, float | None], name: str) -> _Moments:
+def _plain(values: dict[str, float | None], name: str, proportion: bool) -> _Moments:
     n, sum_, squares = values["n"], values["sum"], values["sum_squares"]
+    if proportion:  # a 0/1 metric: the binomial variance p(1 − p), as gbstats' ProportionStatistic
+        mean = sum_ / n
+        if not 0 <= mean <= 1:
+            raise ValueError(f"{name}: a 0/1 metric has a mean of {mean}; its sum must lie between 0 and n.")
+        return _Moments(n, mean, mean * (1 - mean))
     return _Moments(n, sum_ / n, _variance(sum_, squares, n, name))
 
 
@@ -222,6 +227,7 @@ def compare(
     relative: bool = True,
     alpha: float = 0.05,
     sequential_n_star: float | bool | None = None,
+    proportion: bool = False,
 ) -> Comparison:
     """Compare a treatment arm with the control arm of one metric.
 
@@ -233,6 +239,8 @@ def compare(
         sequential_n_star: None (or False) for a fixed-horizon t-test; for sequential testing, the
             total sample size N* (both arms) the confidence sequence is tuned to be tightest at, a
             positive number, or True for the default 5000.
+        proportion: the metric is 0/1 per unit (a conversion): each arm's variance is p(1 − p), as
+            gbstats computes it for proportions, rather than the sample variance (n − 1).
 
     Returns:
         A `Comparison`.
@@ -263,7 +271,7 @@ def compare(
     if is_ratio:
         stats_a, stats_b = _ratio(a, "control"), _ratio(b, "treatment")
     else:
-        stats_a, stats_b = _plain(a, "control"), _plain(b, "treatment")
+        stats_a, stats_b = _plain(a, "control", proportion), _plain(b, "treatment", proportion)
 
     sequential = sequential_n_star is not None
 

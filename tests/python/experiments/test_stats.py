@@ -418,3 +418,33 @@ def test_corrections_on_two_goal_metrics_and_missing_p_values():
     assert adjust_p_values([]) == [] and adjust_p_values([None]) == [None]
     with pytest.raises(ValueError, match="use 'holm' or 'benjamini_hochberg'"):
         adjust_p_values([0.1], "bonferroni")  # type: ignore[arg-type]
+
+
+# --- 0/1 metrics: the binomial variance -------------------------------------------------------------
+
+def test_proportion_matches_gbstats_binomial_case():
+    """GrowthBook, tests/frequentist/test_tests.py: ProportionStatistic 14/28 against 16/30 (gbstats'
+    p(1 − p) variance); values as gbstats 0.8.0 computes them."""
+    control, treatment = {"n": 28, "sum": 14, "sum_squares": 14}, {"n": 30, "sum": 16, "sum_squares": 16}
+    relative = compare(control, treatment, proportion=True)
+    assert relative.effect == pytest.approx(0.0666667, abs=1e-6)
+    assert (relative.ci_lower, relative.ci_upper) == pytest.approx((-0.4776740, 0.6110074), abs=1e-6)
+    assert relative.p_value == pytest.approx(0.8070717, abs=1e-6)
+    absolute = compare(control, treatment, relative=False, proportion=True)
+    assert (absolute.ci_lower, absolute.ci_upper) == pytest.approx((-0.2296095, 0.2962762), abs=1e-6)
+    assert absolute.p_value == pytest.approx(0.8004455, abs=1e-6)
+    # The sample variance (n − 1) gives a wider interval: the flag is what makes the match.
+    assert compare(control, treatment, relative=False).ci_upper > absolute.ci_upper + 1e-3
+
+
+def test_proportion_at_scale():
+    """1500/5000 against 1650/5000: absolute 0.03, interval (0.011799, 0.048201), p 0.0012382 (gbstats 0.8.0)."""
+    result = compare({"n": 5000, "sum": 1500, "sum_squares": 1500}, {"n": 5000, "sum": 1650, "sum_squares": 1650},
+                     relative=False, proportion=True)
+    assert (result.effect, result.ci_lower, result.ci_upper) == pytest.approx((0.03, 0.0117986, 0.0482014), abs=1e-6)
+    assert result.p_value == pytest.approx(0.0012382, abs=1e-6)
+
+
+def test_proportion_refuses_a_mean_outside_0_1():
+    with pytest.raises(ValueError, match="0/1 metric"):
+        compare({"n": 10, "sum": 12, "sum_squares": 20}, {"n": 10, "sum": 3, "sum_squares": 3}, proportion=True)
