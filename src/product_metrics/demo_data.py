@@ -2,8 +2,11 @@
 
 The generator fabricates a year (by default) in the life of a growing product: users who sign up
 through paid and organic channels, their app events, subscription orders and refunds, the marketing
-spend that bought the paid users, NPS survey answers, referral invites, AI-assistant suggestions and
-offline model evaluations.  Every table is built as numpy arrays (one random draw per column for all
+spend that bought the paid users, NPS survey answers, referral invites, AI-assistant suggestions,
+offline model evaluations and the exposures of four A/B experiments whose truth is known
+(``DEMO_EXPERIMENTS``: a real lift, no effect, a sample-ratio mismatch, a goal win that harms a
+guardrail).  The experiments' effects only add core-action events on days a user is active anyway and
+change outcome / cost of AI suggestions; every other value is what it would be without them.  Every table is built as numpy arrays (one random draw per column for all
 rows at once, never a Python loop over rows) and handed to DuckDB through a registered pandas
 DataFrame, so ~10M events are written in seconds.
 
