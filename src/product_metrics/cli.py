@@ -102,7 +102,7 @@ def demo_data(
     schema: Annotated[str, typer.Option(help="Schema to write the raw tables into.")] = "raw",
     database: DatabaseOption = None,
 ) -> None:
-    """Write deterministic, realistic raw data for all eight raw tables into the warehouse."""
+    """Write deterministic, realistic raw data for every raw table into the warehouse."""
     console = make_console()
     project, result = _write_demo_data(database, console, users=users, seed=seed, days=days,
                                        end_date=end_date.date(), dirty=dirty, schema=schema)

@@ -2,8 +2,11 @@
 
 The generator fabricates a year (by default) in the life of a growing product: users who sign up
 through paid and organic channels, their app events, subscription orders and refunds, the marketing
-spend that bought the paid users, NPS survey answers, referral invites, AI-assistant suggestions and
-offline model evaluations.  Every table is built as numpy arrays (one random draw per column for all
+spend that bought the paid users, NPS survey answers, referral invites, AI-assistant suggestions,
+offline model evaluations and the exposures of four A/B experiments whose truth is known
+(``DEMO_EXPERIMENTS``: a real lift, no effect, a sample-ratio mismatch, a goal win that harms a
+guardrail).  The experiments' effects only add core-action events on days a user is active anyway and
+change outcome / cost of AI suggestions; every other value is what it would be without them.  Every table is built as numpy arrays (one random draw per column for all
 rows at once, never a Python loop over rows) and handed to DuckDB through a registered pandas
 DataFrame, so ~10M events are written in seconds.
 
@@ -38,7 +41,7 @@ from __future__ import annotations
 import datetime as dt
 import pathlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from product_metrics.warehouse import open_duckdb, quote
@@ -48,8 +51,14 @@ if TYPE_CHECKING:  # only for annotations; the runtime imports live inside the f
     import numpy as np
     import pandas as pd
 
+    # Hooks through which the experiments add events and change AI suggestions.
+    _EventPlanter = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+    _AiPlanter = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
+
 __all__ = [
     "CHANNELS",
+    "DEFAULT_END_DATE",
+    "DEMO_EXPERIMENTS",
     "EVENT_NAMES",
     "ID_COLUMN",
     "ORGANIC_CHANNELS",
@@ -60,7 +69,9 @@ __all__ = [
     "TABLE_COLUMNS",
     "TIMESTAMP_COLUMN",
     "DemoDataResult",
+    "DemoExperiment",
     "PlantedRejection",
+    "demo_experiments",
     "generate_demo_data",
 ]
 
@@ -93,6 +104,7 @@ RAW_TABLES: tuple[str, ...] = (
     "invites",
     "ai_suggestions",
     "model_predictions",
+    "experiment_exposures",
 )
 
 # Column name -> logical kind.  The kind decides both the clean SQL type and the dirty text format.
@@ -152,6 +164,13 @@ TABLE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("predicted_label", "boolean"),
         ("actual_label", "boolean"),
     ),
+    "experiment_exposures": (
+        ("exposure_id", "id"),
+        ("experiment_id", "text"),
+        ("variation", "text"),
+        ("user_id", "id"),
+        ("exposed_at", "timestamp"),
+    ),
 }
 
 # The id column (None: marketing_spend has no key, so none of its rows is a duplicate) and the
@@ -165,6 +184,7 @@ ID_COLUMN: dict[str, str | None] = {
     "invites": "invite_id",
     "ai_suggestions": "suggestion_id",
     "model_predictions": "prediction_id",
+    "experiment_exposures": "exposure_id",
 }
 TIMESTAMP_COLUMN: dict[str, str] = {
     "users": "signed_up_at",
@@ -175,6 +195,7 @@ TIMESTAMP_COLUMN: dict[str, str] = {
     "invites": "sent_at",
     "ai_suggestions": "created_at",
     "model_predictions": "evaluated_at",
+    "experiment_exposures": "exposed_at",
 }
 
 # In the order the staging layer applies them: a row's reason is the first one that applies.
@@ -190,6 +211,8 @@ REJECTION_REASONS: tuple[str, ...] = (
     "score_out_of_range",
     "self_invite",
     "invalid_outcome",
+    "unknown_experiment",
+    "unknown_variation",
 )
 
 # ----------------------------------------------------------------------------------------------
@@ -276,6 +299,159 @@ PREDICTION_FPR = (0.15, 0.07)
 DRIFT_FRACTION = 0.80
 DRIFT_RECALL_LOSS = (0.15, 0.08)
 
+# Experiments (raw table experiment_exposures).  A user is exposed at their first touch point in the
+# experiment's dates (the first active day, or for the AI experiment the first AI suggestion), and
+# later touch points in the dates log the exposure again now and then.
+EXPOSURE_REPEAT_P = 0.5  # a later touch point in the dates logs the exposure again
+EXPOSURE_DOUBLE_LOG_P = 0.2  # the first exposure is logged twice, minutes apart
+MULTIPLE_VARIATION_SHARE = 0.005  # exposed users also logged once with another variation (excluded)
+LATE_EXPOSURE_P = 0.1  # users first seen in the 3 days after end_date logged anyway ('outside_dates')
+EFFECT_WINDOW_DAYS = 14  # a treatment stays on this long after end_date: every conversion window is treated
+# core_action_shortcut: each core action of a treated user is followed by another with this probability.
+CORE_ACTION_REPEAT_SHARE = 0.25
+# larger_model: acceptance rises by this share (rejected / ignored suggestions turned into accepted,
+# per model version) and each suggestion costs this factor more.
+LARGER_MODEL_ACCEPTANCE_LIFT = 0.15
+LARGER_MODEL_COST_FACTOR = 1.4
+SRM_CONTROL_LOGGED_SHARE = 0.82  # pricing_page_redesign: a logging bug loses 18% of the control's users
+
+DEFAULT_END_DATE = dt.date(2026, 6, 30)
+
+
+@dataclass(frozen=True)
+class DemoExperiment:
+    """A demo experiment: its definition (the same as integration_tests/dbt_project.yml's var
+    product_metrics__experiments) and the truth the generator plants.
+
+    Dates are those of the default window (ending DEFAULT_END_DATE); ``demo_experiments`` moves them
+    with the window's end.  ``true_relative_effects``: metric -> expected (treatment - control) /
+    control of every non-control variation, over the conversion window; metrics not listed have no
+    planted effect either (0).
+    """
+
+    experiment_id: str
+    hypothesis: str
+    owner_name: str
+    owner_email: str
+    start_date: dt.date
+    end_date: dt.date
+    variations: tuple[tuple[str, float], ...]  # (name, weight), control first
+    goal_metrics: tuple[str, ...]
+    guardrail_metrics: tuple[str, ...] | None  # None: the goal metrics' governance guardrails
+    population: str  # 'active': exposed on the first active day; 'ai': at the first AI suggestion
+    logged_share: tuple[float, ...]  # per variation, share of its users whose exposures are logged
+    true_relative_effects: tuple[tuple[str, float], ...]
+    expected_decision: str  # what the readout should decide on the default demo data
+    planted: str  # the story, in words
+
+    @property
+    def variation_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.variations)
+
+    @property
+    def weights(self) -> tuple[float, ...]:
+        return tuple(weight for _, weight in self.variations)
+
+
+DEMO_EXPERIMENTS: dict[str, DemoExperiment] = {
+    e.experiment_id: e
+    for e in (
+        DemoExperiment(
+            experiment_id="larger_model",
+            hypothesis="A larger model writes suggestions that users accept more often.",
+            owner_name="Ana Ruiz",
+            owner_email="ana@example.com",
+            start_date=dt.date(2026, 4, 6),
+            end_date=dt.date(2026, 5, 3),
+            variations=(("control", 0.5), ("larger_model", 0.5)),
+            goal_metrics=("pm_ai_acceptance_rate",),
+            guardrail_metrics=None,
+            population="ai",
+            logged_share=(1.0, 1.0),
+            true_relative_effects=(
+                ("pm_ai_acceptance_rate", LARGER_MODEL_ACCEPTANCE_LIFT),
+                ("pm_ai_cost_per_1k_suggestions_usd", LARGER_MODEL_COST_FACTOR - 1.0),
+                ("pm_ai_hitl_rate", 0.0),
+            ),
+            expected_decision="do_not_ship",
+            planted=(
+                "Treated users' suggestions are accepted 15% more often (rejected or ignored ones turned "
+                "into accepted) and cost 40% more: the goal wins, the cost guardrail is harmed."
+            ),
+        ),
+        DemoExperiment(
+            experiment_id="core_action_shortcut",
+            hypothesis="A one-tap shortcut to the core action makes active users do it more often.",
+            owner_name="Maya Chen",
+            owner_email="maya.chen@example.com",
+            start_date=dt.date(2026, 5, 4),
+            end_date=dt.date(2026, 5, 31),
+            variations=(("control", 0.5), ("shortcut", 0.5)),
+            goal_metrics=("pm_core_actions",),
+            guardrail_metrics=("pm_active_user_days", "pm_dormant_users"),
+            population="active",
+            logged_share=(1.0, 1.0),
+            true_relative_effects=(
+                ("pm_core_actions", CORE_ACTION_REPEAT_SHARE),
+                ("pm_active_user_days", 0.0),
+                ("pm_dormant_users", 0.0),
+            ),
+            expected_decision="ship",
+            planted=(
+                "Each core action of a treated user is followed by another with probability 0.25, on days "
+                "the user is active anyway: +25% core actions per user, active days unchanged."
+            ),
+        ),
+        DemoExperiment(
+            experiment_id="onboarding_tips",
+            hypothesis="Tips on the first screens make users come back more often.",
+            owner_name="Tom Berger",
+            owner_email="tom.berger@example.com",
+            start_date=dt.date(2026, 5, 11),
+            end_date=dt.date(2026, 6, 7),
+            variations=(("control", 0.5), ("short_tips", 0.25), ("long_tips", 0.25)),
+            goal_metrics=("pm_retention_rate", "pm_active_user_days"),
+            guardrail_metrics=None,
+            population="active",
+            logged_share=(1.0, 1.0, 1.0),
+            true_relative_effects=(("pm_retention_rate", 0.0), ("pm_active_user_days", 0.0)),
+            expected_decision="keep_running",
+            planted="No effect: the assignment is independent of everything the users do.",
+        ),
+        DemoExperiment(
+            experiment_id="pricing_page_redesign",
+            hypothesis="A simpler pricing page turns more users into paying customers.",
+            owner_name="Priya Natarajan",
+            owner_email="priya.natarajan@example.com",
+            start_date=dt.date(2026, 5, 18),
+            end_date=dt.date(2026, 6, 14),
+            variations=(("control", 0.5), ("simple_pricing", 0.5)),
+            goal_metrics=("pm_orders",),
+            guardrail_metrics=("pm_revenue_usd",),
+            population="active",
+            logged_share=(SRM_CONTROL_LOGGED_SHARE, 1.0),
+            true_relative_effects=(("pm_orders", 0.0), ("pm_revenue_usd", 0.0)),
+            expected_decision="invalid",
+            planted=(
+                "Sample-ratio mismatch: assigned 50/50, but a logging bug loses the exposures of 18% of "
+                "the control's users, so ~45/55 is logged."
+            ),
+        ),
+    )
+}
+
+
+def demo_experiments(end_date: dt.date = DEFAULT_END_DATE, days: int = 365) -> dict[str, DemoExperiment]:
+    """The demo experiments of the window of ``days`` days ending ``end_date``: their dates keep their
+    distance to the window's end; an experiment starting before the window is left out."""
+    shift = end_date - DEFAULT_END_DATE
+    start = end_date - dt.timedelta(days=days - 1)
+    moved = {
+        key: replace(e, start_date=e.start_date + shift, end_date=e.end_date + shift)
+        for key, e in DEMO_EXPERIMENTS.items()
+    }
+    return {key: e for key, e in moved.items() if e.start_date >= start}
+
 
 # ----------------------------------------------------------------------------------------------
 # Public API
@@ -299,6 +475,8 @@ class DemoDataResult:
     planted: list[PlantedRejection]  # every planted bad row (empty unless dirty)
     start_date: dt.date
     end_date: dt.date  # last date that has data (inclusive)
+    # The experiments in experiment_exposures (demo_experiments of the window): id -> definition.
+    experiments: dict[str, DemoExperiment] = field(default_factory=dict)
 
 
 def generate_demo_data(
@@ -307,16 +485,18 @@ def generate_demo_data(
     users: int = 5000,
     seed: int = 42,
     days: int = 365,
-    end_date: dt.date = dt.date(2026, 6, 30),
+    end_date: dt.date = DEFAULT_END_DATE,
     dirty: bool = False,
     schema: str = "raw",
 ) -> DemoDataResult:
-    """(Re)create the eight raw tables in ``schema`` of the DuckDB file ``database``.
+    """(Re)create the raw tables (RAW_TABLES) in ``schema`` of the DuckDB file ``database``.
 
     ``users`` users sign up during the ``days`` days ending at ``end_date`` (inclusive).  With
     ``dirty=True`` every column is VARCHAR and rejectable rows are appended (listed in
     ``result.planted``); that needs at least one clean row per table (~50+ users), otherwise
     ValueError. Any number of users from 1 builds (tiny data gives nulls, never an error).  Same arguments -> identical tables.  All tables are replaced in one transaction.
+    experiment_exposures holds the demo experiments that fit the window (``demo_experiments``); it is
+    empty, and gets no planted rows, when none fits.
     """
     import numpy as np
 
@@ -327,11 +507,16 @@ def generate_demo_data(
     win = _Window.build(end_date, days)
 
     # One independent stream per table (and one for planting) so tables do not depend on each
-    # other's draw counts and dirty mode leaves the clean rows untouched.
+    # other's draw counts and dirty mode leaves the clean rows untouched.  The experiments' stream
+    # comes last: spawned children do not depend on how many follow, so the other streams are those
+    # of a generator without experiments.
     streams = dict(
         zip(
-            ("users", "activity", "events", "orders", "spend", "nps", "invites", "ai", "pred", "plant"),
-            np.random.default_rng(seed).spawn(10),
+            (
+                "users", "activity", "events", "orders", "spend", "nps", "invites", "ai", "pred", "plant",
+                "experiments",
+            ),
+            np.random.default_rng(seed).spawn(11),
         )
     )
 
@@ -348,29 +533,44 @@ def generate_demo_data(
         writer.write("users", u.frame(), u.signup_ts)
 
         activity = _generate_activity(streams["activity"], u, win)
-        writer.write("events", *_generate_events(streams["events"], u, activity, win))
-        writer.write("ai_suggestions", *_generate_ai_suggestions(streams["ai"], u, activity, win))
+        experiments = _Experiments(streams["experiments"], u, win)
+        experiments.expose_active_users(activity)
+        writer.write(
+            "events", *_generate_events(streams["events"], u, activity, win, experiments.plant_core_actions)
+        )
+        writer.write(
+            "ai_suggestions",
+            *_generate_ai_suggestions(streams["ai"], u, activity, win, experiments.expose_and_plant_ai),
+        )
         writer.write("nps_responses", *_generate_nps(streams["nps"], u, activity, win))
         del activity  # the largest intermediate; free it before the remaining tables
         writer.write("orders", *_generate_orders(streams["orders"], u, win))
         writer.write("marketing_spend", *_generate_marketing_spend(streams["spend"], u, win))
         writer.write("invites", *_generate_invites(streams["invites"], u, win))
         writer.write("model_predictions", *_generate_model_predictions(streams["pred"], win))
+        writer.write("experiment_exposures", *experiments.frame())
 
         planted: list[PlantedRejection] = []
         if dirty:
-            empty = [table for table, rows in writer.row_counts.items() if rows == 0]
+            empty = [
+                table for table, rows in writer.row_counts.items()
+                if rows == 0 and table != "experiment_exposures"
+            ]
             if empty:  # a planted duplicate needs a clean row to copy
                 raise ValueError(
                     f"too little data for dirty mode ({', '.join(empty)} empty): raise users/days"
                 )
-            planted = _plant_bad_rows(con, writer, u, win, streams["plant"])
+            planted = _plant_bad_rows(con, writer, u, win, streams["plant"], experiments.definitions)
         con.execute("COMMIT")
         row_counts = {table: writer.row_counts[table] for table in RAW_TABLES}
     finally:
         con.close()
     return DemoDataResult(
-        row_counts=row_counts, planted=planted, start_date=win.start_date, end_date=win.end_date
+        row_counts=row_counts,
+        planted=planted,
+        start_date=win.start_date,
+        end_date=win.end_date,
+        experiments=dict(experiments.definitions),
     )
 
 
@@ -653,7 +853,7 @@ def _scatter_in_day(
 
 
 def _generate_events(
-    rng: np.random.Generator, users: _Users, act: _Activity, win: _Window
+    rng: np.random.Generator, users: _Users, act: _Activity, win: _Window, plant: _EventPlanter | None = None
 ) -> tuple[pd.DataFrame, np.ndarray]:
     import numpy as np
     import pandas as pd
@@ -667,13 +867,17 @@ def _generate_events(
     name = rng.choice(len(EVENT_NAMES), size=grp.shape[0], p=OTHER_EVENT_P).astype(np.int8)  # type: ignore[attr-defined]
     name[first] = 0
     del first
+    user = act.user[grp]
+    del grp
+    if plant is not None:  # experiments add events (drawn from their own stream)
+        user, rel_ts, name = plant(user, rel_ts, name)
 
     order, rel_ts = _chronological(rel_ts, 0)  # event_id follows time
     ts = win.w0 + rel_ts
     frame = pd.DataFrame(
         {
             "event_id": np.arange(1, ts.shape[0] + 1, dtype=np.int64),
-            "user_id": act.user[grp[order]].astype(np.int64) + 1,
+            "user_id": user[order].astype(np.int64) + 1,
             "occurred_at": ts,
             "event_name": _categorical(name[order], EVENT_NAMES),
         },
@@ -693,7 +897,7 @@ def _v2_share(day: np.ndarray, win: _Window) -> np.ndarray:
 
 
 def _generate_ai_suggestions(
-    rng: np.random.Generator, users: _Users, act: _Activity, win: _Window
+    rng: np.random.Generator, users: _Users, act: _Activity, win: _Window, plant: _AiPlanter | None = None
 ) -> tuple[pd.DataFrame, np.ndarray]:
     import numpy as np
     import pandas as pd
@@ -720,6 +924,8 @@ def _generate_ai_suggestions(
     escalated = rng.random(m) < np.where(outcome == AI_OUTCOMES.index("rejected"), 0.09, 0.015)
     user = act.user[grp]
     del grp
+    if plant is not None:  # experiments change outcomes and costs in place (their own stream)
+        plant(user, rel_ts, version, outcome, cost_micros)
 
     order, rel_ts = _chronological(rel_ts, 0)
     ts = win.w0 + rel_ts
@@ -1041,6 +1247,215 @@ def _generate_model_predictions(rng: np.random.Generator, win: _Window) -> tuple
 
 
 # ----------------------------------------------------------------------------------------------
+# Experiments: exposures and planted effects
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Units:
+    """The users of one experiment exposed in its dates, index-aligned."""
+
+    user: np.ndarray  # user index
+    variation: np.ndarray  # assigned variation index (0 = control)
+    first_ts: np.ndarray  # seconds since the window start of the first exposure
+    logged: np.ndarray  # bool: the exposures reached the table (False: lost by a logging bug)
+
+
+class _Experiments:
+    """Exposures of the demo experiments that fit the window, and the effects they plant.
+
+    Every experiment of DEMO_EXPERIMENTS owns two child streams (exposures, effects), fitting or
+    not, so one experiment's draws never depend on another's.  Times are seconds since the window
+    start, like the other generators' before they add ``win.w0``.
+    """
+
+    def __init__(self, rng: np.random.Generator, users: _Users, win: _Window) -> None:
+        self.users = users
+        self.win = win
+        self.definitions = demo_experiments(win.end_date, win.days)
+        children = rng.spawn(len(DEMO_EXPERIMENTS))
+        self._streams = {key: tuple(child.spawn(2)) for key, child in zip(DEMO_EXPERIMENTS, children)}
+        self.units: dict[str, _Units] = {}
+        # (experiment id, variation index, user index, time) per block of exposure rows
+        self._rows: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def _day(self, date: dt.date) -> int:
+        return (date - self.win.start_date).days
+
+    def _dates(self, key: str) -> tuple[int, int]:
+        e = self.definitions[key]
+        return self._day(e.start_date), self._day(e.end_date)
+
+    def _expose(self, key: str, user: np.ndarray, ts: np.ndarray) -> None:
+        """Log the exposures of one experiment from its touch points: at most one per user and day,
+        from start_date to three days after end_date, each the time an exposure would be logged."""
+        import numpy as np
+
+        e, rng = self.definitions[key], self._streams[key][0]
+        k = len(e.variations)
+        last = self._dates(key)[1]
+        order = np.lexsort((ts, user))
+        user, ts = user[order].astype(np.int64), ts[order].astype(np.int64)
+        inside = ts // _DAY <= last
+        iu, its = user[inside], ts[inside]
+        first = np.ones(iu.size, dtype=bool)
+        first[1:] = iu[1:] != iu[:-1]
+        unit_user, unit_ts = iu[first], its[first]
+        variation = rng.choice(k, size=unit_user.size, p=e.weights)
+        logged = rng.random(unit_user.size) < np.asarray(e.logged_share)[variation]
+        self.units[key] = _Units(unit_user, variation, unit_ts, logged)
+        unit = np.cumsum(first) - 1  # touch point -> unit
+
+        # The first touch point logs the exposure (sometimes twice), later ones now and then.
+        repeat = ~first & (rng.random(iu.size) < EXPOSURE_REPEAT_P)
+        double = first & (rng.random(iu.size) < EXPOSURE_DOUBLE_LOG_P)
+        keep = (first | repeat) & logged[unit]
+        double &= logged[unit]
+        self._add(key, variation[unit[keep]], iu[keep], its[keep])
+        self._add(key, variation[unit[double]], iu[double], self._later_same_day(rng, its[double], 30, 600))
+
+        # A few users are also logged once with another variation (a client bug): excluded.
+        candidates = np.flatnonzero(logged)
+        m = int(rng.binomial(candidates.size, MULTIPLE_VARIATION_SHARE))
+        m = min(max(m, 1), candidates.size) if candidates.size >= 50 else m
+        who = rng.choice(candidates, size=m, replace=False)
+        other = (variation[who] + rng.integers(1, k, m)) % k
+        self._add(key, other, unit_user[who], self._later_same_day(rng, unit_ts[who], 60, 3600))
+
+        # Stale clients log some users first seen just after end_date: exposures outside the dates.
+        lu, lts = user[~inside], ts[~inside]
+        lfirst = np.ones(lu.size, dtype=bool)
+        lfirst[1:] = lu[1:] != lu[:-1]
+        lu, lts = lu[lfirst], lts[lfirst]
+        late = ~np.isin(lu, unit_user) & (rng.random(lu.size) < LATE_EXPOSURE_P)
+        self._add(key, rng.choice(k, size=int(late.sum()), p=e.weights), lu[late], lts[late])
+
+    @staticmethod
+    def _later_same_day(rng: np.random.Generator, ts: np.ndarray, low: int, high: int) -> np.ndarray:
+        tod = ts % _DAY
+        return ts - tod + _within_day(tod, rng.integers(low, high, ts.size))
+
+    def _add(self, key: str, variation: np.ndarray, user: np.ndarray, ts: np.ndarray) -> None:
+        self._rows.append((key, variation, user, ts))
+
+    def _treated_since(self, key: str) -> np.ndarray:
+        """Per user index, the first exposure of a treated (non-control) unit; int64 max otherwise."""
+        import numpy as np
+
+        since = np.full(self.users.n, np.iinfo(np.int64).max, dtype=np.int64)
+        u = self.units[key]
+        treated = u.variation >= 1
+        since[u.user[treated]] = u.first_ts[treated]
+        return since
+
+    def _effect_end(self, key: str) -> int:
+        """The treatment stays on until every conversion window of the experiment has closed."""
+        return (self._dates(key)[1] + 1 + EFFECT_WINDOW_DAYS) * _DAY
+
+    def expose_active_users(self, act: _Activity) -> None:
+        """Experiments shown to every active user: exposed within a minute of the day's first activity."""
+        import numpy as np
+
+        for key, e in self.definitions.items():
+            if e.population != "active":
+                continue
+            start, last = self._dates(key)
+            sel = np.flatnonzero((act.day >= start) & (act.day <= last + 3))
+            tod = _within_day(act.start[sel].astype(np.int64), self._streams[key][0].integers(0, 60, sel.size))
+            self._expose(key, act.user[sel], act.day[sel].astype(np.int64) * _DAY + tod)
+
+    def plant_core_actions(
+        self, user: np.ndarray, ts: np.ndarray, name: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """core_action_shortcut: a treated user's core action is followed by another, minutes later on
+        the same day (so active days do not change), with probability CORE_ACTION_REPEAT_SHARE."""
+        import numpy as np
+
+        key = "core_action_shortcut"
+        if key not in self.definitions:
+            return user, ts, name
+        rng = self._streams[key][1]
+        since = self._treated_since(key)
+        core = np.flatnonzero(name == EVENT_NAMES.index("core_action"))
+        core = core[(ts[core] >= since[user[core]]) & (ts[core] < self._effect_end(key))]
+        pick = core[rng.random(core.size) < CORE_ACTION_REPEAT_SHARE]
+        extra_ts = self._later_same_day(rng, ts[pick], 20, 900)
+        return (
+            np.concatenate([user, user[pick]]),
+            np.concatenate([ts, extra_ts]),
+            np.concatenate([name, name[pick]]),
+        )
+
+    def expose_and_plant_ai(
+        self, user: np.ndarray, ts: np.ndarray, version: np.ndarray, outcome: np.ndarray, cost: np.ndarray
+    ) -> None:
+        """larger_model: exposed just before the first AI suggestion of a day in the dates; a treated
+        user's suggestions are accepted LARGER_MODEL_ACCEPTANCE_LIFT more often and cost
+        LARGER_MODEL_COST_FACTOR times as much (``outcome`` and ``cost`` change in place)."""
+        import numpy as np
+
+        for key, e in self.definitions.items():
+            if e.population != "ai":
+                continue
+            start, last = self._dates(key)
+            day = ts // _DAY
+            sel = np.flatnonzero((day >= start) & (day <= last + 3))
+            user_day = user[sel].astype(np.int64) * (self.win.days + 1) + day[sel]
+            order = np.lexsort((ts[sel], user_day))
+            sel, user_day = sel[order], user_day[order]
+            firsts = sel[np.concatenate([[True], user_day[1:] != user_day[:-1]])] if sel.size else sel
+            back = self._streams[key][0].integers(1, 30, firsts.size)
+            floor = np.maximum(day[firsts] * _DAY, self.users.signup_ts[user[firsts]] - self.win.w0)
+            self._expose(key, user[firsts], np.maximum(ts[firsts] - back, floor))
+
+            rng = self._streams[key][1]
+            treated = np.flatnonzero((ts >= self._treated_since(key)[user]) & (ts < self._effect_end(key)))
+            # Rejected or ignored suggestions become accepted at a per-version rate that raises each
+            # version's acceptance by the same share: the lift does not depend on the version mix.
+            p = np.asarray(OUTCOME_P)
+            accepted, rejected, ignored = (AI_OUTCOMES.index(o) for o in ("accepted", "rejected", "ignored"))
+            flip_p = LARGER_MODEL_ACCEPTANCE_LIFT * p[:, accepted] / (p[:, rejected] + p[:, ignored])
+            pool = treated[(outcome[treated] == rejected) | (outcome[treated] == ignored)]
+            outcome[pool[rng.random(pool.size) < flip_p[version[pool]]]] = accepted
+            cost[treated] = np.rint(cost[treated] * LARGER_MODEL_COST_FACTOR).astype(cost.dtype)
+
+    def frame(self) -> tuple[pd.DataFrame, np.ndarray]:
+        import numpy as np
+        import pandas as pd
+
+        keys = list(DEMO_EXPERIMENTS)
+        names = sorted({v for e in DEMO_EXPERIMENTS.values() for v in e.variation_names})
+        blocks = [
+            (
+                np.full(user.size, keys.index(key), dtype=np.int8),
+                np.asarray([names.index(v) for v in self.definitions[key].variation_names], dtype=np.int8)[
+                    variation
+                ],
+                user.astype(np.int64),
+                ts.astype(np.int64),
+            )
+            for key, variation, user, ts in self._rows
+        ]
+        experiment, variation, user, rel_ts = (
+            np.concatenate([b[i] for b in blocks]) if blocks else np.zeros(0, dtype=dtype)
+            for i, dtype in enumerate((np.int8, np.int8, np.int64, np.int64))
+        )
+        order, rel_ts = _chronological(rel_ts, 0)  # exposure_id follows time
+        ts = self.win.w0 + rel_ts
+        frame = pd.DataFrame(
+            {
+                "exposure_id": np.arange(1, ts.size + 1, dtype=np.int64),
+                "experiment_id": _categorical(experiment[order], keys),
+                "variation": _categorical(variation[order], names),
+                "user_id": user[order] + 1,
+                "exposed_at": ts,
+            },
+            copy=False,
+        )
+        return frame, ts
+
+
+# ----------------------------------------------------------------------------------------------
 # Writing to DuckDB
 # ----------------------------------------------------------------------------------------------
 
@@ -1168,6 +1583,7 @@ def _plant_bad_rows(
     users: _Users,
     win: _Window,
     rng: np.random.Generator,
+    experiments: dict[str, DemoExperiment],
 ) -> list[PlantedRejection]:
     """Append rows that staging must reject, each with exactly one (the first applicable) reason."""
     import numpy as np
@@ -1377,6 +1793,32 @@ def _plant_bad_rows(
         {"predicted_label": None},
         {"actual_label": None},
     )
+
+    # experiment_exposures (only when the window holds an experiment: a duplicate copies a clean row)
+    if writer.row_counts["experiment_exposures"] > 0:
+        p_exp = planter("experiment_exposures")
+        experiment = next(iter(experiments.values()))
+        # A variation of another demo experiment: a known name, but not one of this experiment's.
+        foreign = next(
+            v for e in DEMO_EXPERIMENTS.values() for v in e.variation_names if v not in experiment.variation_names
+        )
+
+        def exposure_base() -> _Row:
+            uid, ts = user_and_ts()
+            return {
+                "exposure_id": p_exp.new_id(),
+                "experiment_id": experiment.experiment_id,
+                "variation": experiment.variation_names[0],
+                "user_id": uid,
+                "exposed_at": ts,
+            }
+
+        plant_common(p_exp, exposure_base)
+        p_exp.add_variants("unknown_user", exposure_base, {"user_id": None}, {"user_id": next(unknown_ids)})
+        p_exp.add_variants(
+            "unknown_experiment", exposure_base, {"experiment_id": None}, {"experiment_id": "retired_experiment"}
+        )
+        p_exp.add_variants("unknown_variation", exposure_base, {"variation": None}, {"variation": foreign})
 
     # Append everything (a few dozen rows, so plain parameterised inserts are fine).
     planted: list[PlantedRejection] = []

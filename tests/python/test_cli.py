@@ -45,7 +45,7 @@ def test_demo_data_writes_the_raw_tables(tmp_path):
         tables = {t for (t,) in con.execute(
             "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
     assert tables == {"users", "events", "orders", "marketing_spend", "nps_responses", "invites",
-                      "ai_suggestions", "model_predictions"}
+                      "ai_suggestions", "model_predictions", "experiment_exposures"}
 
 
 def test_demo_generates_builds_and_prints_the_headline(tmp_path):

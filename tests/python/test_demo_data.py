@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from product_metrics.demo_data import DemoDataResult, PlantedRejection, generate_demo_data
+from product_metrics.demo_data import DEMO_EXPERIMENTS, DemoDataResult, PlantedRejection, generate_demo_data
 
 SIZE = {"users": 1500, "days": 120, "seed": 7, "end_date": dt.date(2026, 6, 30)}
 TABLES = (
@@ -29,6 +29,7 @@ TABLES = (
     "invites",
     "ai_suggestions",
     "model_predictions",
+    "experiment_exposures",
 )
 EXPECTED_COLUMNS: dict[str, list[tuple[str, str]]] = {
     "users": [
@@ -86,6 +87,13 @@ EXPECTED_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("predicted_label", "BOOLEAN"),
         ("actual_label", "BOOLEAN"),
     ],
+    "experiment_exposures": [
+        ("exposure_id", "BIGINT"),
+        ("experiment_id", "VARCHAR"),
+        ("variation", "VARCHAR"),
+        ("user_id", "BIGINT"),
+        ("exposed_at", "TIMESTAMP"),
+    ],
 }
 ID_COLUMNS = {
     "users": "user_id",
@@ -95,11 +103,16 @@ ID_COLUMNS = {
     "invites": "invite_id",
     "ai_suggestions": "suggestion_id",
     "model_predictions": "prediction_id",
+    "experiment_exposures": "exposure_id",
 }
 COMMON_REASONS = ("missing_key", "duplicate", "invalid_value", "missing_timestamp")
 EXPECTED_PAIRS: set[tuple[str, str]] = (
     {(t, r) for t in ID_COLUMNS for r in COMMON_REASONS}
-    | {(t, "unknown_user") for t in ("events", "orders", "nps_responses", "invites", "ai_suggestions")}
+    | {
+        (t, "unknown_user")
+        for t in ("events", "orders", "nps_responses", "invites", "ai_suggestions", "experiment_exposures")
+    }
+    | {("experiment_exposures", r) for r in ("unknown_experiment", "unknown_variation")}
     | {("events", "before_signup"), ("orders", "invalid_amount")}
     | {
         ("marketing_spend", r)
@@ -248,6 +261,7 @@ def test_everything_inside_window_and_after_signup(clean_con: duckdb.DuckDBPyCon
         ("ai_suggestions", "created_at"),
         ("model_predictions", "evaluated_at"),
         ("marketing_spend", "spend_date"),
+        ("experiment_exposures", "exposed_at"),
     ]:
         outside = _scalar(
             clean_con, f"select count(*) from raw.{table} where not ({ts} >= {lo} and {ts} < {hi})"
@@ -259,6 +273,7 @@ def test_everything_inside_window_and_after_signup(clean_con: duckdb.DuckDBPyCon
         ("ai_suggestions", "user_id", "created_at"),
         ("nps_responses", "user_id", "responded_at"),
         ("invites", "inviter_user_id", "sent_at"),
+        ("experiment_exposures", "user_id", "exposed_at"),
     ]:
         early = _scalar(
             clean_con,
@@ -282,6 +297,7 @@ def test_referential_integrity(clean_con: duckdb.DuckDBPyConnection) -> None:
         ("nps_responses", "user_id", True),
         ("invites", "inviter_user_id", False),
         ("invites", "invitee_user_id", True),
+        ("experiment_exposures", "user_id", False),
     ]:
         orphans = _scalar(
             clean_con,
@@ -542,7 +558,10 @@ TEXT_RULES: dict[str, dict[str, Any]] = {
         "ts": "evaluated_at",
         "typed": {"evaluated_at": "timestamp", "predicted_label": "boolean", "actual_label": "boolean"},
     },
+    "experiment_exposures": {"ts": "exposed_at", "typed": {"exposed_at": "timestamp"}, "users": ["user_id"]},
 }
+# The demo project's experiments (integration_tests/dbt_project.yml): id -> its variations.
+VARIATIONS = {key: set(e.variation_names) for key, e in DEMO_EXPERIMENTS.items()}
 
 
 def _blank(value: str | None) -> bool:
@@ -644,6 +663,10 @@ def _classify(table: str, rows: list[dict[str, str | None]], users: dict[int, dt
             or row["outcome"].strip().lower() not in {"accepted", "edited", "rejected", "ignored"}
         ):
             reasons[i] = "invalid_outcome"
+        elif table == "experiment_exposures" and row["experiment_id"] not in VARIATIONS:
+            reasons[i] = "unknown_experiment"
+        elif table == "experiment_exposures" and row["variation"] not in VARIATIONS[row["experiment_id"]]:
+            reasons[i] = "unknown_variation"
     return reasons
 
 
