@@ -1,2 +1,17 @@
-"""Experiments: per-arm sufficient statistics from the dbt marts, their inference (stats), the
-readout and its decisions (readout, decisions), and the result tables (tables)."""
+"""Experiments: A/B readouts from per-arm sufficient statistics the warehouse computes.
+
+`compare` is the public entry point: it checks an effect without a warehouse. The readout of the
+dbt marts (readout), its decisions (decisions), the result tables (tables) and the command
+(commands, cli) build on it.
+"""
+
+from product_metrics.experiments.stats import (
+    ArmStatistics,
+    Comparison,
+    SrmResult,
+    adjust_p_values,
+    compare,
+    sample_ratio_mismatch,
+)
+
+__all__ = ["ArmStatistics", "Comparison", "SrmResult", "adjust_p_values", "compare", "sample_ratio_mismatch"]

@@ -160,8 +160,7 @@ def _srm_p_value(variations: Sequence[Variation]) -> float | None:
 
     if len(variations) < 2 or sum(v.units for v in variations) == 0:
         return None
-    _, p_value = sample_ratio_mismatch([v.units for v in variations], [v.weight for v in variations])
-    return _number(p_value)
+    return _number(sample_ratio_mismatch([v.units for v in variations], [v.weight for v in variations]).p_value)
 
 
 def _metrics(statistics: Sequence[Statistics]) -> dict[str, Statistics]:
@@ -235,7 +234,7 @@ def _compare_arms(experiment: Experiment, metric: Statistics, treatment: str, co
     result.absolute_effect, result.absolute_ci_lower, result.absolute_ci_upper = _interval(absolute)
     result.relative_effect, result.relative_ci_lower, result.relative_ci_upper = _interval(relative)
     result.p_value = _number(absolute.p_value)
-    result.cuped_applied = compared.cuped
+    result.cuped_applied = bool(getattr(absolute, "cuped_applied", compared.cuped))
     return result
 
 

@@ -29,12 +29,12 @@ _FIELD_TYPES = {"str": str, "str | None": str, "int": int, "float": float, "floa
 
 def experiment(experiment_id: str, **overrides) -> Experiment:
     """An experiment that ran its four weeks and ended (override to make it short or running)."""
-    values = dict(experiment_id=experiment_id, hypothesis=f"{experiment_id} lifts the goal", owner_name="Ana Ruiz",
-                  owner_email="ana@example.com", start_date=START, end_date=START + dt.timedelta(days=27),
-                  minimum_runtime_days=14, runtime_days=28, is_ended=True, first_exposure_date=START,
-                  last_exposure_date=START + dt.timedelta(days=27), exposed_users=0, excluded_multiple_variations=2,
-                  excluded_outside_dates=1, alpha=0.05, correction="holm", sequential_n_star=None,
-                  cuped_lookback_days=0)
+    values = {"experiment_id": experiment_id, "hypothesis": f"{experiment_id} lifts the goal",
+              "owner_name": "Ana Ruiz", "owner_email": "ana@example.com", "start_date": START,
+              "end_date": START + dt.timedelta(days=27), "minimum_runtime_days": 14, "runtime_days": 28,
+              "is_ended": True, "first_exposure_date": START, "last_exposure_date": START + dt.timedelta(days=27),
+              "exposed_users": 0, "excluded_multiple_variations": 2, "excluded_outside_dates": 1, "alpha": 0.05,
+              "correction": "holm", "sequential_n_star": None, "cuped_lookback_days": 0}
     return Experiment(**(values | overrides))
 
 
@@ -47,8 +47,8 @@ def statistics(experiment_id: str, variation: str, index: int, metric: str, n: i
                squares: float, *, role: str = "goal", kind: str = "sum", direction: str = "higher_is_better",
                unit: str | None = "usd", date: dt.date = START, **extra: float) -> Statistics:
     """One arm's sums for one metric and exposure date; `extra`: denominator_* / covariate_* sums."""
-    fields = dict(denominator_sum=None, denominator_sum_squares=None, value_denominator_sum=None,
-                  covariate_sum=None, covariate_sum_squares=None, value_covariate_sum=None) | extra
+    fields = dict.fromkeys(("denominator_sum", "denominator_sum_squares", "value_denominator_sum", "covariate_sum",
+                            "covariate_sum_squares", "value_covariate_sum")) | extra
     return Statistics(experiment_id, variation, metric, date, index, role, kind, direction, unit, n, total, squares,
                       **fields)
 

@@ -163,8 +163,8 @@ def test_holm_corrects_over_goal_metrics_only_and_can_stop_a_win():
 @pytest.mark.parametrize(("correction", "factor"), [("holm", 2.0), ("benjamini_hochberg", 1.0)])
 def test_the_experiments_correction_is_used(correction, factor):
     # Two goals with the same p: Holm gives 2p to both, Benjamini-Hochberg p.
-    rows = gb_rows("two") + [goal("two", "control", 0, GB_CONTROL, metric="pm_orders"),
-                             goal("two", "treatment", 1, GB_TREATMENT, metric="pm_orders")]
+    rows = [*gb_rows("two"), goal("two", "control", 0, GB_CONTROL, metric="pm_orders"),
+            goal("two", "treatment", 1, GB_TREATMENT, metric="pm_orders")]
     readout = two_arms("two", rows, correction=correction)
     assert [r.adjusted_p_value for r in readout.results] == pytest.approx([factor * GB_P] * 2, abs=1e-5)
 
@@ -222,15 +222,16 @@ def test_cuped_and_sequential_settings_reach_compare(monkeypatch):
         return original(control, treatment, **options)
 
     monkeypatch.setattr(stats, "compare", spy)
-    covariates = {"covariate_sum": 10.0, "covariate_sum_squares": 30.0, "value_covariate_sum": 25.0}
-    rows = [goal("seq", "control", 0, (4, 10.0, 30.0), **covariates), goal("seq", "treatment", 1, (4, 14.0, 54.0),
-                                                                           **covariates)]
+    # Values 1..4 (control) and 2..5 (treatment), each unit's covariate 1..4.
+    covariates = {"covariate_sum": 10.0, "covariate_sum_squares": 30.0}
+    rows = [goal("seq", "control", 0, (4, 10.0, 30.0), **covariates, value_covariate_sum=30.0),
+            goal("seq", "treatment", 1, (4, 14.0, 54.0), **covariates, value_covariate_sum=40.0)]
     readout = two_arms("seq", rows, units=(4, 4), sequential_n_star=5000.0, alpha=0.1)
     row = result(readout, "pm_revenue_usd")
     assert row.cuped_applied and row.sequential
     control, options = calls[0]
     assert control == {"n": 4, "sum": 10.0, "sum_squares": 30.0, "covariate_sum": 10.0,
-                       "covariate_sum_squares": 30.0, "covariate_sum_products": 25.0}
+                       "covariate_sum_squares": 30.0, "covariate_sum_products": 30.0}
     assert options["sequential_n_star"] == 5000.0 and options["alpha"] == 0.1
     assert {c[1]["relative"] for c in calls} == {True, False}
 
