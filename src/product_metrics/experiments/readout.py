@@ -133,8 +133,9 @@ def read_out_experiment(experiment: Experiment, variations: Sequence[Variation],
 
     goals = [r for r in results if r.metric_role == "goal" and r.p_value is not None]
     if goals:
-        method = "benjamini_hochberg" if experiment.correction == "benjamini_hochberg" else "holm"
-        for result, adjusted in zip(goals, adjust_p_values([r.p_value for r in goals], method=method), strict=True):
+        adjusted_p_values = adjust_p_values([r.p_value for r in goals], method="benjamini_hochberg"
+                                            if experiment.correction == "benjamini_hochberg" else "holm")
+        for result, adjusted in zip(goals, adjusted_p_values, strict=True):
             result.adjusted_p_value = _number(adjusted)
     for result in results:
         deciding_p = result.adjusted_p_value if result.metric_role == "goal" else result.p_value
@@ -216,9 +217,9 @@ def _comparisons(experiment: Experiment, kind: str, control: Mapping[str, float 
         return None
     cuped = kind != "ratio" and _has_covariate(control) and _has_covariate(treatment)
     arms = _arm(control, kind, cuped), _arm(treatment, kind, cuped)
-    n_star = experiment.sequential_n_star
-    options = {"alpha": experiment.alpha, "sequential_n_star": n_star}
-    return _Comparisons(compare(*arms, relative=False, **options), compare(*arms, relative=True, **options), cuped)
+    alpha, n_star = experiment.alpha, experiment.sequential_n_star
+    return _Comparisons(compare(*arms, relative=False, alpha=alpha, sequential_n_star=n_star),
+                        compare(*arms, relative=True, alpha=alpha, sequential_n_star=n_star), cuped)
 
 
 def _compare_arms(experiment: Experiment, metric: Statistics, treatment: str, control_sums: Mapping[str, float | None],
