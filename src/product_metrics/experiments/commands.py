@@ -45,10 +45,10 @@ def write_readouts(warehouse, relations, readouts: Sequence[ExperimentReadout]) 
 
 
 def summary(readouts: Sequence[ExperimentReadout]) -> str:
-    """`3 experiments: 1 ship, 1 keep_running, 1 invalid`."""
+    """`3 experiments: 1 ship, 1 keep_running, 1 invalid` (in the order of decisions.DECISIONS)."""
     counts = Counter(r.verdict.decision for r in readouts)
     decided = ", ".join(f"{counts[d]} {d}" for d in decisions.DECISIONS if counts[d])
-    return f"{len(readouts)} experiments" + (f": {decided}" if decided else "")
+    return f"{len(readouts)} experiment{'' if len(readouts) == 1 else 's'}" + (f": {decided}" if decided else "")
 
 
 def read_out_and_write(database: Path | None, url: str | None, relations) -> tuple[list[ExperimentReadout], str]:

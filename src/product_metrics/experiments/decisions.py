@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from product_metrics.experiments.tables import Experiment, Variation
 
 INVALID, DO_NOT_SHIP, SHIP, KEEP_RUNNING = "invalid", "do_not_ship", "ship", "keep_running"
-DECISIONS = (INVALID, DO_NOT_SHIP, SHIP, KEEP_RUNNING)
+DECISIONS = (SHIP, DO_NOT_SHIP, KEEP_RUNNING, INVALID)
 SRM_P_THRESHOLD = 0.001  # the usual bar (GrowthBook, Statsig): a real mismatch, not chance, at many looks
 HIGHER_IS_BETTER = "higher_is_better"
 

@@ -134,10 +134,20 @@ def results_schema(relations) -> str:
 def read_marts(warehouse, relations) -> Marts:
     """The three marts, each in its grain's order; `warehouse` is a product_metrics.warehouse.Warehouse."""
 
+    import sqlalchemy
+
+    from product_metrics.errors import first_line
+    from product_metrics.warehouse import WarehouseError
+
     def rows(cls, name: str, order: str) -> list:
         columns = [f.name for f in fields(cls)]
-        sql = f"select {', '.join(columns)} from {_relation(relations, name).sql} order by {order}"
-        return [cls(**{c: _plain(v) for c, v in zip(columns, row, strict=True)}) for row in warehouse.query(sql)]
+        relation = _relation(relations, name)
+        try:
+            found = warehouse.query(f"select {', '.join(columns)} from {relation.sql} order by {order}")
+        except sqlalchemy.exc.SQLAlchemyError as error:
+            raise WarehouseError(f"Cannot read {relation} in {warehouse.label} ({first_line(error)}): build the "
+                                 "experiment marts first (`product-metrics build`, or `dbt build`).") from error
+        return [cls(**{c: _plain(v) for c, v in zip(columns, row, strict=True)}) for row in found]
 
     return Marts(
         experiments=rows(Experiment, EXPERIMENTS_MART, "experiment_id"),

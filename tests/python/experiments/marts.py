@@ -81,7 +81,7 @@ def create_marts(connection, marts: Marts, schema: str = "metrics") -> None:
 
 
 def _is_duckdb(connection) -> bool:
-    return type(connection).__module__.startswith("duckdb")
+    return "duckdb" in type(connection).__module__
 
 
 def write_manifest(directory: Path, schema: str = "metrics", *, with_marts: bool = True) -> Path:
