@@ -10,8 +10,9 @@
 - the daily view: on each exposure date d, the same comparison over the units first exposed on or
   before d (cumulative), for the sequential chart.
 
-The p-value of a row is the absolute comparison's (Welch's t on the difference of means): it exists
-when the control mean is zero, where the relative effect does not.
+The p-value of a row is the relative comparison's (GrowthBook's default), so that the relative
+effect and interval shown agree with it; when the control mean is zero there is no relative effect,
+and the p-value is the absolute comparison's (Welch's t on the difference of means).
 """
 
 from __future__ import annotations
@@ -234,9 +235,14 @@ def _compare_arms(experiment: Experiment, metric: Statistics, treatment: str, co
     result.control_mean, result.variation_mean = _number(absolute.control_mean), _number(absolute.treatment_mean)
     result.absolute_effect, result.absolute_ci_lower, result.absolute_ci_upper = _interval(absolute)
     result.relative_effect, result.relative_ci_lower, result.relative_ci_upper = _interval(relative)
-    result.p_value = _number(absolute.p_value)
+    result.p_value = _p_value(compared)
     result.cuped_applied = bool(getattr(absolute, "cuped_applied", compared.cuped))
     return result
+
+
+def _p_value(compared: _Comparisons) -> float | None:
+    tested = compared.relative if compared.relative.effect is not None else compared.absolute
+    return _number(tested.p_value)
 
 
 def _interval(comparison) -> tuple[float | None, float | None, float | None]:
@@ -268,7 +274,7 @@ def _daily(experiment: Experiment, control: str, treatments: Sequence[str], metr
                 daily.append(DailyResult(experiment.experiment_id, treatment, metric.metric_name, date,
                                          int(control_sums["units"] or 0), int(treatment_sums["units"] or 0),
                                          *_interval(compared.absolute), *_interval(compared.relative),
-                                         _number(compared.absolute.p_value)))
+                                         _p_value(compared)))
     return daily
 
 

@@ -17,10 +17,20 @@ from .marts import START, experiment, of_values, statistics, variations
 
 # GrowthBook's stats-engine case: control (n 3407, sum 1396.87, sum of squares 52377.9767) against
 # treatment (n 3461, sum 2422.7, sum of squares 134698.29): absolute effect 0.29, 95% interval
-# (0.04538, 0.53462), p 0.02016. Means 0.41 and 0.70: relative effect 0.29 / 0.41.
+# (0.04538, 0.53462), p 0.02016. Means 0.41 and 0.70, variances 15.21 and 38.44: relative effect
+# 0.29 / 0.41 = 0.70732, its delta-method variance 38.44 / 3461 / 0.41^2 + 15.21 / 3407 * 0.7^2 / 0.41^4
+# = 0.143486 (se 0.37880): 95% interval (-0.0353, 1.4499), p 0.0619 — not significant.
 GB_CONTROL = (3407, 1396.87, 52377.9767)
 GB_TREATMENT = (3461, 2422.7, 134698.29)
-GB_P = 0.020158
+GB_RELATIVE_P = 0.06191
+# The same means and variances with ten times the units: relative interval (+47.3%, +94.2%), p 3.5e-9.
+WIN_CONTROL = (34070, 13968.7, 523779.767)
+WIN_TREATMENT = (34610, 24227.0, 1346982.9)
+# Means 0.41 and 0.70, variances 15.21 and 38.44, 4000 units each: relative se
+# sqrt(38.44 / 4000 / 0.41^2 + 15.21 / 4000 * 0.7^2 / 0.41^4) = 0.35087, z 2.0159, p 0.0438.
+BORDER_CONTROL = (4000, 1640.0, 61497.19)
+BORDER_TREATMENT = (4000, 2800.0, 155681.56)
+BORDER_P = 0.0438
 
 
 def goal(experiment_id, variation, index, sums, metric="pm_revenue_usd", **options):
@@ -41,8 +51,8 @@ def two_arms(experiment_id, rows, *, units=(3407, 3461), **overrides):
                                rows)
 
 
-def gb_rows(experiment_id, *guardrails):
-    return [goal(experiment_id, "control", 0, GB_CONTROL), goal(experiment_id, "treatment", 1, GB_TREATMENT),
+def win_rows(experiment_id, *guardrails):
+    return [goal(experiment_id, "control", 0, WIN_CONTROL), goal(experiment_id, "treatment", 1, WIN_TREATMENT),
             *guardrails]
 
 
@@ -51,35 +61,50 @@ def result(readout, metric, variation="treatment"):
     return found
 
 
-def test_goal_win_ships_with_growthbooks_numbers():
-    readout = two_arms("gb", gb_rows("gb", conversion("gb", "control", 0, "pm_retention_rate", 3407, 1363),
-                                     conversion("gb", "treatment", 1, "pm_retention_rate", 3461, 1385)))
+def test_growthbooks_case_gives_its_numbers_and_is_no_win_yet():
+    readout = two_arms("gb", [goal("gb", "control", 0, GB_CONTROL), goal("gb", "treatment", 1, GB_TREATMENT)])
     row = result(readout, "pm_revenue_usd")
     assert (row.control_units, row.variation_units) == (3407, 3461)
     assert row.control_mean == pytest.approx(0.41) and row.variation_mean == pytest.approx(0.70)
     assert row.absolute_effect == pytest.approx(0.29)
     assert row.absolute_ci_lower == pytest.approx(0.04538, abs=1e-5)
     assert row.absolute_ci_upper == pytest.approx(0.53462, abs=1e-5)
-    assert row.p_value == pytest.approx(GB_P, abs=1e-5)
     assert row.relative_effect == pytest.approx(0.29 / 0.41)
-    assert row.relative_ci_lower < row.relative_effect < row.relative_ci_upper
-    # One goal metric and one treatment: the family is one test, adjusted p = raw p.
-    assert row.adjusted_p_value == pytest.approx(row.p_value)
+    assert (row.relative_ci_lower, row.relative_ci_upper) == pytest.approx((-0.0353, 1.4499), abs=1e-4)
+    # The p-value tests the relative effect shown: its interval holds zero, so it is not significant.
+    assert row.p_value == pytest.approx(GB_RELATIVE_P, abs=1e-5)
+    assert row.adjusted_p_value == pytest.approx(row.p_value)  # a family of one
+    assert not row.is_significant
+    assert readout.verdict == decisions.Verdict(
+        decisions.KEEP_RUNNING, "no goal metric wins after holm correction (closest: pm_revenue_usd +70.7% "
+                                "(95% CI -3.5% to +145.0%), adjusted p = 0.062)")
+
+
+def test_goal_win_ships():
+    readout = two_arms("win", win_rows("win", conversion("win", "control", 0, "pm_retention_rate", 3407, 1363),
+                                       conversion("win", "treatment", 1, "pm_retention_rate", 3461, 1385)),
+                       units=(34070, 34610))
+    row = result(readout, "pm_revenue_usd")
+    assert row.relative_effect == pytest.approx(0.29 / 0.41)
+    # Ten times the units: the standard error sqrt(10) times smaller, 0.37880 / sqrt(10) = 0.11979.
+    assert row.relative_ci_upper - row.relative_effect == pytest.approx(1.96 * 0.37880 / 10 ** 0.5, abs=1e-3)
+    assert row.adjusted_p_value == pytest.approx(row.p_value) and row.p_value < 1e-8
     assert row.is_significant and not row.is_harmful
     guardrail = result(readout, "pm_retention_rate")
     assert guardrail.adjusted_p_value is None and not guardrail.is_significant
     assert readout.verdict.decision == decisions.SHIP
-    assert readout.verdict.reason.startswith("goal pm_revenue_usd wins: +70.7% (95% CI ")
-    assert "adjusted p = 0.020; no guardrail harmed" in readout.verdict.reason
-    # 3407 against 3461 units at 50/50: chi-square 2 * 27^2 / 3434 = 0.4246, p = erfc(sqrt(0.4246 / 2)) = 0.51466.
-    assert readout.srm_p_value == pytest.approx(0.51466, abs=1e-5)
+    assert readout.verdict.reason.startswith("goal pm_revenue_usd wins: +70.7% (95% CI +47.3% to +94.2%), "
+                                             "adjusted p = ")
+    assert readout.verdict.reason.endswith("; no guardrail harmed")
+    # 34070 against 34610 units at 50/50: chi-square 2 * 270^2 / 34340 = 4.2458, p = erfc(sqrt(4.2458 / 2)) = 0.03935.
+    assert readout.srm_p_value == pytest.approx(0.03935, abs=1e-5)
     assert {(r.variation_decision, r.decision, r.srm_p_value) for r in readout.results} == {
         ("ship", "ship", readout.srm_p_value)}
 
 
 def test_a_harmed_guardrail_blocks_ship():
     # Retention 1704 / 3407 = 50.0% in control, 1385 / 3461 = 40.0% in treatment: -20.0%.
-    readout = two_arms("harm", gb_rows("harm", conversion("harm", "control", 0, "pm_retention_rate", 3407, 1704),
+    readout = two_arms("harm", win_rows("harm", conversion("harm", "control", 0, "pm_retention_rate", 3407, 1704),
                                        conversion("harm", "treatment", 1, "pm_retention_rate", 3461, 1385)))
     harmed = result(readout, "pm_retention_rate")
     assert harmed.relative_effect == pytest.approx((1385 / 3461) / (1704 / 3407) - 1)
@@ -91,12 +116,12 @@ def test_a_harmed_guardrail_blocks_ship():
 
 def test_a_guardrail_moving_in_its_good_direction_is_no_harm():
     lower_is_better = {"direction": "lower_is_better"}
-    down = two_arms("down", gb_rows("down", conversion("down", "control", 0, "pm_dormant_users", 3407, 1704,
+    down = two_arms("down", win_rows("down", conversion("down", "control", 0, "pm_dormant_users", 3407, 1704,
                                                        **lower_is_better),
                                     conversion("down", "treatment", 1, "pm_dormant_users", 3461, 1385,
                                                **lower_is_better)))
     assert not result(down, "pm_dormant_users").is_harmful and down.verdict.decision == decisions.SHIP
-    up = two_arms("up", gb_rows("up", conversion("up", "control", 0, "pm_dormant_users", 3407, 1385,
+    up = two_arms("up", win_rows("up", conversion("up", "control", 0, "pm_dormant_users", 3407, 1385,
                                                  **lower_is_better),
                                 conversion("up", "treatment", 1, "pm_dormant_users", 3461, 1704, **lower_is_better)))
     assert result(up, "pm_dormant_users").is_harmful and up.verdict.decision == decisions.DO_NOT_SHIP
@@ -104,31 +129,31 @@ def test_a_guardrail_moving_in_its_good_direction_is_no_harm():
 
 def test_sample_ratio_mismatch_makes_the_experiment_invalid():
     # 500 against 650 units at 50/50: chi-square 2 * 75^2 / 575 = 19.57, p ~ 1e-5 < 0.001.
-    readout = two_arms("srm", gb_rows("srm"), units=(500, 650))
+    readout = two_arms("srm", win_rows("srm"), units=(500, 650))
     assert readout.srm_p_value < decisions.SRM_P_THRESHOLD
     assert readout.verdict.decision == decisions.INVALID
     assert readout.verdict.reason.startswith("sample ratio mismatch: units control 500, treatment 650 against "
                                              "weights 0.5/0.5 (p = ")
     assert {r.variation_decision for r in readout.results} == {decisions.INVALID}
     # The case, 500 against 600: chi-square 9.0909, p 0.00257 — a warning level, not invalid.
-    readout = two_arms("srm_ok", gb_rows("srm_ok"), units=(500, 600))
+    readout = two_arms("srm_ok", win_rows("srm_ok"), units=(500, 600))
     assert readout.srm_p_value == pytest.approx(0.00257, abs=1e-5)
     assert readout.verdict.decision == decisions.SHIP
 
 
 def test_an_experiment_that_ended_too_early_is_invalid():
-    readout = two_arms("short", gb_rows("short"), runtime_days=10, end_date=START + dt.timedelta(days=9))
+    readout = two_arms("short", win_rows("short"), runtime_days=10, end_date=START + dt.timedelta(days=9))
     assert readout.verdict == decisions.Verdict(
         decisions.INVALID, "too short: ended after 10 days, before its minimum runtime of 14 days")
 
 
 def test_before_its_minimum_runtime_a_win_keeps_running_but_harm_stops_it():
     running = {"is_ended": False, "runtime_days": 7}
-    readout = two_arms("early", gb_rows("early"), **running)
+    readout = two_arms("early", win_rows("early"), **running)
     assert result(readout, "pm_revenue_usd").is_significant
     assert readout.verdict == decisions.Verdict(
         decisions.KEEP_RUNNING, "running 7 of its minimum 14 days: no ship decision before the minimum runtime")
-    harmful = two_arms("early_harm", gb_rows("early_harm",
+    harmful = two_arms("early_harm", win_rows("early_harm",
                                              conversion("early_harm", "control", 0, "pm_retention_rate", 3407, 1704),
                                              conversion("early_harm", "treatment", 1, "pm_retention_rate", 3461, 1385)),
                        **running)
@@ -145,42 +170,48 @@ def test_nothing_significant_keeps_running():
 
 
 def test_holm_corrects_over_goal_metrics_only_and_can_stop_a_win():
-    # Three goals: the GrowthBook win (p 0.02016) and two without effect (p 1). Holm: 3 x 0.02016 = 0.0605.
-    rows = gb_rows("holm") + [goal("holm", arm, i, GB_CONTROL, metric=metric)
-                              for metric in ("pm_orders", "pm_events") for arm, i in (("control", 0), ("treatment", 1))]
+    # Three goals: a borderline win (p 0.0438) and two without effect (p 1). Holm: 3 x 0.0438 = 0.13.
+    rows = [goal("holm", "control", 0, BORDER_CONTROL), goal("holm", "treatment", 1, BORDER_TREATMENT)]
+    rows += [goal("holm", arm, i, BORDER_CONTROL, metric=metric)
+             for metric in ("pm_orders", "pm_events") for arm, i in (("control", 0), ("treatment", 1))]
     # A guardrail with a tiny p (in its good direction) is no member of the family.
     rows += [conversion("holm", "control", 0, "pm_retention_rate", 3407, 1385),
              conversion("holm", "treatment", 1, "pm_retention_rate", 3461, 1704)]
-    readout = two_arms("holm", rows)
+    readout = two_arms("holm", rows, units=(4000, 4000))
     win = result(readout, "pm_revenue_usd")
-    assert win.p_value < 0.05 and win.adjusted_p_value == pytest.approx(3 * win.p_value)
+    assert win.p_value == pytest.approx(BORDER_P, abs=1e-4)
+    assert win.adjusted_p_value == pytest.approx(3 * win.p_value)
     assert not win.is_significant
     assert result(readout, "pm_retention_rate").is_significant
     assert readout.verdict.decision == decisions.KEEP_RUNNING
-    assert "(closest: pm_revenue_usd +70.7%" in readout.verdict.reason and "adjusted p = 0.060)" in readout.verdict.reason
+    assert "(closest: pm_revenue_usd +70.7%" in readout.verdict.reason
+    assert readout.verdict.reason.endswith(f"adjusted p = {3 * win.p_value:.3f})")
 
 
-@pytest.mark.parametrize(("correction", "factor"), [("holm", 2.0), ("benjamini_hochberg", 1.0)])
-def test_the_experiments_correction_is_used(correction, factor):
-    # Two goals with the same p: Holm gives 2p to both, Benjamini-Hochberg p.
-    rows = [*gb_rows("two"), goal("two", "control", 0, GB_CONTROL, metric="pm_orders"),
-            goal("two", "treatment", 1, GB_TREATMENT, metric="pm_orders")]
-    readout = two_arms("two", rows, correction=correction)
-    assert [r.adjusted_p_value for r in readout.results] == pytest.approx([factor * GB_P] * 2, abs=1e-5)
+@pytest.mark.parametrize(("correction", "factor", "decision"), [("holm", 2.0, decisions.KEEP_RUNNING),
+                                                                ("benjamini_hochberg", 1.0, decisions.SHIP)])
+def test_the_experiments_correction_is_used(correction, factor, decision):
+    # Two goals with the same p 0.0438: Holm gives 2p = 0.0876 to both (no win), Benjamini-Hochberg p (a win).
+    rows = [goal("two", arm, i, sums, metric=metric) for metric in ("pm_revenue_usd", "pm_orders")
+            for arm, i, sums in (("control", 0, BORDER_CONTROL), ("treatment", 1, BORDER_TREATMENT))]
+    readout = two_arms("two", rows, units=(4000, 4000), correction=correction)
+    assert [r.adjusted_p_value for r in readout.results] == pytest.approx([factor * BORDER_P] * 2, abs=2e-4)
+    assert readout.verdict.decision == decision
 
 
 def test_multi_arm_ships_the_winning_variation_and_names_the_harmful_one():
     experiment_id = "arms"
-    rows = [goal(experiment_id, "control", 0, GB_CONTROL), goal(experiment_id, "a", 1, GB_TREATMENT),
-            goal(experiment_id, "b", 2, GB_CONTROL),
+    rows = [goal(experiment_id, "control", 0, BORDER_CONTROL), goal(experiment_id, "a", 1, WIN_TREATMENT),
+            goal(experiment_id, "b", 2, BORDER_CONTROL),
             conversion(experiment_id, "control", 0, "pm_retention_rate", 3407, 1704),
             conversion(experiment_id, "a", 1, "pm_retention_rate", 3461, 1731),
             conversion(experiment_id, "b", 2, "pm_retention_rate", 3407, 1385)]
     readout = read_out_experiment(experiment(experiment_id),
                                   variations(experiment_id, ("control", 1 / 3, 3407), ("a", 1 / 3, 3461),
                                              ("b", 1 / 3, 3407)), rows)
-    # The family: one goal x two treatments. a: 2 x 0.02016 = 0.0403 < 0.05; b: p 1.
-    assert result(readout, "pm_revenue_usd", "a").adjusted_p_value == pytest.approx(2 * GB_P, abs=1e-5)
+    # The family: one goal x two treatments. a: 2 x its p; b: p 1.
+    a = result(readout, "pm_revenue_usd", "a")
+    assert a.adjusted_p_value == pytest.approx(2 * a.p_value) and a.adjusted_p_value < 0.05
     assert result(readout, "pm_revenue_usd", "b").adjusted_p_value == pytest.approx(1)
     assert {v: verdict.decision for v, verdict in readout.variation_verdicts.items()} == {
         "a": decisions.SHIP, "b": decisions.DO_NOT_SHIP}
@@ -248,7 +279,10 @@ def test_daily_is_cumulative_by_exposure_date():
     # Day 1: means 2.5 and 3.5, variances 5/3 each, se sqrt(5/6) = 0.91287, Welch df 6, t(0.975, 6) = 2.446912.
     assert first.absolute_effect == pytest.approx(1.0)
     assert (first.absolute_ci_lower, first.absolute_ci_upper) == pytest.approx((1 - 2.233719, 1 + 2.233719), abs=1e-5)
-    assert first.p_value == pytest.approx(0.31534, abs=1e-4)
+    # Its relative effect 1 / 2.5 = 0.4, variance (5/12) / 2.5^2 + (5/12) * 3.5^2 / 2.5^4 = 0.197333
+    # (se 0.44422), t 0.90045 on 6 df: p 0.40257.
+    assert first.relative_effect == pytest.approx(0.4)
+    assert first.p_value == pytest.approx(0.40257, abs=1e-4)
     # Day 2 holds every unit exposed up to it: means 21/6 and 31/6, the experiment's result.
     assert (second.exposure_date, second.control_units, second.variation_units) == (day2, 6, 6)
     assert second.absolute_effect == pytest.approx(10 / 6)

@@ -22,7 +22,7 @@ from product_metrics.relations import Relations
 from product_metrics.warehouse import Warehouse, WarehouseError
 
 from .marts import START, create_marts, experiment, statistics, variations, write_manifest
-from .test_readout import GB_CONTROL, GB_P, GB_TREATMENT
+from .test_readout import GB_CONTROL, GB_RELATIVE_P, GB_TREATMENT
 
 # The GrowthBook case as one experiment, its sums split over two exposure dates; and an experiment
 # with a sample-ratio mismatch (500 against 650 units at 50/50).
@@ -74,13 +74,16 @@ def check_written(warehouse: Warehouse, schema: str, types: dict[str, str]) -> N
                                "variation_decision", "decision", "cuped_applied", "sequential")} == {
         "variation": "treatment", "metric_name": "pm_revenue_usd", "metric_role": "goal", "metric_kind": "sum",
         "unit": "usd", "direction": "higher_is_better", "control_units": 3407, "variation_units": 3461,
-        "is_significant": True, "is_harmful": False, "variation_decision": "ship", "decision": "ship",
+        "is_significant": False, "is_harmful": False, "variation_decision": "keep_running",
+        "decision": "keep_running",
         "cuped_applied": False, "sequential": False}
     assert (gb["control_mean"], gb["variation_mean"], gb["absolute_effect"]) == pytest.approx((0.41, 0.70, 0.29))
     assert (gb["absolute_ci_lower"], gb["absolute_ci_upper"]) == pytest.approx((0.04538, 0.53462), abs=1e-5)
-    assert gb["p_value"] == pytest.approx(GB_P, abs=1e-5) and gb["adjusted_p_value"] == pytest.approx(gb["p_value"])
+    assert gb["p_value"] == pytest.approx(GB_RELATIVE_P, abs=1e-5)
+    assert gb["adjusted_p_value"] == pytest.approx(gb["p_value"])
     assert gb["relative_effect"] == pytest.approx(0.29 / 0.41)
-    assert gb["decision_reason"].startswith("goal pm_revenue_usd wins: +70.7%")
+    assert gb["decision_reason"] == ("no goal metric wins after holm correction (closest: pm_revenue_usd +70.7% "
+                                     "(95% CI -3.5% to +145.0%), adjusted p = 0.062)")
     srm = rows["srm"]
     assert srm["srm_p_value"] < 0.001 and srm["decision"] == srm["variation_decision"] == "invalid"
     assert srm["decision_reason"].startswith("sample ratio mismatch: units control 500, treatment 650")
@@ -95,7 +98,7 @@ def check_written(warehouse: Warehouse, schema: str, types: dict[str, str]) -> N
 def test_results_are_written_next_to_the_marts_on_duckdb(tmp_path):
     path, relations = duckdb_warehouse(tmp_path, MARTS)
     _, detail = read_out_and_write(path, None, relations)
-    assert detail == ("2 experiments: 1 ship, 1 invalid; 2 rows in metrics.fct_experiment_results, "
+    assert detail == ("2 experiments: 1 keep_running, 1 invalid; 2 rows in metrics.fct_experiment_results, "
                       "3 in metrics.fct_experiment_daily")
     read_out_and_write(path, None, relations)  # a second run replaces, never appends
     with Warehouse.open(path, read_only=True) as warehouse:
@@ -127,7 +130,7 @@ def test_the_stage_reads_the_runs_manifest_and_writes_its_warehouse(tmp_path):
     console = Console(width=200, record=True)
     result = StageResult("experiments")
     assert experiments_stage(project, console, result, {"target_path": tmp_path / "target"})
-    assert result.detail.startswith("2 experiments: 1 ship, 1 invalid; 2 rows in metrics.fct_experiment_results")
+    assert result.detail.startswith("2 experiments: 1 keep_running, 1 invalid; 2 rows in metrics.fct_experiment_results")
 
     without = StageResult("experiments")  # a project whose package builds no experiment marts
     assert experiments_stage(project, console, without, {"target_path": write_manifest(tmp_path / "old",
