@@ -209,6 +209,11 @@ from product_metrics.report import cli as _report_cli  # typer only: --help stay
 
 app.command("report")(_report_cli.report)
 
+# `product-metrics experiments` (the A/B readouts); its body lives in product_metrics.experiments.
+from product_metrics.experiments import cli as _experiments_cli  # typer only: --help stays instant
+
+app.command("experiments")(_experiments_cli.experiments)
+
 # `product-metrics refresh` (scheduled incremental refresh); its body lives in product_metrics.pipeline.
 from product_metrics.refresh_cli import refresh as _refresh  # typer only: --help stays instant
 

@@ -5,10 +5,10 @@ table says how each went (print_stages). Both commands run their stages aside an
 when every stage passed (run_published, product_metrics.publish), under the warehouse's lock
 (product_metrics.refresh.refresh_lock):
 
-- build: `dbt build` -> data quality -> governance check -> publish;
+- build: `dbt build` -> experiments -> data quality -> governance check -> publish;
 - refresh: an incremental `dbt build` (its arguments, vars and data-test window from
-  product_metrics.refresh) -> data quality -> governance check (calendar rules warn) -> threshold
-  alerts -> publish. The Dagster job (product_metrics.orchestration) runs the same refresh_project
+  product_metrics.refresh) -> experiments -> data quality -> governance check (calendar rules warn)
+  -> threshold alerts -> publish. The Dagster job (product_metrics.orchestration) runs the same refresh_project
   with its dbt command going through dagster-dbt.
 """
 
@@ -133,7 +133,7 @@ def run_published(project, make_stages: Callable[[object], list[Stage]], console
 # --- product-metrics build ---------------------------------------------------------------------
 
 def run_build(*, database: Path | None, settings: QualitySettings, docs_dir: Path | None, console) -> int:
-    """`dbt build` → data quality → governance check → publish, on a copy of the warehouse: stop at
+    """`dbt build` → experiments → data quality → governance check → publish, on a copy of the warehouse: stop at
     the first failing stage, and publish only when every stage passed."""
     from product_metrics.project import Project
     from product_metrics.publish import check_before_lock
@@ -154,6 +154,7 @@ def build_stages(project, settings: QualitySettings, docs_dir: Path | None, cons
     artifacts: dict[str, Path] = {}
     return [
         Stage("dbt build", lambda result: _dbt_build_stage(project, console, result, artifacts)),
+        Stage("experiments", lambda result: experiments_stage(project, console, result, artifacts)),
         Stage("data quality", lambda result: quality_stage(project, settings, docs_dir, console, result, artifacts)),
         Stage("governance", lambda result: governance_stage(project, console, result, artifacts)),
     ]
@@ -170,6 +171,32 @@ def _dbt_build_stage(project, console, result: StageResult, artifacts: dict[str,
     result.detail, result.how_to_see_more = failure_detail(project, run)
     add_failure_hint(result, run.failed_nodes())
     return False
+
+
+def experiments_stage(project, console, result: StageResult, artifacts: dict) -> bool:
+    """The experiment readouts (product_metrics.experiments) from the marts the run's dbt build wrote,
+    written next to them: metrics.fct_experiment_results and fct_experiment_daily, in the run's copy
+    of the DuckDB file or its pending schemas, so they publish with the rest. A decision against a
+    variation is news, not a failure; only tables that cannot be read or written fail the stage."""
+    from product_metrics.experiments.commands import read_out_and_write
+    from product_metrics.experiments.tables import ExperimentMartsMissing
+    from product_metrics.relations import relations_for
+
+    try:
+        relations = relations_for(project, artifacts.get("target_path"))
+        _, result.detail = read_out_and_write(project.duckdb_path, project.warehouse_url, relations)
+    except ExperimentMartsMissing:
+        result.detail = "the project builds no experiment marts: nothing to read out"
+        return True
+    except UserError as error:  # WarehouseError, RelationsError
+        result.detail = str(error)
+        console.print(f"[red]✗ experiments could not be read out:[/] {error}", soft_wrap=True)
+        result.how_to_see_more = ["rerun: product-metrics experiments --write " + (
+            f"--url '{_without_password(project.warehouse_url)}'" if project.warehouse_url
+            else f"--database {project.duckdb_path}")]
+        return False
+    console.print(result.detail, highlight=False)
+    return True
 
 
 def quality_stage(project, settings: QualitySettings, docs_dir: Path | None, console, result: StageResult,
@@ -316,12 +343,14 @@ def _refresh_dbt_stage(project, options: RefreshOptions, result: StageResult, ru
 
 
 def check_stages(project, options: RefreshOptions, settings, docs_dir, console, artifacts) -> list[Stage]:
-    """The stages of `product-metrics build` after its dbt build, reused as they are, except that
-    governance findings only the calendar brings (an overdue review) are warnings: the data is
-    right, and the alerts after it must still run. Then the threshold alerts."""
+    """The stages of `product-metrics build` after its dbt build (the experiment readouts, data
+    quality, governance), reused as they are, except that governance findings only the calendar
+    brings (an overdue review) are warnings: the data is right, and the alerts after it must still
+    run. Then the threshold alerts."""
     from product_metrics.governance.rules import CALENDAR_RULES
 
     return [
+        Stage("experiments", lambda result: experiments_stage(project, console, result, artifacts)),
         Stage("data quality", lambda result: quality_stage(project, settings, docs_dir, console, result, artifacts)),
         Stage("governance", lambda result: governance_stage(project, console, result, artifacts,
                                                             warn_rules=CALENDAR_RULES)),

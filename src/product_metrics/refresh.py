@@ -73,7 +73,7 @@ def refresh_lock(database: Path) -> Iterator[Path]:
 class RefreshOptions:
     as_of: dt.date | None = None
     full_refresh: bool = False
-    checks: bool = True  # data quality, governance, alerts after dbt
+    checks: bool = True  # the stages after dbt: experiments, data quality, governance, alerts
     timeout_minutes: float | None = None  # dbt is stopped after it (product_metrics.dbt.Deadline)
 
 

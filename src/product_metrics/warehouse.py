@@ -232,6 +232,33 @@ class Warehouse:
                 from error
         return len(rows)
 
+    def replace_tables(self, schema: str, tables: Sequence[tuple[str, Sequence[tuple[str, str]],
+                                                                 Iterable[Mapping[str, Any]]]]) -> list[int]:
+        """Replace each (table, columns, rows) of `schema` in ONE transaction: readers see all the old
+        tables or all the new ones. Returns the rows written to each."""
+        import sqlalchemy
+
+        written = []
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(sqlalchemy.text(f"create schema if not exists {quote(schema)}"))
+                for table, columns, rows in tables:
+                    relation = f"{quote(schema)}.{quote(table)}"
+                    names = [name for name, _ in columns]
+                    values = [{f"p{i}": row.get(name) for i, name in enumerate(names)} for row in rows]
+                    connection.execute(sqlalchemy.text(f"drop table if exists {relation}"))
+                    connection.execute(sqlalchemy.text(
+                        f"create table {relation} ({', '.join(f'{quote(n)} {t}' for n, t in columns)})"))
+                    if values:
+                        connection.execute(sqlalchemy.text(
+                            f"insert into {relation} ({', '.join(quote(n) for n in names)}) "
+                            f"values ({', '.join(f':p{i}' for i in range(len(names)))})"), values)
+                    written.append(len(values))
+        except sqlalchemy.exc.SQLAlchemyError as error:
+            targets = ", ".join(f"{schema}.{table}" for table, _, _ in tables)
+            raise WarehouseError(f"could not write {targets} to {self.label}: {_explain(error, self.label)}") from error
+        return written
+
 
 def _explain(error: Exception, label: str) -> str:
     message = str(getattr(error, "orig", None) or error).splitlines()[0]

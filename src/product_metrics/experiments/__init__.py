@@ -1,6 +1,8 @@
 """Experiments: A/B readouts from per-arm sufficient statistics the warehouse computes.
 
-`compare` is the public entry point: it checks an effect without a warehouse.
+`compare` is the public entry point: it checks an effect without a warehouse. The readout of the
+dbt marts (readout), its decisions (decisions), the result tables (tables) and the command
+(commands, cli) build on it.
 """
 
 from product_metrics.experiments.stats import (

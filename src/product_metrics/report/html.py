@@ -1,6 +1,7 @@
 """The static HTML report: one self-contained file (plotly.js, the figures' data and the styles are
 inline; it loads nothing from the network) with every chart, the definition and owner of each metric
-it plots, the threshold alerts and the data-quality status."""
+it plots, the threshold alerts, the experiments' readouts (when there are any) and the data-quality
+status."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any
 
 from product_metrics.report.charts import CHARTS, Chart
 from product_metrics.report.data import Definition, ReportTables, latest_alert_run, read_definitions
+from product_metrics.report.experiments import SECTION_ID as EXPERIMENTS_SECTION
+from product_metrics.report.experiments import render_section as render_experiments
 
 REPORT_FILE = "index.html"
 
@@ -52,6 +55,10 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
                    font-size: 13px; }
 .reviews-overdue summary { cursor: pointer; color: var(--amber); font-weight: 600; }
 .reviews-overdue ul { margin: 6px 0 0; padding-left: 18px; }
+.experiment { border-top: 1px solid var(--line); padding-top: 8px; margin-top: 8px; }
+.experiment h3 { font-size: 15px; margin: 4px 0; }
+.decision-reason { margin: 4px 0 8px; }
+.experiment-chart { min-height: 160px; }
 """
 
 # Draws each figure from its JSON; a figure that fails shows its error in the panel and on the console.
@@ -271,8 +278,11 @@ def render_report(warehouse: ReportTables, *, built_at: dt.datetime) -> Report:
     charts = draw_charts(warehouse)
     panels = [_panel(c, catalog) for c in charts]
     alerts = _alerts_panel(warehouse, catalog, built_at.date())
+    experiments, experiment_charts = render_experiments(warehouse)
     nav = "".join(f'<a href="#panel-{c.chart.key}">{escape(c.chart.title.split(" (")[0])}</a>' for c in charts)
-    script = plotly.offline.get_plotlyjs() if any(c.figure_json for c in charts) else ""
+    if experiments:
+        nav = f'<a href="#{EXPERIMENTS_SECTION}">Experiments</a>' + nav
+    script = plotly.offline.get_plotlyjs() if any(c.figure_json for c in charts) or experiment_charts else ""
     html = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Product metrics report</title><style>{_CSS}</style>
@@ -281,7 +291,7 @@ def render_report(warehouse: ReportTables, *, built_at: dt.datetime) -> Report:
 <p>Built {built_at:%Y-%m-%d %H:%M} UTC from <code>{escape(warehouse.path.name)}</code> ·
 {len([c for c in charts if c.figure_json])} of {len(charts)} charts drawn · definitions from {escape(warehouse.name("metrics.metric_catalog"))}</p>
 </header><nav>{nav}<a href="#panel-alerts">Alerts</a></nav>
-<main>{alerts}{"".join(panels)}</main>
+<main>{alerts}{experiments}{"".join(panels)}</main>
 <script>{_RENDER_SCRIPT}</script></body></html>
 """
     return Report(html=html, charts=charts)

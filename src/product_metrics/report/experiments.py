@@ -1,0 +1,120 @@
+"""The report's experiments section: per experiment its hypothesis, owner and dates, the decision and
+why, and a chart of each metric's relative effect with its interval, read from the tables the readout
+wrote (metrics.fct_experiment_results, with metrics.fct_experiments for what was tested). No
+section when there are no results (no experiments, or the readout has not run)."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING
+
+from product_metrics.report.charts import PALETTE, _layout
+from product_metrics.report.data import METRICS_SCHEMA, ReportTables
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    import plotly.graph_objects as go
+
+RESULTS = f"{METRICS_SCHEMA}.fct_experiment_results"
+EXPERIMENTS = f"{METRICS_SCHEMA}.fct_experiments"
+SECTION_ID = "panel-experiments"
+_DECISION_CLASS = {"ship": "level-ok", "do_not_ship": "level-alert", "invalid": "level-alert",
+                   "keep_running": "level-warn"}
+
+
+def read_results(warehouse: ReportTables) -> pd.DataFrame | None:
+    """The readout's rows with what each experiment tested; None when there are none."""
+    if not warehouse.has(RESULTS):
+        return None
+    frame = warehouse.frame(f"select * from {warehouse.name(RESULTS)} order by experiment_id")
+    if frame.empty:
+        return None
+    if warehouse.has(EXPERIMENTS):
+        about = warehouse.frame(f"select experiment_id, hypothesis, owner_name, owner_email, start_date, end_date, "
+                                f"runtime_days, minimum_runtime_days, is_ended from {warehouse.name(EXPERIMENTS)}")
+        frame = frame.merge(about, on="experiment_id", how="left")
+    return frame
+
+
+def effect_chart(rows: pd.DataFrame, alpha: float = 0.05) -> go.Figure | None:
+    """Each metric's relative effect against the control, one trace per variation, error bars for the
+    interval, the zero line (no effect); labels give the role and the units per arm."""
+    import pandas as pd
+    import plotly.graph_objects as go
+
+    rows = rows[rows["relative_effect"].notna()]
+    if rows.empty:
+        return None
+    fig = go.Figure()
+    several = rows["variation"].nunique() > 1  # then a row names its variation: each gets its own rows
+    for i, (variation, arm) in enumerate(rows.groupby("variation", sort=False)):
+        labels = [(f"{variation} · " if several else "") + f"{r.metric_name} ({r.metric_role}) · "
+                  f"n {int(r.control_units):,} vs {int(r.variation_units):,}" for r in arm.itertuples()]
+        # Plain lists: the figure's JSON then holds numbers a reader (and a test) can see.
+        effect = (arm["relative_effect"] * 100).astype(float)
+        verdicts = ["harmed" if r.is_harmful else "significant" if r.is_significant else "not significant"
+                    for r in arm.itertuples()]
+        absolute = [f"{r.absolute_effect:+.4g} {r.unit or ''}".rstrip() if pd.notna(r.absolute_effect) else "—"
+                    for r in arm.itertuples()]
+        fig.add_trace(go.Scatter(
+            x=effect.tolist(), y=labels, mode="markers", name=str(variation), orientation="h",
+            marker={"color": PALETTE[i % len(PALETTE)], "size": 10,
+                    "line": {"width": 2, "color": ["#c53030" if r.is_harmful else "#276749" if r.is_significant
+                                                   else "#ffffff" for r in arm.itertuples()]}},
+            error_x={"type": "data", "symmetric": False, "thickness": 1.5, "visible": True,
+                     "array": (arm["relative_ci_upper"] * 100 - effect).tolist(),
+                     "arrayminus": (effect - arm["relative_ci_lower"] * 100).tolist()},
+            customdata=[[float(p), a, v] for p, a, v in zip(arm["p_value"], absolute, verdicts, strict=True)],
+            hovertemplate=f"{variation}: %{{x:+.1f}}%% (%{{customdata[1]}} per unit), p %{{customdata[0]:.3g}}, "
+                          "%{customdata[2]}<extra></extra>"))
+    fig.add_vline(x=0, line_color="#4a5568", line_width=1)
+    metrics = rows["metric_name"].nunique()
+    return _layout(fig, height=140 + 46 * metrics * max(1, rows["variation"].nunique()), hovermode="closest",
+                   xaxis={"title": f"relative effect against the control (%); bars: {1 - alpha:.0%} interval",
+                          "ticksuffix": "%", "zeroline": False},
+                   yaxis={"type": "category", "autorange": "reversed"}, margin={"l": 330, "r": 20, "t": 20, "b": 50})
+
+
+def _about(first) -> str:
+    owner = escape(str(first.get("owner_name") or "—"))
+    if first.get("owner_email"):
+        owner += f' &lt;<a href="mailto:{escape(str(first["owner_email"]))}">{escape(str(first["owner_email"]))}</a>&gt;'
+    if first.get("start_date") is None or str(first.get("start_date")) == "NaT":
+        return f"owner: {owner}"
+    dates = f"{first['start_date']:%Y-%m-%d} → {first['end_date']:%Y-%m-%d}"
+    state = "ended" if first.get("is_ended") else "running"
+    return (f"owner: {owner} · {dates} · {state}, {int(first['runtime_days'])} of at least "
+            f"{int(first['minimum_runtime_days'])} days")
+
+
+def render_section(warehouse: ReportTables) -> tuple[str, int]:
+    """The section's HTML ("" when there are no results) and the number of charts in it."""
+    frame = read_results(warehouse)
+    if frame is None:
+        return "", 0
+    parts, charts = [], 0
+    for experiment_id, rows in frame.groupby("experiment_id", sort=True):
+        first = rows.iloc[0].to_dict()
+        decision = str(first["decision"])
+        figure = effect_chart(rows)
+        key = f"experiment-{experiment_id}"
+        if figure is None:
+            body = '<p class="note">No relative effect to draw yet (no units, or a control mean of zero).</p>'
+        else:
+            charts += 1
+            data = figure.to_json().replace("</", "<\\/")
+            body = (f'<div class="experiment-chart" id="{escape(key)}" data-experiment="{escape(str(experiment_id))}">'
+                    f'</div><script type="application/json" class="figure" data-target="{escape(key)}">{data}</script>')
+        hypothesis = escape(str(first.get("hypothesis") or ""))
+        parts.append(
+            f'<div class="experiment" data-experiment="{escape(str(experiment_id))}">'
+            f"<h3><code>{escape(str(experiment_id))}</code> · <span class=\"decision {_DECISION_CLASS.get(decision, '')}"
+            f'">{escape(decision.replace("_", " "))}</span></h3>'
+            + (f"<p><em>{hypothesis}</em></p>" if hypothesis else "")
+            + f'<p class="note">{_about(first)}</p>'
+            f'<p class="decision-reason">{escape(str(first["decision_reason"]))}</p>{body}</div>')
+    note = ('<p class="note">Decisions: invalid (sample-ratio mismatch or too short), do not ship (a guardrail '
+            "harmed), ship (a goal wins after correction, no guardrail harmed), keep running. Outlined dots: "
+            "significant (green) or harmful (red).</p>")
+    return (f'<section class="panel" id="{SECTION_ID}"><h2>Experiments</h2>{note}{"".join(parts)}</section>',
+            charts)
