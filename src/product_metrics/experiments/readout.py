@@ -201,6 +201,10 @@ def _has_covariate(sums: Mapping[str, float | None]) -> bool:
     return all(sums[name] is not None for name in ("covariate_sum", "covariate_sum_squares", "value_covariate_sum"))
 
 
+# The metric kinds whose per-unit value is 0 or 1 (macros/experiments/experiment_metric_catalog.sql).
+BINARY_KINDS = ("conversion", "retention")
+
+
 @dataclass(frozen=True)
 class _Comparisons:
     absolute: Any
@@ -218,9 +222,11 @@ def _comparisons(experiment: Experiment, kind: str, control: Mapping[str, float 
         return None
     cuped = kind != "ratio" and _has_covariate(control) and _has_covariate(treatment)
     arms = _arm(control, kind, cuped), _arm(treatment, kind, cuped)
-    alpha, n_star = experiment.alpha, experiment.sequential_n_star
-    return _Comparisons(compare(*arms, relative=False, alpha=alpha, sequential_n_star=n_star),
-                        compare(*arms, relative=True, alpha=alpha, sequential_n_star=n_star), cuped)
+    # 0/1 metrics take the binomial variance p(1 - p), as gbstats does for proportions.
+    alpha, n_star, proportion = experiment.alpha, experiment.sequential_n_star, kind in BINARY_KINDS
+    return _Comparisons(
+        compare(*arms, relative=False, alpha=alpha, sequential_n_star=n_star, proportion=proportion),
+        compare(*arms, relative=True, alpha=alpha, sequential_n_star=n_star, proportion=proportion), cuped)
 
 
 def _compare_arms(experiment: Experiment, metric: Statistics, treatment: str, control_sums: Mapping[str, float | None],
