@@ -100,5 +100,7 @@
     {%- for column, data_type in columns[name] -%}
         {%- do items.append('cast(null as ' ~ data_type ~ ') as ' ~ column) -%}
     {%- endfor -%}
-    {{ return('(select ' ~ items | join(', ') ~ ' from (select 1 as no_input) as no_input where 1 = 0)') }}
+    {#- Laid out for where the base model reads it: `from (...)` in a CTE. -#}
+    {{ return('(\n        select\n            ' ~ items | join(',\n            ')
+        ~ '\n        from (select 1 as no_input) as no_input\n        where 1 = 0\n    )') }}
 {%- endmacro %}

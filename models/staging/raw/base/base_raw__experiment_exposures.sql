@@ -97,8 +97,9 @@ checked as (
     left join users on ranked.user_id = users.user_id
     left join defined_experiments on ranked.experiment_id = defined_experiments.experiment_id
     left join defined_variations
-        on ranked.experiment_id = defined_variations.experiment_id
-        and ranked.variation = defined_variations.variation
+        on
+            ranked.experiment_id = defined_variations.experiment_id
+            and ranked.variation = defined_variations.variation
 )
 
 select
