@@ -21,7 +21,9 @@
     date, since a late row anywhere in a week changes the week's row. Config
     `refresh_window_state`: the expression, over the model's rows, whose newest date says how far
     the model was derived (default: the window column); config `refresh_window_reach_days`: how many
-    days before the date of a changed input row the rows it can change start (default 0).
+    days before the date of a changed input row the rows it can change start (default 0). Config
+    `refresh_window_rederive_when`: a predicate over the model's rows; when a row matches (it was
+    derived from settings that have changed since), the whole model is derived again.
 #}
 {% macro refresh_window_start() -%}
     {#- Unit tests have no table of their own (`this` is none): they test the full derivation. -#}
@@ -53,6 +55,13 @@
             union all
             select cutoff_date as window_start
             from {{ ref('int_reporting_cutoff') }}
+            {%- endif %}
+            {%- if config.get('refresh_window_rederive_when') %}
+            union all
+            select cast(null as date) as window_start
+            from {{ this }}
+            where {{ config.get('refresh_window_rederive_when') }}
+            having count(*) > 0
             {%- endif %}
         ) as candidates
         having count(window_start) = count(*)
@@ -102,6 +111,10 @@
 
 {# The lower-case data type of a column of a relation, '' when unknown. #}
 {% macro raw_column_type(relation, column_name) -%}
+    {#- An absent optional input is a subquery (macro empty_raw_input), no relation: nothing to look up. -#}
+    {%- if relation is string -%}
+        {{ return('') }}
+    {%- endif -%}
     {%- for column in adapter.get_columns_in_relation(relation) -%}
         {%- if column.name | lower == column_name | lower -%}
             {{ return(column.data_type | lower) }}

@@ -10,14 +10,23 @@
     (each pins the relation vars to null). When the model runs (`dbt run` / `build`), an input that
     does not exist stops it with one line naming the relation and the vars that place it
     (require_raw_input).
+
+    `optional=true` (experiment_exposures): when the raw source does not exist, the models read
+    empty_raw_input(name), a subquery with no rows and the input's typed columns (callers give it an
+    alias), so a project without experiments builds. A relation handed over by var is never optional:
+    naming one that does not exist is a mistake.
 #}
-{% macro raw_table(name) -%}
+{% macro raw_table(name, optional=false) -%}
     {%- set raw_source = source('raw', name) -%}
     {%- set given = product_metrics.raw_relation_var(name) -%}
     {%- if given is none -%}
         {%- set relation = raw_source -%}
     {%- else -%}
         {%- set relation = product_metrics.relation_from_text(given) -%}
+    {%- endif -%}
+    {%- if optional and given is none and execute and model.resource_type != 'unit_test'
+            and adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) is none -%}
+        {{ return(product_metrics.empty_raw_input(name)) }}
     {%- endif -%}
     {#- Only when the model runs: `dbt compile` or `docs generate` before the inputs are built is fine. -#}
     {%- if execute and model.resource_type != 'unit_test' and flags.WHICH in ['run', 'build'] -%}
@@ -72,4 +81,24 @@
         {%- set what_to_do = 'Create it or point ' ~ relation_var ~ ' at your model.' -%}
     {%- endif -%}
     {{ exceptions.raise_compiler_error('product_metrics: raw input ' ~ name ~ ' not found: ' ~ relation ~ ' (' ~ placed_by ~ '). ' ~ what_to_do) }}
+{%- endmacro %}
+
+
+{#
+    An optional raw input that does not exist: no rows, its columns typed as the base model reads
+    them (a relation, or text that names none: macro raw_column_type finds no columns in it).
+#}
+{% macro empty_raw_input(name) -%}
+    {%- set columns = {
+        'experiment_exposures': [('exposure_id', dbt.type_string()), ('experiment_id', dbt.type_string()),
+            ('variation', dbt.type_string()), ('user_id', dbt.type_string()), ('exposed_at', dbt.type_timestamp())],
+    } -%}
+    {%- if name not in columns -%}
+        {{ exceptions.raise_compiler_error('product_metrics: raw input ' ~ name ~ ' is not optional.') }}
+    {%- endif -%}
+    {%- set items = [] -%}
+    {%- for column, data_type in columns[name] -%}
+        {%- do items.append('cast(null as ' ~ data_type ~ ') as ' ~ column) -%}
+    {%- endfor -%}
+    {{ return('(select ' ~ items | join(', ') ~ ' from (select 1 as no_input) as no_input where 1 = 0)') }}
 {%- endmacro %}

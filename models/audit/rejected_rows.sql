@@ -2,6 +2,7 @@
 -- With the staging models this accounts for every raw row: raw = accepted + rejected.
 {% set sources = [
     'users', 'events', 'orders', 'marketing_spend', 'nps_responses', 'invites', 'ai_suggestions', 'model_predictions',
+    'experiment_exposures',
 ] %}
 
 with
