@@ -6,84 +6,12 @@
 -- One pass over each input table: the units' windows become columns of one row per unit, and
 -- each table is joined to the units once (user, timestamps between the unit's earliest and latest
 -- bound) and summed with one conditional aggregate per metric.
-{#- `var is defined`: dbt 1.10 renders a model without var() once, to set up its unit tests. -#}
-{% set activation_event = var('product_metrics__activation_event_name', 'core_action') if var is defined else 'core_action' %}
-{% set core_action_event = var('product_metrics__core_action_event_name', 'core_action') if var is defined else 'core_action' %}
-{% set min_core_actions = var('product_metrics__north_star_min_core_actions', 3) | int if var is defined else 3 %}
-{#-
-    Per catalog metric: the input table it reads and its per-unit aggregates. W and C stand for
-    "the row is in the metric's window" and "... in its lookback"; `value`, `denominator` (ratio),
-    `covariate` (null for ratios).
--#}
-{% set measures = {
-    'pm_product_activation_rate': {'table': 'events',
-        'value': "max(case when event_name = '" ~ activation_event ~ "' and W then 1 else 0 end)",
-        'covariate': "max(case when event_name = '" ~ activation_event ~ "' and C then 1 else 0 end)"},
-    'pm_north_star_users': {'table': 'events',
-        'value': "case when sum(case when event_name = '" ~ core_action_event ~ "' and W then 1 else 0 end) >= " ~ min_core_actions ~ " then 1 else 0 end",
-        'covariate': "case when sum(case when event_name = '" ~ core_action_event ~ "' and C then 1 else 0 end) >= " ~ min_core_actions ~ " then 1 else 0 end"},
-    'pm_dormant_users': {'table': 'events',
-        'value': "case when max(case when is_active and FIRST_WEEK then 1 else 0 end) = 1 and max(case when is_active and SECOND_WEEK then 1 else 0 end) = 0 then 1 else 0 end",
-        'covariate': "count(distinct case when is_active and C then event_date end)"},
-    'pm_retention_rate': {'table': 'events',
-        'value': "max(case when is_active and W then 1 else 0 end)",
-        'covariate': "count(distinct case when is_active and C then event_date end)"},
-    'pm_core_actions': {'table': 'events',
-        'value': "sum(case when event_name = '" ~ core_action_event ~ "' and W then 1 else 0 end)",
-        'covariate': "sum(case when event_name = '" ~ core_action_event ~ "' and C then 1 else 0 end)"},
-    'pm_events': {'table': 'events',
-        'value': "sum(case when W then 1 else 0 end)",
-        'covariate': "sum(case when C then 1 else 0 end)"},
-    'pm_active_user_days': {'table': 'events',
-        'value': "count(distinct case when is_active and W then event_date end)",
-        'covariate': "count(distinct case when is_active and C then event_date end)"},
-    'pm_activation_rate': {'table': 'orders',
-        'value': "max(case when amount_usd > 0 and W then 1 else 0 end)",
-        'covariate': "max(case when amount_usd > 0 and C then 1 else 0 end)"},
-    'pm_orders': {'table': 'orders',
-        'value': "sum(case when amount_usd > 0 and W then 1 else 0 end)",
-        'covariate': "sum(case when amount_usd > 0 and C then 1 else 0 end)"},
-    'pm_revenue_usd': {'table': 'orders',
-        'value': "coalesce(sum(case when W then amount_usd end), 0)",
-        'covariate': "coalesce(sum(case when C then amount_usd end), 0)"},
-    'pm_ai_suggestions': {'table': 'suggestions',
-        'value': "sum(case when W then 1 else 0 end)",
-        'covariate': "sum(case when C then 1 else 0 end)"},
-    'pm_ai_acceptance_rate': {'table': 'suggestions',
-        'value': "sum(case when outcome = 'accepted' and W then 1 else 0 end)",
-        'denominator': "sum(case when W then 1 else 0 end)"},
-    'pm_ai_correction_rate': {'table': 'suggestions',
-        'value': "sum(case when outcome = 'edited' and W then 1 else 0 end)",
-        'denominator': "sum(case when outcome in ('accepted', 'edited') and W then 1 else 0 end)"},
-    'pm_ai_hitl_rate': {'table': 'suggestions',
-        'value': "sum(case when escalated_to_human and W then 1 else 0 end)",
-        'denominator': "sum(case when W then 1 else 0 end)"},
-    'pm_ai_cost_per_1k_suggestions_usd': {'table': 'suggestions',
-        'value': "1000 * coalesce(sum(case when W then cost_usd end), 0)",
-        'denominator': "sum(case when W then 1 else 0 end)"},
-    'pm_ai_latency_ms_average': {'table': 'suggestions',
-        'value': "coalesce(sum(case when W then latency_ms end), 0)",
-        'denominator': "count(case when W then latency_ms end)"},
-    'pm_nps': {'table': 'responses'},
-} %}
+{% set measures = product_metrics.experiment_unit_measures() %}
 {% set catalog = product_metrics.experiment_metric_catalog() %}
 {% for metric_name in catalog if metric_name not in measures %}
-    {{ exceptions.raise_compiler_error("int_experiment_unit_values has no per-unit measure for catalog metric " ~ metric_name ~ ": add one to its `measures`.") }}
+    {{ exceptions.raise_compiler_error("int_experiment_unit_values has no per-unit measure for catalog metric " ~ metric_name ~ ": add one to macro experiment_unit_measures.") }}
 {% endfor %}
 {% set tables = {'events': 'occurred_at', 'orders': 'ordered_at', 'suggestions': 'created_at', 'responses': 'responded_at'} %}
-
-{%- macro in_window(metric_name, at_column, bound='window') -%}
-    {%- set prefix = metric_name ~ ('__covariate' if bound == 'covariate' else '') -%}
-    ({{ at_column }} >= spans.{{ prefix }}_start_at and {{ at_column }} < spans.{{ prefix }}_end_at)
-{%- endmacro -%}
-
-{%- macro aggregate(metric_name, expression, at_column) -%}
-    {{ expression
-        | replace('FIRST_WEEK', '(' ~ at_column ~ ' >= spans.' ~ metric_name ~ '__start_at and ' ~ at_column ~ ' < spans.' ~ metric_name ~ '__second_week_at)')
-        | replace('SECOND_WEEK', '(' ~ at_column ~ ' >= spans.' ~ metric_name ~ '__second_week_at and ' ~ at_column ~ ' < spans.' ~ metric_name ~ '__end_at)')
-        | replace(' W ', ' ' ~ in_window(metric_name, at_column) ~ ' ')
-        | replace(' C ', ' ' ~ in_window(metric_name, at_column, 'covariate') ~ ' ') }}
-{%- endmacro %}
 
 with
 
@@ -148,12 +76,12 @@ spans as (
         spans.user_id,
         {%- for metric_name in catalog if measures[metric_name]['table'] == table %}
         {%- set measure = measures[metric_name] %}
-        {{ aggregate(metric_name, measure['value'], at_column) }} as {{ metric_name }}__value,
+        {{ product_metrics.experiment_unit_aggregate(metric_name, measure['value'], at_column) }} as {{ metric_name }}__value,
         {%- if 'denominator' in measure %}
-        {{ aggregate(metric_name, measure['denominator'], at_column) }} as {{ metric_name }}__denominator,
+        {{ product_metrics.experiment_unit_aggregate(metric_name, measure['denominator'], at_column) }} as {{ metric_name }}__denominator,
         {%- endif %}
         {%- if 'covariate' in measure %}
-        {{ aggregate(metric_name, measure['covariate'], at_column) }} as {{ metric_name }}__covariate,
+        {{ product_metrics.experiment_unit_aggregate(metric_name, measure['covariate'], at_column) }} as {{ metric_name }}__covariate,
         {%- endif %}
         {%- endfor %}
         count(*) as {{ table }}_rows
@@ -181,7 +109,7 @@ responses_in_window as (
     inner join responses
         on
             spans.user_id = responses.user_id
-            and {{ in_window('pm_nps', 'responses.responded_at') }}
+            and {{ product_metrics.experiment_unit_in_window('pm_nps', 'responses.responded_at') }}
 ),
 
 responses_measured as (
@@ -276,34 +204,6 @@ percentile_caps as (
             - max(case when covariate_rank = floor(covariate_position) then covariate end)
         ) as covariate_cap
     from percentile_ranked
-    group by experiment_id, metric_name
-),
-
-capped as (
-    select
-        experiment_id,
-        user_id,
-        variation,
-        exposure_date,
-        metric_name,
-        capping_type,
-        capping_value,
-        cast(coalesce(measured_value, 0) as {{ product_metrics.type_double() }}) as value,
-        cast(denominator as {{ product_metrics.type_double() }}) as denominator,
-        cast(measured_covariate as {{ product_metrics.type_double() }}) as covariate
-    from measured
-),
-
--- A percentile cap is taken over every included complete unit of the experiment and metric, both
--- arms together, so capping treats the arms alike; the covariate gets its own percentile.
-percentile_caps as (
-    select
-        experiment_id,
-        metric_name,
-        {{ product_metrics.percentile_cont('value', 'max(capping_value)') }} as value_cap,
-        {{ product_metrics.percentile_cont('covariate', 'max(capping_value)') }} as covariate_cap
-    from uncapped
-    where capping_type = 'percentile'
     group by experiment_id, metric_name
 ),
 
