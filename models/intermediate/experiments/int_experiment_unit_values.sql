@@ -12,6 +12,13 @@
     {{ exceptions.raise_compiler_error("int_experiment_unit_values has no per-unit measure for catalog metric " ~ metric_name ~ ": add one to macro experiment_unit_measures.") }}
 {% endfor %}
 {% set tables = {'events': 'occurred_at', 'orders': 'ordered_at', 'suggestions': 'created_at', 'responses': 'responded_at'} %}
+{% set table_metrics = {} %}
+{% for table in tables %}
+{% do table_metrics.update({table: []}) %}
+{% for metric_name in catalog if measures[metric_name]['table'] == table %}
+{% do table_metrics[table].append("'" ~ metric_name ~ "'") %}
+{% endfor %}
+{% endfor %}
 
 with
 
@@ -54,17 +61,23 @@ spans as (
         max(case when metric_name = '{{ metric_name }}' then covariate_start_at end) as {{ metric_name }}__covariate_start_at,
         max(case when metric_name = '{{ metric_name }}' then covariate_end_at end) as {{ metric_name }}__covariate_end_at,
         {% endfor %}
-        max(
-            case when metric_name = 'pm_dormant_users' then {{ product_metrics.add_days_to_timestamp('window_start_at', 7) }} end
-        ) as pm_dormant_users__second_week_at,
         {% for table in tables %}
-        {%- set names = [] -%}
-        {%- for metric_name in catalog if measures[metric_name]['table'] == table %}{% do names.append("'" ~ metric_name ~ "'") %}{% endfor %}
         min(
-            case when metric_name in ({{ names | join(', ') }}) then coalesce(covariate_start_at, window_start_at) end
+            case
+                when metric_name in ({{ table_metrics[table] | join(', ') }})
+                    then coalesce(covariate_start_at, window_start_at)
+            end
         ) as {{ table }}__scan_start_at,
-        max(case when metric_name in ({{ names | join(', ') }}) then window_end_at end) as {{ table }}__scan_end_at{{ ',' if not loop.last }}
+        max(
+            case when metric_name in ({{ table_metrics[table] | join(', ') }}) then window_end_at end
+        ) as {{ table }}__scan_end_at,
         {% endfor %}
+        max(
+            case
+                when metric_name = 'pm_dormant_users'
+                    then {{ product_metrics.add_days_to_timestamp('window_start_at', 7) }}
+            end
+        ) as pm_dormant_users__second_week_at
     from windows
     group by experiment_id, user_id
 ),
@@ -76,12 +89,13 @@ spans as (
         spans.user_id,
         {%- for metric_name in catalog if measures[metric_name]['table'] == table %}
         {%- set measure = measures[metric_name] %}
-        {{ product_metrics.experiment_unit_aggregate(metric_name, measure['value'], at_column) }} as {{ metric_name }}__value,
+        {%- set aggregate = product_metrics.experiment_unit_aggregate %}
+        {{ aggregate(metric_name, measure['value'], table, at_column) }} as {{ metric_name }}__value,
         {%- if 'denominator' in measure %}
-        {{ product_metrics.experiment_unit_aggregate(metric_name, measure['denominator'], at_column) }} as {{ metric_name }}__denominator,
+        {{ aggregate(metric_name, measure['denominator'], table, at_column) }} as {{ metric_name }}__denominator,
         {%- endif %}
         {%- if 'covariate' in measure %}
-        {{ product_metrics.experiment_unit_aggregate(metric_name, measure['covariate'], at_column) }} as {{ metric_name }}__covariate,
+        {{ aggregate(metric_name, measure['covariate'], table, at_column) }} as {{ metric_name }}__covariate,
         {%- endif %}
         {%- endfor %}
         count(*) as {{ table }}_rows
@@ -89,8 +103,8 @@ spans as (
     inner join {{ 'flagged_events as events' if table == 'events' else table }}
         on
             spans.user_id = {{ table }}.user_id
-            and {{ table }}.{{ at_column }} >= spans.{{ table }}__scan_start_at
-            and {{ table }}.{{ at_column }} < spans.{{ table }}__scan_end_at
+            and spans.{{ table }}__scan_start_at <= {{ table }}.{{ at_column }}
+            and spans.{{ table }}__scan_end_at > {{ table }}.{{ at_column }}
     group by spans.experiment_id, spans.user_id
 ),
 
@@ -109,7 +123,8 @@ responses_in_window as (
     inner join responses
         on
             spans.user_id = responses.user_id
-            and {{ product_metrics.experiment_unit_in_window('pm_nps', 'responses.responded_at') }}
+            and spans.pm_nps__start_at <= responses.responded_at
+            and spans.pm_nps__end_at > responses.responded_at
 ),
 
 responses_measured as (
@@ -138,20 +153,24 @@ measured as (
         end as measured_value,
         case windows.metric_name
             {%- for metric_name in catalog if 'denominator' in measures[metric_name] or metric_name == 'pm_nps' %}
-            when '{{ metric_name }}' then coalesce({{ measures[metric_name]['table'] }}_measured.{{ metric_name }}__denominator, 0)
+            when '{{ metric_name }}'
+                then coalesce({{ measures[metric_name]['table'] }}_measured.{{ metric_name }}__denominator, 0)
             {%- endfor %}
         end as denominator,
         case
             when windows.covariate_start_at is null then null
             {%- for metric_name in catalog if 'covariate' in measures[metric_name] %}
-            when windows.metric_name = '{{ metric_name }}' then coalesce({{ measures[metric_name]['table'] }}_measured.{{ metric_name }}__covariate, 0)
+            when windows.metric_name = '{{ metric_name }}'
+                then coalesce({{ measures[metric_name]['table'] }}_measured.{{ metric_name }}__covariate, 0)
             {%- endfor %}
         end as measured_covariate
     from windows
-    {%- for table in tables %}
+    {% for table in tables -%}
     left join {{ table }}_measured
-        on windows.experiment_id = {{ table }}_measured.experiment_id and windows.user_id = {{ table }}_measured.user_id
-    {%- endfor %}
+        on
+            windows.experiment_id = {{ table }}_measured.experiment_id
+            and windows.user_id = {{ table }}_measured.user_id
+    {% endfor %}
 ),
 
 uncapped as (
@@ -163,7 +182,7 @@ uncapped as (
         metric_name,
         capping_type,
         capping_value,
-        cast(coalesce(measured_value, 0) as {{ product_metrics.type_double() }}) as value,
+        cast(coalesce(measured_value, 0) as {{ product_metrics.type_double() }}) as unit_value,
         cast(denominator as {{ product_metrics.type_double() }}) as denominator,
         cast(measured_covariate as {{ product_metrics.type_double() }}) as covariate
     from measured
@@ -177,11 +196,11 @@ percentile_ranked as (
     select
         experiment_id,
         metric_name,
-        value,
+        unit_value,
         covariate,
         1 + capping_value * (count(*) over (partition by experiment_id, metric_name) - 1) as value_position,
         1 + capping_value * (count(covariate) over (partition by experiment_id, metric_name) - 1) as covariate_position,
-        row_number() over (partition by experiment_id, metric_name order by value) as value_rank,
+        row_number() over (partition by experiment_id, metric_name order by unit_value) as value_rank,
         row_number() over (partition by experiment_id, metric_name order by covariate) as covariate_rank
     from uncapped
     where capping_type = 'percentile'
@@ -191,11 +210,11 @@ percentile_caps as (
     select
         experiment_id,
         metric_name,
-        max(case when value_rank = floor(value_position) then value end)
+        max(case when value_rank = floor(value_position) then unit_value end)
         + (max(value_position) - floor(max(value_position)))
         * (
-            max(case when value_rank = ceil(value_position) then value end)
-            - max(case when value_rank = floor(value_position) then value end)
+            max(case when value_rank = ceil(value_position) then unit_value end)
+            - max(case when value_rank = floor(value_position) then unit_value end)
         ) as value_cap,
         max(case when covariate_rank = floor(covariate_position) then covariate end)
         + (max(covariate_position) - floor(max(covariate_position)))
@@ -215,19 +234,25 @@ capped as (
         uncapped.exposure_date,
         uncapped.metric_name,
         case
-            when uncapped.capping_type = 'absolute' and uncapped.value > uncapped.capping_value then uncapped.capping_value
-            when uncapped.capping_type = 'percentile' and uncapped.value > percentile_caps.value_cap then percentile_caps.value_cap
-            else uncapped.value
-        end as value,
+            when uncapped.capping_type = 'absolute' and uncapped.unit_value > uncapped.capping_value
+                then uncapped.capping_value
+            when uncapped.capping_type = 'percentile' and uncapped.unit_value > percentile_caps.value_cap
+                then percentile_caps.value_cap
+            else uncapped.unit_value
+        end as unit_value,
         uncapped.denominator,
         case
-            when uncapped.capping_type = 'absolute' and uncapped.covariate > uncapped.capping_value then uncapped.capping_value
-            when uncapped.capping_type = 'percentile' and uncapped.covariate > percentile_caps.covariate_cap then percentile_caps.covariate_cap
+            when uncapped.capping_type = 'absolute' and uncapped.covariate > uncapped.capping_value
+                then uncapped.capping_value
+            when uncapped.capping_type = 'percentile' and uncapped.covariate > percentile_caps.covariate_cap
+                then percentile_caps.covariate_cap
             else uncapped.covariate
         end as covariate
     from uncapped
     left join percentile_caps
-        on uncapped.experiment_id = percentile_caps.experiment_id and uncapped.metric_name = percentile_caps.metric_name
+        on
+            uncapped.experiment_id = percentile_caps.experiment_id
+            and uncapped.metric_name = percentile_caps.metric_name
 )
 
 select
@@ -236,7 +261,7 @@ select
     variation,
     exposure_date,
     metric_name,
-    cast(value as {{ product_metrics.type_double() }}) as value,
+    cast(unit_value as {{ product_metrics.type_double() }}) as value,  -- noqa: RF04
     cast(denominator as {{ product_metrics.type_double() }}) as denominator,
     cast(covariate as {{ product_metrics.type_double() }}) as covariate
 from capped

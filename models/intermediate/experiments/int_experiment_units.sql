@@ -76,7 +76,8 @@ select
     cast(first_exposed_at as {{ dbt.type_timestamp() }}) as first_exposed_at,
     cast(
         case
-            when exposure_date is not null then {{ product_metrics.add_hours_to_timestamp('first_exposed_at', 'exposure_delay_hours') }}
+            when exposure_date is not null
+                then {{ product_metrics.add_hours_to_timestamp('first_exposed_at', 'exposure_delay_hours') }}
         end
         as {{ dbt.type_timestamp() }}
     ) as analysis_start_at,
