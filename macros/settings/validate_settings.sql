@@ -58,6 +58,8 @@
     {#- product_metrics__bi_role: macro bi_role refuses what cannot be written into SQL as a role. -#}
     {%- do product_metrics.bi_role() -%}
 
+    {%- do product_metrics.validate_experiments() -%}
+
     {%- set as_of = var('product_metrics__as_of_date', none) -%}
     {%- set as_of_text = none if as_of is none else as_of | string -%}
     {%- if as_of is not none and not product_metrics.is_iso_date(as_of_text) -%}

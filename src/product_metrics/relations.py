@@ -33,8 +33,9 @@ from product_metrics.warehouse import quote
 
 PACKAGE = "product_metrics"
 MANIFEST = "manifest.json"
+# experiment_exposures is optional: its base model reads no rows when the table does not exist.
 RAW_TABLES = ("users", "events", "orders", "marketing_spend", "nps_responses", "invites", "ai_suggestions",
-              "model_predictions")
+              "model_predictions", "experiment_exposures")
 # Logical schema name -> the package folder whose models define it (dbt_project.yml's +schema).
 LAYERS = {"metrics": "models/marts/", "audit": "models/audit/", "staging": "models/staging/",
           "intermediate": "models/intermediate/"}

@@ -162,7 +162,10 @@ class RawSource:
     name: str
     staging_model: str
     timestamp: str              # the staging column freshness is measured on
-    max_lag_days: int           # how far its latest row may trail the last included day
+    max_lag_days: int | None    # how far its latest row may trail the last included day (None: no check)
+    # An optional input (experiment_exposures) may not exist, and may be empty: no volume or freshness
+    # checks (exposures stop when the experiments end); only its reject share, when it exists.
+    optional: bool = False
 
 
 RAW_SOURCES: tuple[RawSource, ...] = (
@@ -174,4 +177,8 @@ RAW_SOURCES: tuple[RawSource, ...] = (
     RawSource("invites", "stg_raw__invites", "sent_at", 14),
     RawSource("ai_suggestions", "stg_raw__ai_suggestions", "created_at", 7),
     RawSource("model_predictions", "stg_raw__model_predictions", "evaluated_at", 7),
+)
+# Inputs a project may not have: checked only where the raw table exists (plan_suites).
+OPTIONAL_RAW_SOURCES: tuple[RawSource, ...] = (
+    RawSource("experiment_exposures", "stg_raw__experiment_exposures", "exposed_at", None, optional=True),
 )

@@ -5,6 +5,7 @@ into a Great Expectations suite, importing GX only then."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,7 @@ from product_metrics.quality import sql
 from product_metrics.quality.rules import (
     CRITICAL,
     METRIC_TABLES,
+    OPTIONAL_RAW_SOURCES,
     RAW_SOURCES,
     WARNING,
     MetricTable,
@@ -65,9 +67,10 @@ def metric_suite(table: MetricTable, settings: QualitySettings, last_included_da
 
 
 def staging_suite(source: RawSource, settings: QualitySettings, last_included_date: dt.date | None) -> SuitePlan:
-    checks = [Check("volume", "ExpectTableRowCountToBeBetween", {"min_value": 1},
-                    description=f"{source.staging_model} keeps at least one accepted row.")]
-    if last_included_date:
+    checks = [] if source.optional else [
+        Check("volume", "ExpectTableRowCountToBeBetween", {"min_value": 1},
+              description=f"{source.staging_model} keeps at least one accepted row.")]
+    if last_included_date and source.max_lag_days is not None:
         oldest = last_included_date - dt.timedelta(days=source.max_lag_days)
         checks.append(_rows_check(
             "fresh", sql.staleness_violations(source.timestamp, oldest, last_included_date),
@@ -81,9 +84,11 @@ def staging_suite(source: RawSource, settings: QualitySettings, last_included_da
 def raw_suite(source: RawSource, settings: QualitySettings, raw_schema: str, identifier: str | None = None) -> SuitePlan:
     """The raw input `source` read from `raw_schema`.`identifier` (default: the source's name)."""
     rejected = f"{settings.schemas.audit}.rejected_rows"
-    checks = (
+    volume = () if source.optional else (
         Check("volume", "ExpectTableRowCountToBeBetween", {"min_value": settings.min_raw_rows},
-              description=f"At least {settings.min_raw_rows} raw rows."),
+              description=f"At least {settings.min_raw_rows} raw rows."),)
+    checks = (
+        *volume,
         _rows_check("reject_share_below_limit",
                     sql.reject_share_violations(source.name, rejected, settings.reject_share_limit),
                     description=f"At most {settings.reject_share_limit:.1%} of the raw rows end in "
@@ -93,7 +98,11 @@ def raw_suite(source: RawSource, settings: QualitySettings, raw_schema: str, ide
     return SuitePlan(f"{raw_schema}.{identifier}", "raw", raw_schema, identifier, checks)
 
 
-def plan_suites(settings: QualitySettings, last_included_date: dt.date | None, raw_schema: str) -> list[SuitePlan]:
+def plan_suites(settings: QualitySettings, last_included_date: dt.date | None, raw_schema: str,
+                optional_inputs: Collection[str] = ()) -> list[SuitePlan]:
+    """The suites to run. `optional_inputs`: the optional raw inputs (OPTIONAL_RAW_SOURCES) that exist;
+    each gets its raw suite (its reject share). Its staging model has nothing to check: it may be
+    empty, and its exposures stop when the experiments end."""
     plans: list[SuitePlan] = []
     if "metrics" in settings.include_layers:
         plans += [metric_suite(t, settings, last_included_date) for t in METRIC_TABLES
@@ -103,6 +112,8 @@ def plan_suites(settings: QualitySettings, last_included_date: dt.date | None, r
     if "raw" in settings.include_layers:
         read = {table: (schema, identifier) for table, schema, identifier in settings.raw_inputs}
         plans += [raw_suite(s, settings, *read.get(s.name, (raw_schema, s.name))) for s in RAW_SOURCES]
+        plans += [raw_suite(s, settings, *read.get(s.name, (raw_schema, s.name))) for s in OPTIONAL_RAW_SOURCES
+                  if s.name in optional_inputs]
     return plans
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from product_metrics.quality.results import CheckResult, ValidationReport, store_results
+from product_metrics.quality.rules import OPTIONAL_RAW_SOURCES
 from product_metrics.quality.settings import QualitySettings
 from product_metrics.quality.suites import SuitePlan, plan_suites, to_gx_suite
 from product_metrics.quality.warehouse import ChecksWarehouse, Session, capture_all_statements
@@ -53,7 +54,8 @@ def validate_warehouse(
         notify(Progress("reading the warehouse"))
         report.last_included_date = last_included_date or _last_included_date(session, settings)
         raw_schema = _raw_schema(session, settings)
-        plans = plan_suites(settings, report.last_included_date, raw_schema)
+        plans = plan_suites(settings, report.last_included_date, raw_schema,
+                            _optional_inputs_present(session, settings, raw_schema))
         present, missing = _split_missing(session, plans)
         report.results += [_missing_table(plan) for plan in missing]
         if report.last_included_date is None and "metrics" in settings.include_layers:
@@ -97,6 +99,19 @@ def _raw_schema(session: Session, settings: QualitySettings) -> str:
     if "users" not in session.table_names(settings.schemas.raw) and "users" in session.table_names(SAMPLE_RAW_SCHEMA):
         return SAMPLE_RAW_SCHEMA
     return settings.schemas.raw
+
+
+def _optional_inputs_present(session: Session, settings: QualitySettings, raw_schema: str) -> set[str]:
+    """The optional raw inputs whose table exists (where the build read it, else in the raw schema)."""
+    if "raw" not in settings.include_layers:
+        return set()
+    read = {table: (schema, identifier) for table, schema, identifier in settings.raw_inputs}
+    present = set()
+    for source in OPTIONAL_RAW_SOURCES:
+        schema, identifier = read.get(source.name, (raw_schema, source.name))
+        if identifier in session.table_names(schema):
+            present.add(source.name)
+    return present
 
 
 def _split_missing(session: Session, plans: list[SuitePlan]) -> tuple[list[SuitePlan], list[SuitePlan]]:

@@ -78,6 +78,101 @@ REFUSED = [
      ("product_metrics__as_of_date is '2026-02-01': it must be a date from 2026-02-02 to 2026-07-01 (the first day "
       "not counted; the events run from 2026-02-01 to 2026-06-30), or null for the day after the latest event.")),
 ]
+
+# Var product_metrics__experiments (macros/settings/validate_experiments.sql): one line naming the
+# experiment (its id, or its place while it has no valid id), the key, the value and what is allowed.
+EXPERIMENT = {"id": "larger_model", "hypothesis": "A larger model gets more suggestions accepted",
+              "owner": {"name": "Ana Ruiz", "email": "ana@example.com"},
+              "start_date": "2026-04-06", "end_date": "2026-05-03",
+              "variations": [{"name": "control", "weight": 0.5}, {"name": "larger_model", "weight": 0.5}],
+              "goal_metrics": ["pm_ai_acceptance_rate"]}
+
+
+def _experiments(*changes: dict) -> dict:
+    """Var product_metrics__experiments: one EXPERIMENT per mapping of changes (None drops the key)."""
+    items = []
+    for change in changes:
+        item = {**EXPERIMENT, **change}
+        items.append({key: value for key, value in item.items() if key not in change or change[key] is not None})
+    return {"product_metrics__experiments": items}
+
+
+CATALOG = ("pm_activation_rate, pm_active_user_days, pm_ai_acceptance_rate, pm_ai_correction_rate, "
+           "pm_ai_cost_per_1k_suggestions_usd, pm_ai_hitl_rate, pm_ai_latency_ms_average, pm_ai_suggestions, "
+           "pm_core_actions, pm_dormant_users, pm_events, pm_north_star_users, pm_nps, pm_orders, "
+           "pm_product_activation_rate, pm_retention_rate, pm_revenue_usd")
+EXPERIMENT_KEYS = ("id, hypothesis, owner, start_date, end_date, variations, goal_metrics, guardrail_metrics, "
+                   "conversion_window_days, exposure_delay_hours, minimum_runtime_days, cuped_lookback_days, capping, "
+                   "retention_week, alpha, correction, sequential_n_star")
+PREFIX = "product_metrics__experiments[larger_model]"
+REFUSED += [
+    ({"product_metrics__experiments": {"id": "larger_model"}},
+     ('product_metrics__experiments is {"id": "larger_model"}: it must be a list of experiments (keys: '
+      "dbt_project.yml), or [] for none.")),
+    ({"product_metrics__experiments": [EXPERIMENT, "larger_model"]},
+     ("product_metrics__experiments[1] is 'larger_model': it must be an experiment: a mapping with keys id, "
+      "hypothesis, owner, start_date, end_date, variations and goal_metrics.")),
+    (_experiments({"id": "Larger-Model"}),
+     "product_metrics__experiments[0].id is 'Larger-Model': it must be text of lower-case letters, digits and _ (required)."),
+    (_experiments({"id": None}),
+     "product_metrics__experiments[0].id is null: it must be text of lower-case letters, digits and _ (required)."),
+    (_experiments({}, {}),
+     ("product_metrics__experiments[1].id is 'larger_model': it must be unique: experiment 0 of the list has that "
+      "id too.")),
+    (_experiments({"guardrails": ["pm_nps"]}),
+     f"{PREFIX}.guardrails is ['pm_nps']: it must be removed, or a key spelled as one of {EXPERIMENT_KEYS}."),
+    (_experiments({"hypothesis": None}), f"{PREFIX}.hypothesis is null: it must be non-empty text (required)."),
+    (_experiments({"owner": {"email": "ana@example.com"}}),
+     (f'{PREFIX}.owner is {{"email": "ana@example.com"}}: it must be {{name: ..., email: ...}}: a non-empty name '
+      "(required), an email or null.")),
+    (_experiments({"start_date": "2026-02-30"}),
+     f"{PREFIX}.start_date is '2026-02-30': it must be a date written YYYY-MM-DD (required)."),
+    (_experiments({"end_date": None}), f"{PREFIX}.end_date is null: it must be a date written YYYY-MM-DD (required)."),
+    (_experiments({"end_date": "2026-04-05"}),
+     (f"{PREFIX}.end_date is '2026-04-05': it must be on or after start_date 2026-04-06 (the last day exposures "
+      "count).")),
+    (_experiments({"variations": [{"name": "control", "weight": 1}]}),
+     (f'{PREFIX}.variations is [{{"name": "control", "weight": 1}}]: it must be a list of at least 2 variations, '
+      "control first, each {name: ..., weight: ...}.")),
+    (_experiments({"variations": [{"name": "control", "weight": 1.0}, {"name": "b", "weight": 0}]}),
+     f"{PREFIX}.variations[1].weight is 0: it must be a number above 0 (its share of the traffic)."),
+    (_experiments({"variations": [{"name": "control", "weight": 0.5}, {"name": "control", "weight": 0.5}]}),
+     f"{PREFIX}.variations[1].name is 'control': it must be unique within the experiment."),
+    (_experiments({"variations": [{"name": "control", "weight": 0.5}, {"name": "b", "weight": 0.4}]}),
+     (f'{PREFIX}.variations is [{{"name": "control", "weight": 0.5}}, {{"name": "b", "weight": 0.4}}]: it must be '
+      "weights summing to 1 (these sum to 0.9).")),
+    (_experiments({"goal_metrics": []}),
+     f"{PREFIX}.goal_metrics is []: it must be a non-empty list of metrics of experiment_metric_catalog ({CATALOG})."),
+    (_experiments({"goal_metrics": ["pm_ai_latency_p90_ms"]}),
+     (f"{PREFIX}.goal_metrics is ['pm_ai_latency_p90_ms']: it must be a non-empty list of metrics of "
+      f"experiment_metric_catalog ({CATALOG}).")),
+    (_experiments({"guardrail_metrics": ["pm_cac_usd"]}),
+     (f"{PREFIX}.guardrail_metrics is ['pm_cac_usd']: it must be null (the goal metrics' governance guardrails) or "
+      f"a list of metrics of experiment_metric_catalog ({CATALOG}).")),
+    (_experiments({"conversion_window_days": 0}),
+     f"{PREFIX}.conversion_window_days is 0: it must be a whole number of days from 1 to 365."),
+    (_experiments({"exposure_delay_hours": 1.5}),
+     f"{PREFIX}.exposure_delay_hours is 1.5: it must be a whole number of hours from 0 to 720."),
+    (_experiments({"minimum_runtime_days": 366}),
+     f"{PREFIX}.minimum_runtime_days is 366: it must be a whole number of days from 1 to 365."),
+    (_experiments({"cuped_lookback_days": -1}),
+     f"{PREFIX}.cuped_lookback_days is -1: it must be a whole number of days (0 = no CUPED) from 0 to 365."),
+    (_experiments({"retention_week": 0}), f"{PREFIX}.retention_week is 0: it must be a whole number of weeks from 1 to 52."),
+    (_experiments({"capping": {"type": "percentile", "value": 1}}),
+     (f'{PREFIX}.capping is {{"type": "percentile", "value": 1}}: it must be null, {{type: absolute, value: a number '
+      "above 0} or {type: percentile, value: a number between 0 and 1, e.g. 0.99}.")),
+    (_experiments({"capping": {"type": "winsorize", "value": 50}}),
+     (f'{PREFIX}.capping is {{"type": "winsorize", "value": 50}}: it must be null, {{type: absolute, value: a number '
+      "above 0} or {type: percentile, value: a number between 0 and 1, e.g. 0.99}.")),
+    (_experiments({"alpha": 0}), f"{PREFIX}.alpha is 0: it must be a number above 0 and at most 0.5 (default 0.05)."),
+    (_experiments({"alpha": 0.51}), f"{PREFIX}.alpha is 0.51: it must be a number above 0 and at most 0.5 (default 0.05)."),
+    (_experiments({"correction": "bonferroni"}),
+     f"{PREFIX}.correction is 'bonferroni': it must be holm or benjamini_hochberg (default holm)."),
+    (_experiments({"sequential_n_star": -5000}),
+     (f"{PREFIX}.sequential_n_star is -5000: it must be null (a fixed horizon) or a number above 0 (sequential "
+      "testing, e.g. 5000).")),
+]
+
 # Values at the edges of what is allowed, run after the refused ones: the last builds the model.
 ACCEPTED = [
     {"product_metrics__late_arrival_days": 0, "product_metrics__latency_decimals": 9,
@@ -85,6 +180,13 @@ ACCEPTED = [
      "product_metrics__as_of_date": "2026-02-02", "product_metrics__reporting_timezone": "America/New_York",
      "product_metrics__bi_role": None, "product_metrics__active_event_names": "page_view"},
     {"product_metrics__as_of_date": "2026-07-01"},
+    _experiments({"id": "a1", "owner": {"name": "Ana"}, "start_date": "2026-04-06", "end_date": "2026-04-06",
+                  "variations": [{"name": "a", "weight": 0.3}, {"name": "b", "weight": 0.3}, {"name": "c", "weight": 0.4}],
+                  "goal_metrics": ["pm_orders", "pm_orders"], "guardrail_metrics": [], "conversion_window_days": 365,
+                  "exposure_delay_hours": 720, "minimum_runtime_days": 1, "cuped_lookback_days": 0, "retention_week": 52,
+                  "capping": {"type": "percentile", "value": 0.99}, "alpha": 0.5, "correction": "benjamini_hochberg",
+                  "sequential_n_star": 1},
+                 {"id": "a_2", "guardrail_metrics": None, "capping": {"type": "absolute", "value": 0.01}}),
 ]
 
 # One parse, then `dbt run -s <MARKED_MODEL>` per vars; prints one JSON line per run with the

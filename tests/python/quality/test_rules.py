@@ -55,6 +55,19 @@ def test_plans_cover_every_layer_and_can_be_narrowed():
     assert [p.name for p in narrowed] == ["metrics.fct_nps_monthly"]
 
 
+def test_an_optional_raw_input_is_checked_only_where_it_exists():
+    """experiment_exposures may not exist: no suite then; where it does, its reject share only (a
+    project may load a few exposures, and they stop when the experiments end)."""
+    without = plan_suites(QualitySettings(), LAST_DAY, "raw")
+    assert not [p for p in without if "experiment_exposures" in p.name]
+    with_exposures = plan_suites(QualitySettings(), LAST_DAY, "raw", optional_inputs={"experiment_exposures"})
+    added = [p for p in with_exposures if p not in without]
+    assert [(p.name, p.layer, [c.rule for c in p.checks]) for p in added] == [
+        ("raw.experiment_exposures", "raw", ["reject_share_below_limit"])]
+    narrowed = QualitySettings(include_layers=("metrics", "staging"))
+    assert plan_suites(narrowed, LAST_DAY, "raw", {"experiment_exposures"}) == plan_suites(narrowed, LAST_DAY, "raw")
+
+
 def test_anomalies_are_values_far_from_their_trailing_window():
     values = [10, 12, 11, 9, 10, 11, 30, 10]
     with duckdb.connect() as connection:
