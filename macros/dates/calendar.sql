@@ -56,6 +56,20 @@
 {%- endmacro %}
 
 
+{# A timestamp a whole number of hours later, as a timestamp (Spark: an interval, as above). #}
+{% macro add_hours_to_timestamp(timestamp_expression, hours) -%}
+    {{ return(adapter.dispatch('add_hours_to_timestamp', 'product_metrics')(timestamp_expression, hours)) }}
+{%- endmacro %}
+
+{% macro default__add_hours_to_timestamp(timestamp_expression, hours) -%}
+    {{ dbt.dateadd('hour', hours, timestamp_expression) }}
+{%- endmacro %}
+
+{% macro spark__add_hours_to_timestamp(timestamp_expression, hours) -%}
+    ({{ timestamp_expression }} + make_dt_interval(0, cast({{ hours }} as int)))
+{%- endmacro %}
+
+
 {# Start of the Monday week / calendar month holding a date, as a date. #}
 {% macro week_start(date_expression) -%}
     {{ return(adapter.dispatch('week_start', 'product_metrics')(date_expression)) }}

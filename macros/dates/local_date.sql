@@ -22,3 +22,29 @@
         cast(from_utc_timestamp({{ utc_timestamp }}, '{{ timezone }}') as date)
     {%- endif -%}
 {%- endmacro %}
+
+
+{#
+    The UTC timestamp (without time zone) at which a date of the reporting time zone starts: a
+    window of timestamps ends at or before the cutoff when its end is at most the cutoff date's start.
+#}
+{% macro local_day_start_at(date_expression) -%}
+    {{ return(adapter.dispatch('local_day_start_at', 'product_metrics')(date_expression, var('product_metrics__reporting_timezone', 'UTC'))) }}
+{%- endmacro %}
+
+{% macro default__local_day_start_at(date_expression, timezone) -%}
+    {%- if timezone in ['UTC', 'Etc/UTC'] -%}
+        cast({{ date_expression }} as {{ dbt.type_timestamp() }})
+    {%- else -%}
+        ((cast({{ date_expression }} as {{ dbt.type_timestamp() }}) at time zone '{{ timezone }}') at time zone 'UTC')
+    {%- endif -%}
+{%- endmacro %}
+
+{# Spark: to_utc_timestamp reads the wall time in the zone and gives its UTC instant. #}
+{% macro spark__local_day_start_at(date_expression, timezone) -%}
+    {%- if timezone in ['UTC', 'Etc/UTC'] -%}
+        cast({{ date_expression }} as timestamp)
+    {%- else -%}
+        to_utc_timestamp(cast({{ date_expression }} as timestamp), '{{ timezone }}')
+    {%- endif -%}
+{%- endmacro %}
