@@ -39,7 +39,7 @@ _USERS_CHECK = ("reads the accepted users: a row of an unknown user or from befo
 EXCEPTIONS: dict[str, dict[str, str]] = {
     "staging_reads_other_source": {
         f"base_raw__{table}": _USERS_CHECK
-        for table in ("events", "orders", "nps_responses", "invites", "ai_suggestions")
+        for table in ("events", "orders", "nps_responses", "invites", "ai_suggestions", "experiment_exposures")
     },
     "fan_out": {
         "int_reporting_cutoff": "the one definition of where the data ends: every model that stops at the "
