@@ -27,6 +27,8 @@ APP_TABLES = {
     "ai_suggestions": ("ai_suggestions", "*"),
     "model_evals": ("model_predictions", ("prediction_id as id, model_version, evaluated_at, "
                                          "predicted_label as predicted, actual_label as actual")),
+    "ab_exposures": ("experiment_exposures", ("exposure_id as id, experiment_id as experiment_key, variation as arm, "
+                                             "user_id as account_id, exposed_at as seen_at")),
 }
 
 

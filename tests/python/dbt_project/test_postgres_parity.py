@@ -34,7 +34,7 @@ from product_metrics.warehouses.postgres import (
     recreate_database,
 )
 
-from ..conftest import DBT_PASSWORD, DBT_USER, DEMO_PROJECT
+from ..conftest import DBT_PASSWORD, DBT_USER, DEMO_PROJECT, sqlalchemy_url
 from .parity import CAST_PROBES, Table, metric_table_differences, metric_tables, normalise, same, sorted_table
 
 psycopg2 = pytest.importorskip("psycopg2")
@@ -262,3 +262,23 @@ def test_bi_role_owns_nothing_and_cannot_create_in_metrics(bi_login):
             cursor.execute("create table metrics.bi_scratch (x integer)")
     finally:
         connection.close()
+
+
+def test_experiment_readouts_are_the_same_on_postgres_and_duckdb(postgres_builds):
+    """The readout (product_metrics.experiments) of the demo experiments, from each warehouse's marts."""
+    from product_metrics.experiments.commands import compute_readouts
+    from product_metrics.experiments.readout import result_rows
+    from product_metrics.relations import Relations
+    from product_metrics.warehouse import Warehouse
+
+    build = postgres_builds["clean"]
+    _assert_success(build.run)
+    readouts = {}
+    for engine, location in (("duckdb", {"database": build.duckdb_path}), ("postgres", {"url": sqlalchemy_url(build.settings)})):
+        with Warehouse.open(**location, read_only=True) as warehouse:
+            readouts[engine] = result_rows(compute_readouts(warehouse, Relations.default()))
+    assert len(readouts["duckdb"]) >= 10
+    assert {row["decision"] for row in readouts["duckdb"]} == {"ship", "do_not_ship", "keep_running", "invalid"}
+    for duck, postgres in zip(readouts["duckdb"], readouts["postgres"], strict=True):
+        assert postgres == {key: pytest.approx(value, rel=1e-9, abs=1e-12) if isinstance(value, float) else value
+                            for key, value in duck.items()}, (duck["experiment_id"], duck["metric_name"])

@@ -5,6 +5,9 @@ the harmed guardrail blocking *ship*, nothing found where nothing was planted.""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -15,8 +18,17 @@ from product_metrics.warehouse import Warehouse
 
 
 @pytest.fixture(scope="module")
-def readouts(clean_demo_warehouse):
-    with Warehouse.open(clean_demo_warehouse, None) as warehouse:
+def demo_copy(clean_demo_warehouse, tmp_path_factory) -> Path:
+    """A copy of the shared demo warehouse: the readout writes its tables here, not into the fixture
+    other tests compare with."""
+    path = tmp_path_factory.mktemp("experiments_demo") / "warehouse.duckdb"
+    shutil.copyfile(clean_demo_warehouse, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def readouts(demo_copy):
+    with Warehouse.open(demo_copy, None) as warehouse:
         found = compute_readouts(warehouse, Relations.default())
         write_readouts(warehouse, Relations.default(), found)
     return {readout.experiment.experiment_id: readout for readout in found}
@@ -75,8 +87,8 @@ def test_no_effect_is_found_where_none_was_planted(readouts):
     assert goals and all(r.adjusted_p_value >= 0.05 for r in goals)
 
 
-def test_the_written_tables_hold_the_readout(clean_demo_warehouse, readouts):
-    with duckdb.connect(str(clean_demo_warehouse), read_only=True) as con:
+def test_the_written_tables_hold_the_readout(demo_copy, readouts):
+    with duckdb.connect(str(demo_copy), read_only=True) as con:
         rows = con.execute("select experiment_id, any_value(decision), count(*) from metrics.fct_experiment_results "
                            "group by experiment_id").fetchall()
         daily = con.execute("select count(distinct experiment_id), min(exposure_date) >= date '2026-04-06' "
