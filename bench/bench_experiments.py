@@ -30,14 +30,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_refresh import DAYS, Measure, dbt_command, machine, node_seconds
+from bench_refresh import DAYS, Measure, dbt_command, machine
 
 EXPERIMENTS = 10
 METRICS = ["pm_core_actions", "pm_events", "pm_retention_rate", "pm_revenue_usd", "pm_ai_acceptance_rate"]
 EXPERIMENT_DAYS = 28
 EXPERIMENT_MODELS = (
     "int_experiments", "int_experiment_variations", "int_experiment_metrics", "int_experiment_unmeasured_guardrails",
-    "int_experiment_units", "int_experiment_unit_values",
+    "int_experiment_units", "int_experiment_unit_windows", "int_experiment_unit_values",
     "fct_experiments", "fct_experiment_variations", "fct_experiment_statistics",
 )
 
@@ -48,6 +48,14 @@ select user_id, count(*) as events, count(distinct event_date) as active_days, s
 from {events}
 group by user_id
 """
+
+
+def node_seconds(target: Path, models: tuple[str, ...]) -> dict[str, float]:
+    """Execution time of each named model of a dbt run. A versioned model's unique_id ends in its
+    version (model.product_metrics.fct_experiments.v1): the name is the third part."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return {r["unique_id"].split(".")[2]: float(r["execution_time"]) for r in results
+            if r["unique_id"].startswith("model.") and r["unique_id"].split(".")[2] in models}
 
 
 def experiment_definitions(end_date: dt.date) -> list[dict]:
