@@ -8,7 +8,8 @@ Generates the demo data (200k users x 365 days = ~10M events), replaces its expe
 pm_events from events, pm_retention_rate from activity, pm_revenue_usd from orders,
 pm_ai_acceptance_rate from AI suggestions; CUPED on). Then:
 - builds the demo project once (`dbt build`, everything), and reads from its run_results the execution
-  time of the experiment models (the per-unit values, the per-arm sufficient statistics and the marts);
+  time of the experiment models (the per-unit windows and values, the per-arm sufficient statistics and
+  the marts);
 - times the same experiment models alone (`dbt run --select`, a fresh process, all upstream built);
 - times a single pass over the events the experiment models read (a group-by of every event by user:
   count, distinct days, sum), in a fresh DuckDB process, the median of 3: the floor any per-user
