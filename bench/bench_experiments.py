@@ -8,7 +8,8 @@ Generates the demo data (200k users x 365 days = ~10M events), replaces its expe
 pm_events from events, pm_retention_rate from activity, pm_revenue_usd from orders,
 pm_ai_acceptance_rate from AI suggestions; CUPED on). Then:
 - builds the demo project once (`dbt build`, everything), and reads from its run_results the execution
-  time of the experiment models (the per-unit values, the per-arm sufficient statistics and the marts);
+  time of the experiment models (the per-unit windows and values, the per-arm sufficient statistics and
+  the marts);
 - times the same experiment models alone (`dbt run --select`, a fresh process, all upstream built);
 - times a single pass over the events the experiment models read (a group-by of every event by user:
   count, distinct days, sum), in a fresh DuckDB process, the median of 3: the floor any per-user
@@ -30,14 +31,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_refresh import DAYS, Measure, dbt_command, machine, node_seconds
+from bench_refresh import DAYS, Measure, dbt_command, machine
 
 EXPERIMENTS = 10
 METRICS = ["pm_core_actions", "pm_events", "pm_retention_rate", "pm_revenue_usd", "pm_ai_acceptance_rate"]
 EXPERIMENT_DAYS = 28
 EXPERIMENT_MODELS = (
     "int_experiments", "int_experiment_variations", "int_experiment_metrics", "int_experiment_unmeasured_guardrails",
-    "int_experiment_units", "int_experiment_unit_values",
+    "int_experiment_units", "int_experiment_unit_windows", "int_experiment_unit_values",
     "fct_experiments", "fct_experiment_variations", "fct_experiment_statistics",
 )
 
@@ -48,6 +49,14 @@ select user_id, count(*) as events, count(distinct event_date) as active_days, s
 from {events}
 group by user_id
 """
+
+
+def node_seconds(target: Path, models: tuple[str, ...]) -> dict[str, float]:
+    """Execution time of each named model of a dbt run. A versioned model's unique_id ends in its
+    version (model.product_metrics.fct_experiments.v1): the name is the third part."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return {r["unique_id"].split(".")[2]: float(r["execution_time"]) for r in results
+            if r["unique_id"].startswith("model.") and r["unique_id"].split(".")[2] in models}
 
 
 def experiment_definitions(end_date: dt.date) -> list[dict]:
