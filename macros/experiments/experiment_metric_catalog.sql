@@ -41,7 +41,7 @@
         'pm_ai_cost_per_1k_suggestions_usd': {'kind': 'ratio', 'window': 'conversion',
             'measure': '1000 x cost_usd / suggestions'},
         'pm_ai_latency_ms_average': {'kind': 'ratio', 'window': 'conversion',
-            'measure': 'latency_ms / suggestions'},
+            'measure': 'latency_ms / suggestions that have a latency'},
         'pm_nps': {'kind': 'ratio', 'window': 'conversion',
             'measure': 'score points of the latest response (promoter 100, passive 0, detractor -100) / respondents'},
     }) }}

@@ -130,6 +130,16 @@ def demo(
     if not run.success:
         raise typer.Exit(1)
     _print_headline(project, console, run.target_path)
+    _write_experiment_readouts(project, console, run.target_path)
+
+
+def _write_experiment_readouts(project, console, manifest_dir: Path) -> None:
+    """The demo experiments' readouts written beside the marts, as the `experiments` stage of build does."""
+    from product_metrics.experiments.commands import read_out_and_write
+    from product_metrics.relations import Relations
+
+    _, detail = read_out_and_write(project.duckdb_path, None, Relations.load(manifest_dir))
+    console.print(f"[green]✓[/] experiments: {detail} (`product-metrics experiments` prints them)", highlight=False)
 
 
 @app.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import duckdb
 from typer.testing import CliRunner
 
 from product_metrics.cli import app
@@ -54,6 +55,9 @@ def test_demo_generates_builds_and_prints_the_headline(tmp_path):
     assert "dbt build" in result.output and "passed" in result.output
     for title in ("Retention", "Stickiness", "CAC by channel", "LTV/CAC", "NPS", "K-factor"):
         assert title in result.output
+    assert "experiments: 4 experiments" in result.output
+    with duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True) as con:
+        assert con.execute("select count(distinct experiment_id) from metrics.fct_experiment_results").fetchone()[0] == 4
 
 
 def test_demo_reports_a_failed_build_and_exits_non_zero(tmp_path, monkeypatch):
