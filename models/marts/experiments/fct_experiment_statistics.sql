@@ -23,14 +23,16 @@ sums as (
         metric_name,
         exposure_date,
         count(*) as units,
-        sum(value) as value_sum,
-        sum(value * value) as value_sum_squares,
-        sum(denominator) as denominator_sum,
-        sum(denominator * denominator) as denominator_sum_squares,
-        sum(value * denominator) as value_denominator_sum,
-        sum(covariate) as covariate_sum,
-        sum(covariate * covariate) as covariate_sum_squares,
-        sum(value * covariate) as value_covariate_sum
+        -- Each term rounded to 12 decimals and summed as a decimal: the sums are exact, so they do not
+        -- move with the order a parallel aggregation adds doubles in (reruns and engines agree).
+        sum(cast(value as decimal(38, 12))) as value_sum,
+        sum(cast(value * value as decimal(38, 12))) as value_sum_squares,
+        sum(cast(denominator as decimal(38, 12))) as denominator_sum,
+        sum(cast(denominator * denominator as decimal(38, 12))) as denominator_sum_squares,
+        sum(cast(value * denominator as decimal(38, 12))) as value_denominator_sum,
+        sum(cast(covariate as decimal(38, 12))) as covariate_sum,
+        sum(cast(covariate * covariate as decimal(38, 12))) as covariate_sum_squares,
+        sum(cast(value * covariate as decimal(38, 12))) as value_covariate_sum
     from unit_values
     group by experiment_id, variation, metric_name, exposure_date
 )
