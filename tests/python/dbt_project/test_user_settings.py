@@ -1,6 +1,8 @@
 """Every documented setting changed at once: `dbt build`, unit tests included, passes on the demo
 data, and its numbers equal values computed here from the raw tables by the definitions of
-METRICS_SPEC.md and the marts' docs (Python on the raw rows, not the models' SQL).
+METRICS_SPEC.md and the marts' docs (Python on the raw rows, not the models' SQL). The experiments
+(var product_metrics__experiments) change every optional key of an experiment across the four demo
+experiments; their expectations are in experiment_expectations.py.
 
 One build for the module. The raw data is clean (no rejected row), so every raw row counts and
 the expectations need only the definitions, not the rejection rules."""
@@ -21,8 +23,20 @@ import pytest
 import yaml
 
 from product_metrics.dbt import DbtRun
+from product_metrics.demo_data import DEMO_EXPERIMENTS
 
 from ..conftest import DEMO_SIZE, REPO_ROOT, build_warehouse
+from .experiment_expectations import (
+    CATALOG,
+    EXPERIMENT_DEFAULTS,
+    Expected,
+    ExperimentRaw,
+    MetricSettings,
+    arm_sums,
+    expected_experiments,
+    metrics_of,
+    setting,
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,40 @@ DEFAULTS = replace(
     latency_decimals=3,
 )
 
+# The demo experiments (raw.experiment_exposures names them and their variations), every optional
+# key changed from its default in at least one of them, and dates, weights and metrics changed too.
+EXPERIMENTS = [
+    {"id": "larger_model", "hypothesis": "A larger model is accepted more often, at a cost.",
+     "owner": {"name": "Ana Ruiz"},
+     "start_date": "2026-04-08", "end_date": "2026-05-03",  # two days later: earlier exposures do not count
+     "variations": [{"name": "control", "weight": 0.5}, {"name": "larger_model", "weight": 0.5}],
+     "goal_metrics": ["pm_ai_acceptance_rate", "pm_ai_suggestions", "pm_ai_correction_rate"],
+     "guardrail_metrics": ["pm_ai_cost_per_1k_suggestions_usd", "pm_ai_latency_ms_average"],
+     "conversion_window_days": 10, "exposure_delay_hours": 6, "minimum_runtime_days": 28,
+     "cuped_lookback_days": 7, "capping": {"type": "absolute", "value": 6}, "alpha": 0.1,
+     "correction": "benjamini_hochberg"},
+    {"id": "core_action_shortcut", "hypothesis": "A one-tap shortcut to the core action.",
+     "owner": {"name": "Maya Chen", "email": "maya.chen@example.com"},
+     "start_date": "2026-05-04", "end_date": "2026-05-24",  # a week shorter: later exposures fall outside
+     "variations": [{"name": "control", "weight": 0.5}, {"name": "shortcut", "weight": 0.5}],
+     "goal_metrics": ["pm_core_actions", "pm_north_star_users"], "guardrail_metrics": [],
+     "minimum_runtime_days": 21, "cuped_lookback_days": 21, "capping": {"type": "percentile", "value": 0.9},
+     "sequential_n_star": 2000},
+    {"id": "onboarding_tips", "hypothesis": "Tips on the first screens.",
+     "owner": {"name": "Tom Berger", "email": "tom.berger@example.com"},
+     "start_date": "2026-05-11", "end_date": "2026-06-07",
+     "variations": [{"name": "control", "weight": 0.5}, {"name": "short_tips", "weight": 0.25},
+                    {"name": "long_tips", "weight": 0.25}],
+     "goal_metrics": ["pm_retention_rate", "pm_product_activation_rate"], "guardrail_metrics": None,
+     "conversion_window_days": 5, "minimum_runtime_days": 35, "cuped_lookback_days": 0, "retention_week": 2},
+    {"id": "pricing_page_redesign", "hypothesis": "A simpler pricing page.",
+     "owner": {"name": "Priya Natarajan", "email": "priya.natarajan@example.com"},
+     "start_date": "2026-05-18", "end_date": "2026-06-14",  # still running at the as-of date
+     "variations": [{"name": "control", "weight": 0.45}, {"name": "simple_pricing", "weight": 0.55}],
+     "goal_metrics": ["pm_revenue_usd"], "guardrail_metrics": ["pm_orders", "pm_activation_rate"],
+     "conversion_window_days": 7, "capping": {"type": "absolute", "value": 40}},
+]
+
 DBT_VARS = {
     "product_metrics__reporting_timezone": CHANGED.reporting_timezone,
     "product_metrics__as_of_date": CHANGED.as_of_date.isoformat(),
@@ -85,14 +133,19 @@ DBT_VARS = {
     "product_metrics__north_star_min_core_actions": CHANGED.north_star_min_core_actions,
     "product_metrics__latency_decimals": CHANGED.latency_decimals,
     "product_metrics__late_arrival_days": 5,
+    "product_metrics__experiments": EXPERIMENTS,
+    # An input outside dbt under another name (the _relation var, its alternative, is the host project's).
+    "product_metrics__experiment_exposures_identifier": "ab_exposures",
 }
 
 DOCUMENTED_VARS = {
     "reporting_timezone", "as_of_date", "active_event_names", "mau_window_days", "ltv_lookback_months",
     "gross_margin_rate", "invite_window_days", "invite_conversion_days", "customer_conversion_window_days",
     "activation_event_name", "activation_window_days", "core_action_event_name", "north_star_min_core_actions",
-    "latency_decimals", "late_arrival_days",
+    "latency_decimals", "late_arrival_days", "experiments",
 }
+# Input vars changed too (the other inputs' are changed by test_raw_source_vars and the host project).
+CHANGED_INPUT_VARS = {"experiment_exposures_identifier"}
 
 
 @dataclass(frozen=True)
@@ -105,6 +158,7 @@ class Raw:
     spend: list[tuple[dt.date, float]]  # spend_date, spend_usd
     invites: list[tuple[int, int, int | None, dt.datetime]]  # invite_id, inviter, invitee, sent_at
     ai_suggestions: list[tuple[dt.datetime, str, str, int | None]]  # created_at, model_version, feature, latency_ms
+    experiments: ExperimentRaw
 
 
 @dataclass(frozen=True)
@@ -121,6 +175,8 @@ def built(tmp_path_factory) -> Built:
     path = tmp_path_factory.mktemp("user_settings") / "warehouse.duckdb"
     demo = generate_demo_data(path, **DEMO_SIZE)
     assert demo.start_date < CHANGED.as_of_date <= demo.end_date - dt.timedelta(days=14)
+    with duckdb.connect(str(path)) as con:
+        con.execute("alter table raw.experiment_exposures rename to ab_exposures")
     run = build_warehouse(path, vars=DBT_VARS)
     with duckdb.connect(str(path), read_only=True) as con:
         raw = Raw(
@@ -133,6 +189,16 @@ def built(tmp_path_factory) -> Built:
                 "select invite_id, inviter_user_id, invitee_user_id, sent_at from raw.invites").fetchall(),
             ai_suggestions=con.execute(
                 "select created_at, model_version, feature, latency_ms from raw.ai_suggestions").fetchall(),
+            experiments=ExperimentRaw(
+                exposures=con.execute(
+                    "select experiment_id, variation, user_id, exposed_at from raw.ab_exposures").fetchall(),
+                events=con.execute("select user_id, occurred_at, event_name from raw.events").fetchall(),
+                orders=con.execute("select user_id, ordered_at, amount_usd from raw.orders").fetchall(),
+                ai_suggestions=con.execute(
+                    "select user_id, created_at, latency_ms, cost_usd, outcome, escalated_to_human"
+                    " from raw.ai_suggestions").fetchall(),
+                nps_responses=con.execute("select user_id, responded_at, score from raw.nps_responses").fetchall(),
+            ),
         )
     return Built(path, run, raw)
 
@@ -338,7 +404,15 @@ def expected_latency_p99(raw: Raw, settings: Settings) -> dict[tuple, Fraction]:
 # -- The tests ------------------------------------------------------------------------------------
 
 def test_every_documented_var_is_changed():
-    assert {name.removeprefix("product_metrics__") for name in DBT_VARS} == DOCUMENTED_VARS
+    assert {name.removeprefix("product_metrics__") for name in DBT_VARS} == DOCUMENTED_VARS | CHANGED_INPUT_VARS
+    # DOCUMENTED_VARS are the settings README lists ("**Settings** (vars): ...").
+    readme = (REPO_ROOT / "README.md").read_text()
+    listed = readme[readme.index("- **Settings** (vars):"):readme.index("Change any", readme.index("- **Settings**"))]
+    assert set(re.findall(r"product_metrics__(\w+)", listed)) == DOCUMENTED_VARS
+    # Every optional key of an experiment is changed from its default in at least one experiment.
+    assert all(any(experiment.get(key, default) != default for experiment in EXPERIMENTS)
+               for key, default in EXPERIMENT_DEFAULTS.items())
+    assert {e["id"] for e in EXPERIMENTS} == set(DEMO_EXPERIMENTS)
 
 
 def test_build_with_every_setting_changed_passes_its_unit_tests(built):
@@ -440,6 +514,221 @@ def test_each_changed_setting_changes_the_expected_numbers(built, setting):
         return
     expectations = [expected_stickiness, expected_north_star, expected_activation, expected_ltv_cac, expected_k_factor]
     assert any(f(built.raw, reset) != f(built.raw, CHANGED) for f in expectations)
+
+
+# -- The experiments, with every key changed -----------------------------------------------------
+
+METRIC_SETTINGS = MetricSettings(
+    CHANGED.reporting_timezone, CHANGED.as_of_date, CHANGED.active_event_names, CHANGED.activation_event_name,
+    CHANGED.core_action_event_name, CHANGED.north_star_min_core_actions)
+SUM_COLUMNS = ("units", "value_sum", "value_sum_squares", "denominator_sum", "denominator_sum_squares",
+               "value_denominator_sum", "covariate_sum", "covariate_sum_squares", "value_covariate_sum")
+BINARY_KINDS = ("conversion", "retention")
+
+
+def _experiment(experiment_id: str) -> dict:
+    return next(e for e in EXPERIMENTS if e["id"] == experiment_id)
+
+
+@pytest.fixture(scope="module")
+def expected(built) -> Expected:
+    return expected_experiments(built.raw.experiments, METRIC_SETTINGS, EXPERIMENTS)
+
+
+@pytest.fixture(scope="module")
+def readouts(built) -> dict:
+    """The readout of each experiment (read only: nothing is written)."""
+    from product_metrics.experiments.commands import compute_readouts
+    from product_metrics.relations import Relations
+    from product_metrics.warehouse import Warehouse
+
+    with Warehouse.open(built.path, None) as warehouse:
+        return {r.experiment.experiment_id: r for r in compute_readouts(warehouse, Relations.default())}
+
+
+def test_experiments_runtime_units_and_exclusions(built, expected):
+    got = _table(built.path, "fct_experiments", "experiment_id")
+    assert set(got) == {e["id"] for e in EXPERIMENTS}
+    for experiment in EXPERIMENTS:
+        row = got[experiment["id"]]
+        assert {c: row[c] for c in expected.experiments[experiment["id"]]} == expected.experiments[experiment["id"]]
+        assert (row["hypothesis"], row["owner_name"], row["owner_email"], row["start_date"], row["end_date"]) == (
+            experiment["hypothesis"], experiment["owner"]["name"], experiment["owner"].get("email"),
+            dt.date.fromisoformat(experiment["start_date"]), dt.date.fromisoformat(experiment["end_date"]))
+        keys = ("minimum_runtime_days", "alpha", "correction", "sequential_n_star", "cuped_lookback_days")
+        assert {k: row[k] for k in keys} == {k: setting(experiment, k) for k in keys}, experiment["id"]
+    # The as-of date ends every experiment but the one running to 2026-06-14; the week cut off
+    # core_action_shortcut's dates leaves its later users outside them; larger_model's users first
+    # exposed before its later start date count from their next exposure in the dates.
+    assert {e: r["is_ended"] for e, r in expected.experiments.items()} == {
+        "larger_model": True, "core_action_shortcut": True, "onboarding_tips": True, "pricing_page_redesign": False}
+    assert expected.experiments["pricing_page_redesign"]["runtime_days"] == 22
+    assert expected.experiments["core_action_shortcut"]["excluded_outside_dates"] > 50
+    assert all(e["excluded_multiple_variations"] > 0 for e in expected.experiments.values())
+
+
+def test_experiment_variations_weights_and_units(built, expected):
+    with duckdb.connect(str(built.path), read_only=True) as con:
+        got = {(e, v): (i, w, n) for e, v, i, w, n in con.execute(
+            "select experiment_id, variation, variation_index, weight, units from metrics.fct_experiment_variations"
+        ).fetchall()}
+    assert got == {(e["id"], v["name"]): (i, v["weight"], expected.variation_units[(e["id"], v["name"])])
+                   for e in EXPERIMENTS for i, v in enumerate(e["variations"])}
+
+
+def test_experiment_metrics_and_unmeasured_guardrails(built, expected):
+    """Named guardrails, none ([]) and the goals' governance guardrails (null) that can be measured."""
+    with duckdb.connect(str(built.path), read_only=True) as con:
+        roles = {(e, m): r for e, m, r in con.execute(
+            "select experiment_id, metric_name, metric_role from intermediate.int_experiment_metrics").fetchall()}
+        unmeasured = set(con.execute(
+            "select experiment_id, metric_name from intermediate.int_experiment_unmeasured_guardrails").fetchall())
+    assert roles == {(e["id"], m): r for e in EXPERIMENTS for m, r in metrics_of(e).items()}
+    assert roles == expected.metric_roles
+    assert {m for (e, m), r in roles.items() if r == "guardrail" and e == "onboarding_tips"} == {"pm_nps"}
+    assert unmeasured == {("onboarding_tips", "pm_churn_rate"), ("onboarding_tips", "pm_median_time_to_activate_hours")}
+    assert not [m for (e, m), r in roles.items() if r == "guardrail" and e == "core_action_shortcut"]
+
+
+def test_experiment_statistics_per_arm_metric_and_exposure_date(built, expected):
+    """Units, Σy, Σy² (ratio: the denominators' sums; CUPED: the covariate's) of each arm, metric and
+    exposure date; summed over the dates they are the arm's."""
+    with duckdb.connect(str(built.path), read_only=True) as con:
+        cursor = con.execute("select * from metrics.fct_experiment_statistics")
+        columns = [c[0] for c in cursor.description]
+        got = {(r["experiment_id"], r["variation"], r["metric_name"], r["exposure_date"]): r
+               for r in (dict(zip(columns, row)) for row in cursor.fetchall())}
+    assert set(got) == set(expected.statistics)
+    for key, sums in expected.statistics.items():
+        row = got[key]
+        assert [c for c in SUM_COLUMNS if row[c] is None] == [c for c in SUM_COLUMNS if sums[c] is None], key
+        assert {c: float(row[c]) for c in SUM_COLUMNS if sums[c] is not None} == pytest.approx(
+            {c: v for c, v in sums.items() if v is not None}, rel=1e-9, abs=1e-9), key
+        assert (row["metric_role"], row["metric_kind"]) == (expected.metric_roles[(key[0], key[2])], CATALOG[key[2]][0])
+    # Every kind is compared, each with units in every arm; capping and CUPED where set.
+    assert {CATALOG[m][0] for _, _, m, _ in expected.statistics} == {"conversion", "count", "sum", "ratio", "retention"}
+    for experiment in EXPERIMENTS:
+        for metric in metrics_of(experiment):
+            assert all(arm_sums(expected.statistics, experiment["id"], v["name"], metric)["units"] > 10
+                       for v in experiment["variations"]), (experiment["id"], metric)
+
+
+def _arm(sums: dict, kind: str) -> dict:
+    """An arm's sums as stats.compare takes them."""
+    arm = {"n": sums["units"], "sum": sums["value_sum"], "sum_squares": sums["value_sum_squares"]}
+    if kind == "ratio":
+        arm |= {"denominator_sum": sums["denominator_sum"], "denominator_sum_squares": sums["denominator_sum_squares"],
+                "sum_products": sums["value_denominator_sum"]}
+    if sums["covariate_sum"] is not None:
+        arm |= {"covariate_sum": sums["covariate_sum"], "covariate_sum_squares": sums["covariate_sum_squares"],
+                "covariate_sum_products": sums["value_covariate_sum"]}
+    return arm
+
+
+def _compare(expected: Expected, experiment: dict, variation: str, metric: str, *, relative: bool, **options):
+    """stats.compare on the expected arms, with the experiment's alpha and sequential setting unless
+    `options` says otherwise."""
+    from product_metrics.experiments.stats import compare
+
+    control = experiment["variations"][0]["name"]
+    kind = CATALOG[metric][0]
+    options = {"alpha": setting(experiment, "alpha"),
+               "sequential_n_star": setting(experiment, "sequential_n_star")} | options
+    return compare(_arm(arm_sums(expected.statistics, experiment["id"], control, metric), kind),
+                   _arm(arm_sums(expected.statistics, experiment["id"], variation, metric), kind),
+                   relative=relative, **options)
+
+
+def _interval(comparison) -> tuple:
+    return comparison.effect, comparison.ci_lower, comparison.ci_upper
+
+
+def test_readout_with_the_changed_alpha_and_correction(readouts, expected):
+    """larger_model: alpha 0.1 (90% intervals, narrower than 95%) and Benjamini-Hochberg over its
+    three goals; its count and ratio metrics compared on the expected sums."""
+    from product_metrics.experiments.stats import adjust_p_values
+
+    experiment, readout = _experiment("larger_model"), readouts["larger_model"]
+    assert readout.experiment.alpha == 0.1
+    for result in readout.results:
+        assert result.variation == "larger_model" and not result.sequential
+        absolute = _compare(expected, experiment, result.variation, result.metric_name, relative=False)
+        relative = _compare(expected, experiment, result.variation, result.metric_name, relative=True)
+        assert (result.absolute_effect, result.absolute_ci_lower, result.absolute_ci_upper) == pytest.approx(
+            _interval(absolute), rel=1e-9), result.metric_name
+        assert (result.relative_effect, result.relative_ci_lower, result.relative_ci_upper) == pytest.approx(
+            _interval(relative), rel=1e-9), result.metric_name
+        assert result.p_value == pytest.approx(relative.p_value, rel=1e-9)
+        at_95 = _compare(expected, experiment, result.variation, result.metric_name, relative=False, alpha=0.05)
+        assert at_95.ci_upper - at_95.ci_lower > 1.1 * (result.absolute_ci_upper - result.absolute_ci_lower)
+        deciding = result.adjusted_p_value if result.metric_role == "goal" else result.p_value
+        assert result.is_significant == (deciding < 0.1)
+        assert result.cuped_applied == (result.metric_name == "pm_ai_suggestions")  # CUPED: not for ratios
+    goals = [r for r in readout.results if r.metric_role == "goal"]
+    raw_p = [r.p_value for r in goals]
+    assert [r.adjusted_p_value for r in goals] == pytest.approx(adjust_p_values(raw_p, "benjamini_hochberg"))
+    assert adjust_p_values(raw_p, "benjamini_hochberg") != pytest.approx(adjust_p_values(raw_p, "holm"))
+
+
+def test_readout_with_sequential_testing(readouts, expected):
+    """core_action_shortcut: sequential_n_star 2000 widens the interval of the fixed horizon; Holm
+    over its two goals; CUPED over its 21 days."""
+    from product_metrics.experiments.stats import adjust_p_values
+
+    experiment, readout = _experiment("core_action_shortcut"), readouts["core_action_shortcut"]
+    result = next(r for r in readout.results if r.metric_name == "pm_core_actions")
+    assert result.sequential and result.cuped_applied
+    sequential = _compare(expected, experiment, "shortcut", "pm_core_actions", relative=False)
+    fixed = _compare(expected, experiment, "shortcut", "pm_core_actions", relative=False, sequential_n_star=None)
+    assert (result.absolute_effect, result.absolute_ci_lower, result.absolute_ci_upper) == pytest.approx(
+        _interval(sequential), rel=1e-9)
+    assert sequential.effect == pytest.approx(fixed.effect)
+    assert sequential.ci_upper - sequential.ci_lower > 1.2 * (fixed.ci_upper - fixed.ci_lower)
+    assert all(r.sequential for r in readout.results)
+    goals = [r for r in readout.results if r.metric_role == "goal"]
+    assert [r.adjusted_p_value for r in goals] == pytest.approx(adjust_p_values([r.p_value for r in goals], "holm"))
+
+
+def test_readout_with_the_changed_weights_and_runtime(readouts, expected):
+    """pricing_page_redesign's weights 0.45/0.55 meet the lost control exposures (at 50/50 the
+    mismatch is flagged); onboarding_tips ended before its 35-day minimum runtime: invalid; without
+    CUPED (lookback 0) nothing is adjusted."""
+    from product_metrics.experiments.stats import sample_ratio_mismatch
+
+    units = [expected.variation_units[("pricing_page_redesign", v)] for v in ("control", "simple_pricing")]
+    pricing = readouts["pricing_page_redesign"]
+    assert pricing.srm_p_value == pytest.approx(sample_ratio_mismatch(units, [0.45, 0.55]).p_value)
+    assert pricing.srm_p_value > 0.001 > sample_ratio_mismatch(units, [0.5, 0.5]).p_value
+    assert pricing.verdict.decision != "invalid"
+    onboarding = readouts["onboarding_tips"]
+    assert onboarding.srm_p_value > 0.001
+    assert (onboarding.verdict.decision, onboarding.verdict.reason) == (
+        "invalid", "too short: ended after 28 days, before its minimum runtime of 35 days")
+    assert not any(r.cuped_applied for r in onboarding.results)
+    assert {r.variation for r in onboarding.results} == {"short_tips", "long_tips"}
+
+
+# Each key of an experiment set back to its default (dates and weights: the demo definitions').
+RESETS = [
+    ("larger_model", "start_date"), ("larger_model", "conversion_window_days"), ("larger_model", "exposure_delay_hours"),
+    ("larger_model", "cuped_lookback_days"), ("larger_model", "capping"), ("larger_model", "guardrail_metrics"),
+    ("core_action_shortcut", "end_date"), ("core_action_shortcut", "capping"),
+    ("core_action_shortcut", "cuped_lookback_days"), ("core_action_shortcut", "guardrail_metrics"),
+    ("onboarding_tips", "retention_week"), ("onboarding_tips", "cuped_lookback_days"),
+    ("onboarding_tips", "conversion_window_days"), ("pricing_page_redesign", "conversion_window_days"),
+    ("pricing_page_redesign", "capping"), ("pricing_page_redesign", "guardrail_metrics"),
+]
+
+
+@pytest.mark.parametrize(("experiment_id", "key"), RESETS)
+def test_each_changed_experiment_key_changes_the_expected_numbers(built, expected, experiment_id, key):
+    """The comparisons above would fail if the build ignored any one of these keys. (alpha,
+    correction, sequential_n_star, weights and minimum_runtime_days: the readout tests show theirs.)"""
+    demo = DEMO_EXPERIMENTS[experiment_id]
+    default = getattr(demo, key).isoformat() if key.endswith("_date") else EXPERIMENT_DEFAULTS[key]
+    assert _experiment(experiment_id)[key] != default
+    reset = [{**e, key: default} if e["id"] == experiment_id else e for e in EXPERIMENTS]
+    assert expected_experiments(built.raw.experiments, METRIC_SETTINGS, reset) != expected
 
 
 # -- Every unit test pins what it reads -----------------------------------------------------------
