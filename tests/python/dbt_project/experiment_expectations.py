@@ -90,7 +90,7 @@ class Expected:
     metric_roles: dict[tuple[str, str], str]
 
 
-def setting(experiment: Mapping[str, Any], key: str) -> Any:
+def experiment_setting(experiment: Mapping[str, Any], key: str) -> Any:
     return experiment[key] if experiment.get(key) is not None else EXPERIMENT_DEFAULTS[key]
 
 
@@ -248,11 +248,11 @@ def expected_experiments(raw: ExperimentRaw, settings: MetricSettings,
             result.variation_units[(experiment_id, variation["name"])] = sum(
                 v == variation["name"] for v, _ in units.values())
 
-        delay = dt.timedelta(hours=setting(experiment, "exposure_delay_hours"))
-        lookback = setting(experiment, "cuped_lookback_days")
-        capping = setting(experiment, "capping")
-        week = setting(experiment, "retention_week")
-        windows = {"conversion": (0, setting(experiment, "conversion_window_days")), "week": (0, 7),
+        delay = dt.timedelta(hours=experiment_setting(experiment, "exposure_delay_hours"))
+        lookback = experiment_setting(experiment, "cuped_lookback_days")
+        capping = experiment_setting(experiment, "capping")
+        week = experiment_setting(experiment, "retention_week")
+        windows = {"conversion": (0, experiment_setting(experiment, "conversion_window_days")), "week": (0, 7),
                    "two_weeks": (0, 14), "retention": (7 * week, 7 * week + 7)}
         for metric, role in metrics_of(experiment).items():
             result.metric_roles[(experiment_id, metric)] = role

@@ -34,8 +34,8 @@ from .experiment_expectations import (
     MetricSettings,
     arm_sums,
     expected_experiments,
+    experiment_setting,
     metrics_of,
-    setting,
 )
 
 
@@ -518,9 +518,13 @@ def test_each_changed_setting_changes_the_expected_numbers(built, setting):
 
 # -- The experiments, with every key changed -----------------------------------------------------
 
-METRIC_SETTINGS = MetricSettings(
-    CHANGED.reporting_timezone, CHANGED.as_of_date, CHANGED.active_event_names, CHANGED.activation_event_name,
-    CHANGED.core_action_event_name, CHANGED.north_star_min_core_actions)
+def _metric_settings(settings: Settings) -> MetricSettings:
+    return MetricSettings(settings.reporting_timezone, settings.as_of_date, settings.active_event_names,
+                          settings.activation_event_name, settings.core_action_event_name,
+                          settings.north_star_min_core_actions)
+
+
+METRIC_SETTINGS = _metric_settings(CHANGED)
 SUM_COLUMNS = ("units", "value_sum", "value_sum_squares", "denominator_sum", "denominator_sum_squares",
                "value_denominator_sum", "covariate_sum", "covariate_sum_squares", "value_covariate_sum")
 BINARY_KINDS = ("conversion", "retention")
@@ -556,7 +560,7 @@ def test_experiments_runtime_units_and_exclusions(built, expected):
             experiment["hypothesis"], experiment["owner"]["name"], experiment["owner"].get("email"),
             dt.date.fromisoformat(experiment["start_date"]), dt.date.fromisoformat(experiment["end_date"]))
         keys = ("minimum_runtime_days", "alpha", "correction", "sequential_n_star", "cuped_lookback_days")
-        assert {k: row[k] for k in keys} == {k: setting(experiment, k) for k in keys}, experiment["id"]
+        assert {k: row[k] for k in keys} == {k: experiment_setting(experiment, k) for k in keys}, experiment["id"]
     # The as-of date ends every experiment but the one running to 2026-06-14; the week cut off
     # core_action_shortcut's dates leaves its later users outside them; larger_model's users first
     # exposed before its later start date count from their next exposure in the dates.
@@ -632,8 +636,8 @@ def _compare(expected: Expected, experiment: dict, variation: str, metric: str, 
 
     control = experiment["variations"][0]["name"]
     kind = CATALOG[metric][0]
-    options = {"alpha": setting(experiment, "alpha"),
-               "sequential_n_star": setting(experiment, "sequential_n_star")} | options
+    options = {"alpha": experiment_setting(experiment, "alpha"),
+               "sequential_n_star": experiment_setting(experiment, "sequential_n_star")} | options
     return compare(_arm(arm_sums(expected.statistics, experiment["id"], control, metric), kind),
                    _arm(arm_sums(expected.statistics, experiment["id"], variation, metric), kind),
                    relative=relative, **options)
@@ -706,6 +710,16 @@ def test_readout_with_the_changed_weights_and_runtime(readouts, expected):
         "invalid", "too short: ended after 28 days, before its minimum runtime of 35 days")
     assert not any(r.cuped_applied for r in onboarding.results)
     assert {r.variation for r in onboarding.results} == {"short_tips", "long_tips"}
+
+
+@pytest.mark.parametrize("setting", [
+    "reporting_timezone", "active_event_names", "activation_event_name", "core_action_event_name",
+    "north_star_min_core_actions",
+])
+def test_each_changed_setting_changes_the_expected_experiment_numbers(built, expected, setting):
+    """The experiments' comparisons above would fail if their per-user measures ignored one of these."""
+    reset = _metric_settings(replace(CHANGED, **{setting: getattr(DEFAULTS, setting)}))
+    assert expected_experiments(built.raw.experiments, reset, EXPERIMENTS) != expected
 
 
 # Each key of an experiment set back to its default (dates and weights: the demo definitions').
