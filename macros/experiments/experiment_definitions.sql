@@ -8,7 +8,8 @@
     ('YYYY-MM-DD'), variations [{name, weight, index}] (index 0 = control), the settings with their
     defaults (experiment_setting_defaults), capping_type / capping_value (none = no capping),
     metrics [{name, role, kind, direction, unit, window_start_days, window_end_days}] and
-    unmeasured_guardrails [{name, reason}].
+    unmeasured_guardrails [{name, reason, short_reason}] (short_reason: 'a percentile' when the
+    governance formula is a percentile or median, else 'no per-user value').
 
     Metrics: the goal metrics, then the guardrails. guardrail_metrics null (or absent) = the goal
     metrics' governance guardrails (config.meta.governance.guardrails of the metric, graph.metrics);
@@ -61,8 +62,11 @@
                     {%- elif name in catalog -%}
                         {%- do guardrails.append(name) -%}
                     {%- else -%}
+                        {%- set formula = ((governance.get(name) or {}).get('formula') or '') | lower -%}
+                        {%- set percentile = formula.startswith('percentile') or formula.startswith('median') -%}
                         {%- do unmeasured.append({'name': name, 'reason': 'a governance guardrail of ' ~ goal
-                            ~ ' that experiment_metric_catalog cannot measure per exposed user'}) -%}
+                            ~ ' that experiment_metric_catalog cannot measure per exposed user',
+                            'short_reason': 'a percentile' if percentile else 'no per-user value'}) -%}
                     {%- endif -%}
                 {%- endfor -%}
             {%- endfor -%}
@@ -133,7 +137,7 @@
 
 
 {#
-    Governance meta of the project's metrics by name: {direction, unit, guardrails}. Empty while
+    Governance meta of the project's metrics by name: {direction, unit, guardrails, formula}. Empty while
     dbt parses (the graph is filled when models execute) and in unit tests, whose graph has no
     metrics: those override this macro with the meta they need.
 #}
@@ -147,6 +151,7 @@
                 'direction': governed.get('direction'),
                 'unit': governed.get('unit'),
                 'guardrails': governed.get('guardrails') or [],
+                'formula': governed.get('formula'),
             }}) -%}
         {%- endfor -%}
     {%- endif -%}

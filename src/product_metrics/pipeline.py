@@ -175,8 +175,9 @@ def _dbt_build_stage(project, console, result: StageResult, artifacts: dict[str,
 
 def experiments_stage(project, console, result: StageResult, artifacts: dict) -> bool:
     """The experiment readouts (product_metrics.experiments) from the marts the run's dbt build wrote,
-    written next to them: metrics.fct_experiment_results and fct_experiment_daily, in the run's copy
-    of the DuckDB file or its pending schemas, so they publish with the rest. A decision against a
+    written next to them: metrics.fct_experiment_results, fct_experiment_daily and
+    fct_experiment_decisions, in the run's copy of the DuckDB file or its pending schemas, so they
+    publish with the rest. A decision against a
     variation is news, not a failure; only tables that cannot be read or written fail the stage."""
     from product_metrics.experiments.commands import read_out_and_write
     from product_metrics.experiments.tables import ExperimentMartsMissing

@@ -13,8 +13,9 @@ def experiments(
     experiment_id: Annotated[str | None, typer.Argument(
         metavar="[EXPERIMENT_ID]", help="Only this experiment (default: every experiment).")] = None,
     write: Annotated[bool, typer.Option(
-        "--write", help="Also write metrics.fct_experiment_results and fct_experiment_daily (after a plain "
-                        "`dbt build`; `product-metrics build` and `refresh` write them).")] = False,
+        "--write", help="Also write metrics.fct_experiment_results, fct_experiment_daily and "
+                        "fct_experiment_decisions (after a plain `dbt build`; `product-metrics build` and "
+                        "`refresh` write them).")] = False,
     database: Annotated[Path | None, typer.Option(
         "--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH, "
                            "else the path of the dbt profile's DuckDB target).")] = None,

@@ -14,7 +14,7 @@ from rich.table import Table
 from product_metrics.errors import UserError
 from product_metrics.experiments import decisions
 from product_metrics.experiments.readout import ExperimentReadout, MetricResult
-from product_metrics.experiments.tables import DAILY_TABLE, RESULTS_TABLE
+from product_metrics.experiments.tables import DAILY_TABLE, DECISIONS_TABLE, RESULTS_TABLE
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -35,12 +35,14 @@ def compute_readouts(warehouse, relations) -> list[ExperimentReadout]:
 
 
 def write_readouts(warehouse, relations, readouts: Sequence[ExperimentReadout]) -> tuple[str, int, int]:
-    """Replace the two result tables next to the marts; returns (schema, results rows, daily rows)."""
-    from product_metrics.experiments.readout import daily_rows, result_rows
+    """Replace the three result tables next to the marts; returns (schema, results rows, daily rows)
+    (fct_experiment_decisions has one row per readout)."""
+    from product_metrics.experiments.readout import daily_rows, decision_rows, result_rows
     from product_metrics.experiments.tables import results_schema, write_results
 
     schema = results_schema(relations)
-    results, daily = write_results(warehouse, schema, result_rows(readouts), daily_rows(readouts))
+    results, daily, _ = write_results(warehouse, schema, result_rows(readouts), daily_rows(readouts),
+                                      decision_rows(readouts))
     return schema, results, daily
 
 
@@ -88,7 +90,7 @@ def run_experiments(*, experiment_id: str | None, write: bool, database: Path | 
     if written is not None:
         schema, results, daily = written
         console.print(f"[green]✓[/] {results} rows written to {schema}.{RESULTS_TABLE}, {daily} to "
-                      f"{schema}.{DAILY_TABLE}", highlight=False)
+                      f"{schema}.{DAILY_TABLE}, {len(readouts)} to {schema}.{DECISIONS_TABLE}", highlight=False)
     return 0
 
 
@@ -108,7 +110,7 @@ def _relations(database: Path | None, manifest_dir: Path | None, console: Consol
 
 def print_readout(readout: ExperimentReadout, console: Console) -> None:
     """One experiment: what it tests, who owns it, when, its arms and SRM, each metric's effect with
-    its interval and p-values, the decision and why."""
+    its interval and p-values, the guardrails it cannot measure, the decision and why."""
     experiment = readout.experiment
     style = _DECISION_STYLE.get(readout.verdict.decision, "bold")
     console.rule(f"[bold]{escape(experiment.experiment_id)}[/] · [{style}]{readout.verdict.decision}[/]")
@@ -128,6 +130,9 @@ def print_readout(readout: ExperimentReadout, console: Console) -> None:
     console.print(f"units: {arms} · {srm}{excluded}", highlight=False)
     if readout.results:
         console.print(_results_table(readout.results, experiment.alpha))
+    if readout.unmeasured_guardrails:
+        console.print(f"[yellow]not measured:[/] {escape(readout.unmeasured_guardrails)} — guardrails the readout "
+                      "cannot judge; check them elsewhere", highlight=False)
     console.print(f"[{style}]decision: {readout.verdict.decision}[/] — {escape(readout.verdict.reason)}",
                   highlight=False)
 

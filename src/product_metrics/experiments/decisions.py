@@ -16,6 +16,10 @@ guardrails, while a win needs the full runtime (weekly cycles, novelty effects).
 The experiment's decision across its treatment variations: invalid when the experiment is; ship
 when a variation ships (the one whose goal wins with the smallest adjusted p); else do_not_ship
 when a variation harms a guardrail; else keep_running.
+
+An experiment with units but no statistics (no unit has a complete metric window yet) keeps running,
+unless it is invalid. A valid decision's reason ends with the guardrails the experiment cannot measure
+("; not measured: pm_ai_latency_p90_ms (a percentile)"): a ship never hides what was not checked.
 """
 
 from __future__ import annotations
@@ -84,6 +88,21 @@ def decide_variation(experiment: Experiment, results: Sequence[MetricResult], in
     best = min(tested, key=lambda r: r.adjusted_p_value if r.adjusted_p_value is not None else 1.0)
     return Verdict(KEEP_RUNNING, f"no goal metric wins after {experiment.correction} correction "
                                  f"(closest: {best.metric_name} {describe(best, experiment.alpha, adjusted=True)})")
+
+
+def without_statistics(experiment: Experiment) -> Verdict:
+    """The decision of an experiment with units but no statistics row yet (and not invalid)."""
+    when = (f" (the first window ends {experiment.first_window_end_date:%Y-%m-%d})"
+            if experiment.first_window_end_date is not None else "")
+    return Verdict(KEEP_RUNNING, f"no unit has a complete measurement window yet{when}")
+
+
+def with_unmeasured(verdict: Verdict, experiment: Experiment) -> Verdict:
+    """The verdict, its reason naming the guardrails the experiment cannot measure (not for invalid:
+    nothing was judged)."""
+    if not experiment.unmeasured_guardrails or verdict.decision == INVALID:
+        return verdict
+    return Verdict(verdict.decision, f"{verdict.reason}; not measured: {experiment.unmeasured_guardrails}")
 
 
 def decide_experiment(verdicts: Mapping[str, Verdict], results: Sequence[MetricResult]) -> Verdict:

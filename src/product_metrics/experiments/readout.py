@@ -6,7 +6,8 @@
   fields for ratio metrics, CUPED when the covariate sums are there, sequential when the experiment
   sets sequential_n_star; p-values adjusted (Holm or Benjamini-Hochberg) over the experiment's goal
   metrics x treatment variations only;
-- the decisions (product_metrics.experiments.decisions);
+- the decisions (product_metrics.experiments.decisions), also for an experiment without statistics
+  yet, their reasons naming the guardrails the experiment cannot measure;
 - the daily view: on each exposure date d, the same comparison over the units first exposed on or
   before d (cumulative), for the sequential chart.
 
@@ -97,6 +98,11 @@ class ExperimentReadout:
     def control(self) -> Variation | None:
         return self.variations[0] if self.variations else None
 
+    @property
+    def unmeasured_guardrails(self) -> str | None:
+        """The guardrails the readout cannot judge ('metric (reason), ...'), or None."""
+        return self.experiment.unmeasured_guardrails
+
 
 def read_out(marts: Marts) -> list[ExperimentReadout]:
     """The readout of every experiment of the marts, in experiment_id order."""
@@ -148,8 +154,14 @@ def read_out_experiment(experiment: Experiment, variations: Sequence[Variation],
     invalid = decisions.invalid_reason(experiment, variations, srm_p_value)
     verdicts = {t: decisions.decide_variation(experiment, [r for r in results if r.variation == t], invalid)
                 for t in treatments}
-    verdict = (decisions.Verdict(decisions.INVALID, invalid) if invalid is not None
-               else decisions.decide_experiment(verdicts, results))
+    if invalid is not None:
+        verdict = decisions.Verdict(decisions.INVALID, invalid)
+    elif not statistics and experiment.exposed_users > 0:
+        verdict = decisions.without_statistics(experiment)
+        verdicts = dict.fromkeys(treatments, verdict)
+    else:
+        verdict = decisions.decide_experiment(verdicts, results)
+    verdict = decisions.with_unmeasured(verdict, experiment)
     for result in results:
         result.variation_decision = verdicts[result.variation].decision
         result.decision, result.decision_reason = verdict.decision, verdict.reason
@@ -290,3 +302,10 @@ def result_rows(readouts: Iterable[ExperimentReadout]) -> list[dict[str, Any]]:
 
 def daily_rows(readouts: Iterable[ExperimentReadout]) -> list[dict[str, Any]]:
     return [asdict(row) for readout in readouts for row in readout.daily]
+
+
+def decision_rows(readouts: Iterable[ExperimentReadout]) -> list[dict[str, Any]]:
+    """One row of fct_experiment_decisions per experiment, with or without result rows."""
+    return [{"experiment_id": r.experiment.experiment_id, "decision": r.verdict.decision,
+             "decision_reason": r.verdict.reason, "srm_p_value": r.srm_p_value,
+             "runtime_days": r.experiment.runtime_days, "units": r.experiment.exposed_users} for r in readouts]

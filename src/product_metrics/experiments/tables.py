@@ -1,7 +1,7 @@
 """The experiment tables in the warehouse: the three dbt marts the readout reads (fct_experiments,
 fct_experiment_variations, fct_experiment_statistics, where the manifest says dbt built them) and the
-two tables it writes next to them (fct_experiment_results, fct_experiment_daily), replaced together
-in one transaction. Works on the DuckDB file and a server warehouse alike (product_metrics.warehouse)."""
+three tables it writes next to them (fct_experiment_results, fct_experiment_daily,
+fct_experiment_decisions), replaced together in one transaction. Works on the DuckDB file and a server warehouse alike (product_metrics.warehouse)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ VARIATIONS_MART = "fct_experiment_variations"
 STATISTICS_MART = "fct_experiment_statistics"
 RESULTS_TABLE = "fct_experiment_results"
 DAILY_TABLE = "fct_experiment_daily"
+DECISIONS_TABLE = "fct_experiment_decisions"
 
 RESULTS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("experiment_id", "text"), ("variation", "text"), ("metric_name", "text"), ("metric_role", "text"),
@@ -42,6 +43,11 @@ DAILY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("relative_effect", "double precision"), ("relative_ci_lower", "double precision"),
     ("relative_ci_upper", "double precision"),
     ("p_value", "double precision"),
+)
+# One row per experiment, also for one without result rows yet (no unit has a complete window).
+DECISIONS_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("experiment_id", "text"), ("decision", "text"), ("decision_reason", "text"),
+    ("srm_p_value", "double precision"), ("runtime_days", "bigint"), ("units", "bigint"),
 )
 
 
@@ -71,6 +77,8 @@ class Experiment:
     correction: str
     sequential_n_star: float | None
     cuped_lookback_days: int
+    unmeasured_guardrails: str | None = None  # 'metric (reason), ...': guardrails the readout cannot judge
+    first_window_end_date: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -166,13 +174,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def write_results(warehouse, schema: str, results: Iterable[Mapping[str, Any]],
-                  daily: Iterable[Mapping[str, Any]]) -> tuple[int, int]:
-    """Replace fct_experiment_results and fct_experiment_daily in `schema`, both in one transaction
-    (empty tables when there is nothing to write). Returns the rows written to each."""
+def write_results(warehouse, schema: str, results: Iterable[Mapping[str, Any]], daily: Iterable[Mapping[str, Any]],
+                  decisions: Iterable[Mapping[str, Any]] = ()) -> tuple[int, int, int]:
+    """Replace fct_experiment_results, fct_experiment_daily and fct_experiment_decisions in `schema`,
+    all in one transaction (empty tables when there is nothing to write). Returns the rows written to each."""
     written = warehouse.replace_tables(schema, [(RESULTS_TABLE, RESULTS_COLUMNS, map(_finite, results)),
-                                                (DAILY_TABLE, DAILY_COLUMNS, map(_finite, daily))])
-    return written[0], written[1]
+                                                (DAILY_TABLE, DAILY_COLUMNS, map(_finite, daily)),
+                                                (DECISIONS_TABLE, DECISIONS_COLUMNS, map(_finite, decisions))])
+    return written[0], written[1], written[2]
 
 
 def _finite(row: Mapping[str, Any]) -> dict[str, Any]:

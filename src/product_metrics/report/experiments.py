@@ -1,7 +1,9 @@
 """The report's experiments section: per experiment its hypothesis, owner and dates, the decision and
-why, and a chart of each metric's relative effect with its interval, read from the tables the readout
-wrote (metrics.fct_experiment_results, with metrics.fct_experiments for what was tested). No
-section when there are no results (no experiments, or the readout has not run)."""
+why, the guardrails it cannot measure, and a chart of each metric's relative effect with its interval,
+read from the tables the readout wrote (metrics.fct_experiment_decisions, one row per experiment, and
+metrics.fct_experiment_results, with metrics.fct_experiments for what was tested). An experiment
+without result rows yet is shown with its decision. No section when there is no readout (no
+experiments, or the readout has not run)."""
 
 from __future__ import annotations
 
@@ -17,23 +19,38 @@ if TYPE_CHECKING:  # pragma: no cover
 
 RESULTS = f"{METRICS_SCHEMA}.fct_experiment_results"
 EXPERIMENTS = f"{METRICS_SCHEMA}.fct_experiments"
+DECISIONS = f"{METRICS_SCHEMA}.fct_experiment_decisions"
 SECTION_ID = "panel-experiments"
 _DECISION_CLASS = {"ship": "level-ok", "do_not_ship": "level-alert", "invalid": "level-alert",
                    "keep_running": "level-warn"}
 
 
-def read_results(warehouse: ReportTables) -> pd.DataFrame | None:
-    """The readout's rows with what each experiment tested; None when there are none."""
-    if not warehouse.has(RESULTS):
+_ABOUT = ("hypothesis", "owner_name", "owner_email", "start_date", "end_date", "runtime_days",
+          "minimum_runtime_days", "is_ended", "unmeasured_guardrails")
+
+
+def read_results(warehouse: ReportTables) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """(experiments, results): one row per experiment read out, with its decision and what it tested,
+    and the result rows; None when there is no readout. Tables written before the decisions table
+    existed give the experiments that have result rows."""
+    import pandas as pd
+
+    results = (warehouse.frame(f"select * from {warehouse.name(RESULTS)} order by experiment_id")
+               if warehouse.has(RESULTS) else pd.DataFrame())
+    if warehouse.has(DECISIONS):
+        experiments = warehouse.frame(f"select experiment_id, decision, decision_reason from "
+                                      f"{warehouse.name(DECISIONS)} order by experiment_id")
+    elif not results.empty:
+        experiments = results[["experiment_id", "decision", "decision_reason"]].drop_duplicates("experiment_id")
+    else:
         return None
-    frame = warehouse.frame(f"select * from {warehouse.name(RESULTS)} order by experiment_id")
-    if frame.empty:
+    if experiments.empty:
         return None
     if warehouse.has(EXPERIMENTS):
-        about = warehouse.frame(f"select experiment_id, hypothesis, owner_name, owner_email, start_date, end_date, "
-                                f"runtime_days, minimum_runtime_days, is_ended from {warehouse.name(EXPERIMENTS)}")
-        frame = frame.merge(about, on="experiment_id", how="left")
-    return frame
+        about = warehouse.frame(f"select * from {warehouse.name(EXPERIMENTS)}")
+        experiments = experiments.merge(about[["experiment_id", *(c for c in _ABOUT if c in about.columns)]],
+                                        on="experiment_id", how="left")
+    return experiments.reset_index(drop=True), results
 
 
 def effect_chart(rows: pd.DataFrame, alpha: float = 0.05) -> go.Figure | None:
@@ -87,18 +104,30 @@ def _about(first) -> str:
             f"{int(first['minimum_runtime_days'])} days")
 
 
+def _unmeasured(first) -> str:
+    text = first.get("unmeasured_guardrails")
+    if not isinstance(text, str) or not text:
+        return ""
+    return (f'<p class="unmeasured level-warn">Not measured: {escape(text)} — guardrails this readout cannot '
+            "judge; check them elsewhere.</p>")
+
+
 def render_section(warehouse: ReportTables) -> tuple[str, int]:
-    """The section's HTML ("" when there are no results) and the number of charts in it."""
-    frame = read_results(warehouse)
-    if frame is None:
+    """The section's HTML ("" when there is no readout) and the number of charts in it."""
+    read = read_results(warehouse)
+    if read is None:
         return "", 0
+    experiments, results = read
     parts, charts = [], 0
-    for experiment_id, rows in frame.groupby("experiment_id", sort=True):
-        first = rows.iloc[0].to_dict()
+    for first in experiments.to_dict("records"):
+        experiment_id = first["experiment_id"]
+        rows = results[results["experiment_id"] == experiment_id] if not results.empty else results
         decision = str(first["decision"])
-        figure = effect_chart(rows)
+        figure = effect_chart(rows) if not rows.empty else None
         key = f"experiment-{experiment_id}"
-        if figure is None:
+        if rows.empty:
+            body = '<p class="note">No results yet: no unit has a complete measurement window.</p>'
+        elif figure is None:
             body = '<p class="note">No relative effect to draw yet (no units, or a control mean of zero).</p>'
         else:
             charts += 1
@@ -112,7 +141,7 @@ def render_section(warehouse: ReportTables) -> tuple[str, int]:
             f'">{escape(decision.replace("_", " "))}</span></h3>'
             + (f"<p><em>{hypothesis}</em></p>" if hypothesis else "")
             + f'<p class="note">{_about(first)}</p>'
-            f'<p class="decision-reason">{escape(str(first["decision_reason"]))}</p>{body}</div>')
+            f'<p class="decision-reason">{escape(str(first["decision_reason"]))}</p>{_unmeasured(first)}{body}</div>')
     note = ('<p class="note">Decisions: invalid (sample-ratio mismatch or too short), do not ship (a guardrail '
             "harmed), ship (a goal wins after correction, no guardrail harmed), keep running. Outlined dots: "
             "significant (green) or harmful (red).</p>")

@@ -87,3 +87,39 @@ def test_write_also_writes_the_tables(warehouse, tmp_path):
 def test_a_missing_warehouse_is_one_line(tmp_path):
     output = invoke("--database", str(tmp_path / "none.duckdb"), code=2)
     assert output.startswith("✗ No DuckDB warehouse at") and output.count("\n") <= 2
+
+
+def test_unmeasured_guardrails_and_an_experiment_without_statistics_are_shown(warehouse):
+    from .test_tables import WAITING_MARTS, WAITING_REASON
+
+    output = invoke("waiting", *warehouse(WAITING_MARTS))
+    assert "waiting · keep_running" in output
+    assert "units: control 40 (weight 0.4) · treatment 60 (weight 0.6) · SRM p = 1.000 ok" in output
+    lines = output.splitlines()
+    # No metric rows: no table; what was not measured, then the decision and why.
+    assert "│" not in output
+    assert lines[-2] == ("not measured: pm_ai_latency_p90_ms (a percentile) — guardrails the readout cannot judge; "
+                         "check them elsewhere")
+    assert lines[-1] == f"decision: keep_running — {WAITING_REASON}"
+
+
+def test_the_unmeasured_line_follows_the_metrics_table(warehouse):
+    from dataclasses import replace
+
+    from .test_tables import MARTS
+
+    gb = replace(MARTS.experiments[0], unmeasured_guardrails="pm_churn_rate (no per-user value)")
+    output = invoke("gb", *warehouse(Marts([gb, MARTS.experiments[1]], MARTS.variations, MARTS.statistics)))
+    table_end = max(i for i, line in enumerate(output.splitlines()) if "pm_revenue_usd (usd)" in line)
+    lines = output.splitlines()
+    assert lines[table_end + 1].startswith("not measured: pm_churn_rate (no per-user value) — ")
+    assert lines[table_end + 2].startswith("decision: keep_running — no goal metric wins after holm correction")
+    assert lines[table_end + 2].endswith("; not measured: pm_churn_rate (no per-user value)")
+
+
+def test_write_names_the_decisions_table(warehouse, tmp_path):
+    from .test_tables import WAITING_MARTS
+
+    output = invoke("--write", *warehouse(WAITING_MARTS))
+    assert ("✓ 2 rows written to metrics.fct_experiment_results, 3 to metrics.fct_experiment_daily, 3 to "
+            "metrics.fct_experiment_decisions") in output

@@ -116,3 +116,22 @@ def test_exposures_to_two_variations_are_excluded_and_counted(clean_demo_warehou
         """).fetchone()[0]
     assert all(count > 0 for count in excluded.values()), excluded
     assert overlap == 0
+
+
+def test_the_guardrails_not_measured_are_named_and_the_first_windows_dated(clean_demo_warehouse, readouts):
+    # larger_model defaults the acceptance rate's governance guardrails, among them a percentile;
+    # onboarding_tips' goals default pm_churn_rate (a trailing monthly rate); the two others name theirs.
+    with duckdb.connect(str(clean_demo_warehouse), read_only=True) as con:
+        rows = {r[0]: r[1:] for r in con.execute(
+            "select experiment_id, unmeasured_guardrails, first_exposure_date, first_window_end_date "
+            "from metrics.fct_experiments").fetchall()}
+    assert {experiment_id: row[0] for experiment_id, row in rows.items()} == {
+        "larger_model": "pm_ai_latency_p90_ms (a percentile)", "onboarding_tips": "pm_churn_rate (no per-user value)",
+        "core_action_shortcut": None, "pricing_page_redesign": None}
+    assert readouts["larger_model"].verdict.reason.endswith("; not measured: pm_ai_latency_p90_ms (a percentile)")
+    assert readouts["onboarding_tips"].verdict.reason.endswith("; not measured: pm_churn_rate (no per-user value)")
+    assert "not measured" not in readouts["core_action_shortcut"].verdict.reason
+    # Every demo experiment's shortest window is 14 days (conversion window, two weeks, retention week 1)
+    # and starts at the first exposure (no delay; reporting time zone UTC).
+    for experiment_id, (_, first_exposure, first_window_end) in rows.items():
+        assert (first_window_end - first_exposure).days == 14, experiment_id

@@ -120,3 +120,43 @@ def test_no_section_without_experiments(tmp_path, read_out):
     html = page.read_text()
     assert "#panel-experiments" not in html and 'id="panel-experiments"' not in html
     assert 'class="experiment-chart"' not in html
+
+
+def test_the_section_shows_what_was_not_measured_and_experiments_without_results(tmp_path):
+    from dataclasses import replace
+
+    from .test_tables import WAITING_REASON
+    from .test_unmeasured import FIRST_WINDOW_END
+
+    larger_model = replace(MARTS.experiments[0], unmeasured_guardrails="pm_ai_latency_p90_ms (a percentile)")
+    waiting = experiment("waiting", hypothesis="Tips help", exposed_users=100,
+                         unmeasured_guardrails="pm_ai_latency_p90_ms (a percentile)",
+                         first_window_end_date=FIRST_WINDOW_END)
+    marts = Marts([larger_model, MARTS.experiments[1], waiting],
+                  MARTS.variations + variations("waiting", ("control", 0.4, 40), ("treatment", 0.6, 60)),
+                  MARTS.statistics)
+    page, _ = write_report(tmp_path / "report", warehouse_with(tmp_path, marts), built_at=BUILT_AT)
+    html = page.read_text()
+    section = re.search(r'<section class="panel" id="panel-experiments">.*?</section>', html, re.DOTALL).group(0)
+    blocks = dict(re.findall(r'<div class="experiment" data-experiment="(\w+)">(.*?)</div>(?=<div class="experiment"|'
+                             r'</section>)', section, re.DOTALL))
+    assert list(blocks) == ["larger_model", "new_onboarding", "waiting"]
+    # The ship says what it did not check, in its reason and on a line of its own.
+    assert ('<p class="unmeasured level-warn">Not measured: pm_ai_latency_p90_ms (a percentile) — guardrails this '
+            "readout cannot judge; check them elsewhere.</p>") in blocks["larger_model"]
+    assert "; no guardrail harmed; not measured: pm_ai_latency_p90_ms (a percentile)</p>" in blocks["larger_model"]
+    assert "Not measured" not in blocks["new_onboarding"]
+    # No result rows yet: the experiment is there, with its decision and why, and no chart.
+    waiting_block = blocks["waiting"]
+    assert '<span class="decision level-warn">keep running</span>' in waiting_block
+    assert f'<p class="decision-reason">{WAITING_REASON}</p>' in waiting_block
+    assert "No results yet: no unit has a complete measurement window." in waiting_block
+    assert 'class="experiment-chart"' not in waiting_block and "<em>Tips help</em>" in waiting_block
+    assert sorted(figures(html)) == ["experiment-larger_model", "experiment-new_onboarding"]
+
+    loaded = load_page(page)
+    assert loaded.console == [], loaded.console
+    assert 'class="render-error"' not in loaded.dom
+    assert "no unit has a complete measurement window yet (the first window ends 2026-04-20)" in loaded.dom
+    shot = ARTIFACTS / "report_experiments_unmeasured.png"
+    assert screenshot(page, shot, height=1800) == []

@@ -1,7 +1,8 @@
 """The result tables: read from hand-made marts and written next to them, with the contract's typed
-columns, on DuckDB and PostgreSQL; empty (not missing) without experiments; both replaced in one
+columns, on DuckDB and PostgreSQL; empty (not missing) without experiments; replaced in one
 transaction; the `experiments` stage of build and refresh, and its tables published with the run's
-pending schemas on PostgreSQL."""
+pending schemas on PostgreSQL; fct_experiment_decisions holds every experiment, one without
+statistics too."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from rich.console import Console
 
 from product_metrics.experiments.commands import read_out_and_write
-from product_metrics.experiments.tables import DAILY_COLUMNS, RESULTS_COLUMNS, Marts
+from product_metrics.experiments.tables import DAILY_COLUMNS, DECISIONS_COLUMNS, RESULTS_COLUMNS, Marts
 from product_metrics.pipeline import StageResult, experiments_stage
 from product_metrics.project import Project
 from product_metrics.relations import Relations
@@ -183,3 +184,70 @@ def test_the_stage_writes_the_pending_schema_and_publish_moves_the_tables_in(pos
     assert {"metrics.fct_experiment_results", "metrics.fct_experiment_daily"} <= set(published.relations)
     with Warehouse.open(url=postgres_database.sqlalchemy_url()) as warehouse:
         check_written(warehouse, "metrics", POSTGRES_TYPES)
+
+
+# --- fct_experiment_decisions ----------------------------------------------------------------------
+
+# MARTS and an experiment with 40 + 60 units whose windows are all open (no statistics row) and a
+# guardrail it cannot measure.
+WAITING_MARTS = Marts(
+    experiments=[*MARTS.experiments,
+                 experiment("waiting", exposed_users=100, unmeasured_guardrails="pm_ai_latency_p90_ms (a percentile)",
+                            first_window_end_date=START + dt.timedelta(days=14))],
+    variations=MARTS.variations + variations("waiting", ("control", 0.4, 40), ("treatment", 0.6, 60)),
+    statistics=MARTS.statistics)
+WAITING_REASON = ("no unit has a complete measurement window yet (the first window ends 2026-04-20); not measured: "
+                  "pm_ai_latency_p90_ms (a percentile)")
+
+
+def check_decisions(warehouse: Warehouse, schema: str, types: dict[str, str]) -> None:
+    """One row per experiment, the waiting one included; results only for experiments with statistics."""
+    assert columns(warehouse.query, schema, "fct_experiment_decisions") == [(n, types[t]) for n, t in DECISIONS_COLUMNS]
+    rows = {row[0]: row[1:] for row in warehouse.query(
+        f'select experiment_id, decision, decision_reason, srm_p_value, runtime_days, units '
+        f'from "{schema}".fct_experiment_decisions order by experiment_id')}
+    assert sorted(rows) == ["gb", "srm", "waiting"]
+    assert rows["gb"][:2] == ("keep_running", ("no goal metric wins after holm correction (closest: "
+                                               "pm_revenue_usd +70.7% (95% CI -3.5% to +145.0%), adjusted p = 0.062)"))
+    # 40 and 60 units at weights 0.4 / 0.6: chi-square 0, p 1.
+    assert rows["waiting"][:2] == ("keep_running", WAITING_REASON)
+    assert rows["waiting"][2] == pytest.approx(1.0)
+    assert rows["waiting"][3:] == (28, 100)
+    assert rows["srm"][0] == "invalid" and rows["srm"][2] < 0.001
+    results = warehouse.query(f'select distinct experiment_id from "{schema}".fct_experiment_results order by 1')
+    assert [r[0] for r in results] == ["gb", "srm"]  # the grain holds: no metric, no result row
+
+
+def test_decisions_are_written_for_every_experiment_on_duckdb(tmp_path):
+    path, relations = duckdb_warehouse(tmp_path, WAITING_MARTS)
+    read_out_and_write(path, None, relations)
+    with Warehouse.open(path, read_only=True) as warehouse:
+        check_decisions(warehouse, "metrics", DUCKDB_TYPES)
+
+
+def test_the_three_tables_are_replaced_together(tmp_path):
+    path, relations = duckdb_warehouse(tmp_path, WAITING_MARTS)
+    read_out_and_write(path, None, relations)
+    with Warehouse.open(path) as warehouse, pytest.raises(WarehouseError):
+        warehouse.replace_tables("metrics", [("fct_experiment_results", [("x", "bigint")], []),
+                                             ("fct_experiment_daily", [("x", "bigint")], []),
+                                             ("fct_experiment_decisions", [("x", "no_such_type")], [])])
+    with duckdb.connect(str(path), read_only=True) as connection:
+        assert connection.sql("select count(*) from metrics.fct_experiment_decisions").fetchall() == [(3,)]
+        assert connection.sql("select count(*) from metrics.fct_experiment_results").fetchall() == [(2,)]
+
+
+def test_the_decisions_publish_with_the_run_on_postgres(postgres_database, tmp_path):
+    from product_metrics.warehouses import postgres_publish
+    from product_metrics.warehouses.postgres import PostgresProject
+
+    with closing(postgres_database.connect(autocommit=False)) as connection:
+        create_marts(connection, WAITING_MARTS, schema="metrics__pending")
+    project = PostgresProject(root=tmp_path, duckdb_path=tmp_path / "unused.duckdb", postgres=postgres_database,
+                              publish_suffix=postgres_publish.PENDING_SUFFIX)
+    assert experiments_stage(project, Console(width=200), StageResult("experiments"),
+                             {"target_path": write_manifest(tmp_path / "target", schema="metrics__pending")})
+    published = postgres_publish.publish(postgres_database, ("metrics",))
+    assert "metrics.fct_experiment_decisions" in set(published.relations)
+    with Warehouse.open(url=postgres_database.sqlalchemy_url()) as warehouse:
+        check_decisions(warehouse, "metrics", POSTGRES_TYPES)
