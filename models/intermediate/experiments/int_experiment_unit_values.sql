@@ -6,17 +6,25 @@
 -- One pass over each input table: the units' windows become columns of one row per unit, and
 -- each table is joined to the units once (user, timestamps between the unit's earliest and latest
 -- bound) and summed with one conditional aggregate per metric.
+-- Only the metrics some experiment of var product_metrics__experiments names are measured, and only
+-- the tables they read are joined: each measured metric costs columns and aggregates over every
+-- joined row. (A unit test names its metrics in that var.)
 {% set measures = product_metrics.experiment_unit_measures() %}
 {% set catalog = product_metrics.experiment_metric_catalog() %}
 {% for metric_name in catalog if metric_name not in measures %}
     {{ exceptions.raise_compiler_error("int_experiment_unit_values has no per-unit measure for catalog metric " ~ metric_name ~ ": add one to macro experiment_unit_measures.") }}
 {% endfor %}
+{% set named = [] %}
+{% for experiment in product_metrics.experiment_definitions() %}
+    {% for metric in experiment.metrics %}{% do named.append(metric.name) %}{% endfor %}
+{% endfor %}
+{% set metrics = [] %}
+{% for metric_name in catalog if metric_name in named %}{% do metrics.append(metric_name) %}{% endfor %}
 {% set tables = {'events': 'occurred_at', 'orders': 'ordered_at', 'suggestions': 'created_at', 'responses': 'responded_at'} %}
 {% set table_metrics = {} %}
 {% for table in tables %}
-{% do table_metrics.update({table: []}) %}
-{% for metric_name in catalog if measures[metric_name]['table'] == table %}
-{% do table_metrics[table].append("'" ~ metric_name ~ "'") %}
+{% for metric_name in metrics if measures[metric_name]['table'] == table %}
+{% do table_metrics.setdefault(table, []).append("'" ~ metric_name ~ "'") %}
 {% endfor %}
 {% endfor %}
 
@@ -49,19 +57,28 @@ responses as (
     select * from {{ ref('int_nps_responses_before_cutoff') }}
 ),
 
--- One row per unit: each metric's window and lookback as columns (null when not measured), and per
--- input table the earliest and latest bound the unit needs from it.
+{% if metrics %}
+-- One row per unit: each measured metric's window and lookback as columns (null when the unit's
+-- experiment does not measure it), and per input table the earliest and latest bound the unit needs.
 spans as (
     select
         experiment_id,
         user_id,
-        {% for metric_name in catalog %}
+        {% for metric_name in metrics %}
         max(case when metric_name = '{{ metric_name }}' then window_start_at end) as {{ metric_name }}__start_at,
         max(case when metric_name = '{{ metric_name }}' then window_end_at end) as {{ metric_name }}__end_at,
         max(case when metric_name = '{{ metric_name }}' then covariate_start_at end) as {{ metric_name }}__covariate_start_at,
         max(case when metric_name = '{{ metric_name }}' then covariate_end_at end) as {{ metric_name }}__covariate_end_at,
         {% endfor %}
-        {% for table in tables %}
+        {% if 'pm_dormant_users' in metrics %}
+        max(
+            case
+                when metric_name = 'pm_dormant_users'
+                    then {{ product_metrics.add_days_to_timestamp('window_start_at', 7) }}
+            end
+        ) as pm_dormant_users__second_week_at,
+        {% endif %}
+        {% for table in table_metrics %}
         min(
             case
                 when metric_name in ({{ table_metrics[table] | join(', ') }})
@@ -70,24 +87,18 @@ spans as (
         ) as {{ table }}__scan_start_at,
         max(
             case when metric_name in ({{ table_metrics[table] | join(', ') }}) then window_end_at end
-        ) as {{ table }}__scan_end_at,
+        ) as {{ table }}__scan_end_at{{ ',' if not loop.last }}
         {% endfor %}
-        max(
-            case
-                when metric_name = 'pm_dormant_users'
-                    then {{ product_metrics.add_days_to_timestamp('window_start_at', 7) }}
-            end
-        ) as pm_dormant_users__second_week_at
     from windows
     group by experiment_id, user_id
 ),
 
-{% for table, at_column in tables.items() if table != 'responses' %}
+{% for table, at_column in tables.items() if table in table_metrics and table != 'responses' %}
 {{ table }}_measured as (
     select
         spans.experiment_id,
         spans.user_id,
-        {%- for metric_name in catalog if measures[metric_name]['table'] == table %}
+        {%- for metric_name in metrics if measures[metric_name]['table'] == table %}
         {%- set measure = measures[metric_name] %}
         {%- set aggregate = product_metrics.experiment_unit_aggregate %}
         {{ aggregate(metric_name, measure['value'], table, at_column) }} as {{ metric_name }}__value,
@@ -109,6 +120,7 @@ spans as (
 ),
 
 {% endfor %}
+{% if 'pm_nps' in metrics %}
 -- NPS counts a respondent's latest response in the window (as fct_nps_monthly does in a month).
 responses_in_window as (
     select
@@ -137,6 +149,12 @@ responses_measured as (
     where response_rank = 1
 ),
 
+{% endif %}
+{% endif %}
+{% set ratio_metrics = [] %}
+{% for metric_name in metrics if 'denominator' in measures[metric_name] or metric_name == 'pm_nps' %}
+{% do ratio_metrics.append(metric_name) %}
+{% endfor %}
 measured as (
     select
         windows.experiment_id,
@@ -146,26 +164,34 @@ measured as (
         windows.metric_name,
         windows.capping_type,
         windows.capping_value,
+        {% if metrics -%}
         case windows.metric_name
-            {%- for metric_name in catalog %}
+            {%- for metric_name in metrics %}
             when '{{ metric_name }}' then {{ measures[metric_name]['table'] }}_measured.{{ metric_name }}__value
             {%- endfor %}
-        end as measured_value,
+        end
+        {%- else -%}
+        cast(null as {{ product_metrics.type_double() }})
+        {%- endif %} as measured_value,
+        {% if ratio_metrics -%}
         case windows.metric_name
-            {%- for metric_name in catalog if 'denominator' in measures[metric_name] or metric_name == 'pm_nps' %}
+            {%- for metric_name in ratio_metrics %}
             when '{{ metric_name }}'
                 then coalesce({{ measures[metric_name]['table'] }}_measured.{{ metric_name }}__denominator, 0)
             {%- endfor %}
-        end as denominator,
+        end
+        {%- else -%}
+        cast(null as {{ product_metrics.type_double() }})
+        {%- endif %} as denominator,
         case
             when windows.covariate_start_at is null then null
-            {%- for metric_name in catalog if 'covariate' in measures[metric_name] %}
+            {%- for metric_name in metrics if 'covariate' in measures[metric_name] %}
             when windows.metric_name = '{{ metric_name }}'
                 then coalesce({{ measures[metric_name]['table'] }}_measured.{{ metric_name }}__covariate, 0)
             {%- endfor %}
         end as measured_covariate
     from windows
-    {% for table in tables -%}
+    {% for table in table_metrics -%}
     left join {{ table }}_measured
         on
             windows.experiment_id = {{ table }}_measured.experiment_id
