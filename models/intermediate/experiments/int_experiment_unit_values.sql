@@ -94,6 +94,52 @@ spans as (
 ),
 
 {% for table, at_column in tables.items() if table in table_metrics and table != 'responses' %}
+{%- set day_number = "cast('1970-01-01' as date)" %}
+-- The join matches a unit with its user's rows of the same time bucket: buckets of whole UTC days,
+-- as wide as the longest span, so a span covers one bucket or two consecutive ones (a unit row per
+-- bucket). Matching on the user alone would compare each row with every unit of its user.
+{{ table }}_bucket_width as (
+    select
+        max(
+            {{ dbt.datediff(day_number, 'cast(' ~ table ~ '__scan_end_at as date)', 'day') }}
+            - {{ dbt.datediff(day_number, 'cast(' ~ table ~ '__scan_start_at as date)', 'day') }}
+            + 1
+        ) as bucket_days
+    from spans
+),
+
+{{ table }}_spans as (
+    select
+        spans.*,
+        floor(
+            {{ dbt.datediff(day_number, 'cast(spans.' ~ table ~ '__scan_start_at as date)', 'day') }}
+            / bucket_width.bucket_days
+        ) + bucket_offsets.bucket_offset as time_bucket
+    from spans
+    cross join {{ table }}_bucket_width as bucket_width
+    cross join (select 0 as bucket_offset union all select 1 as bucket_offset) as bucket_offsets
+    where
+        floor(
+            {{ dbt.datediff(day_number, 'cast(spans.' ~ table ~ '__scan_start_at as date)', 'day') }}
+            / bucket_width.bucket_days
+        ) + bucket_offsets.bucket_offset
+        <= floor(
+            {{ dbt.datediff(day_number, 'cast(spans.' ~ table ~ '__scan_end_at as date)', 'day') }}
+            / bucket_width.bucket_days
+        )
+),
+
+{{ table }}_bucketed as (
+    select
+        {{ table }}.*,
+        floor(
+            {{ dbt.datediff(day_number, 'cast(' ~ table ~ '.' ~ at_column ~ ' as date)', 'day') }}
+            / bucket_width.bucket_days
+        ) as time_bucket
+    from {{ 'flagged_events as events' if table == 'events' else table }}
+    cross join {{ table }}_bucket_width as bucket_width
+),
+
 {{ table }}_measured as (
     select
         spans.experiment_id,
@@ -110,10 +156,11 @@ spans as (
         {%- endif %}
         {%- endfor %}
         count(*) as {{ table }}_rows
-    from spans
-    inner join {{ 'flagged_events as events' if table == 'events' else table }}
+    from {{ table }}_spans as spans
+    inner join {{ table }}_bucketed as {{ table }}
         on
             spans.user_id = {{ table }}.user_id
+            and spans.time_bucket = {{ table }}.time_bucket
             and spans.{{ table }}__scan_start_at <= {{ table }}.{{ at_column }}
             and spans.{{ table }}__scan_end_at > {{ table }}.{{ at_column }}
     group by spans.experiment_id, spans.user_id
