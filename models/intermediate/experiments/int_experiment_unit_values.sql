@@ -28,16 +28,29 @@
 {% endfor %}
 {% endfor %}
 
+-- Every input stays a dependency, whichever tables the experiments read:
+-- depends_on: {{ ref('int_events_before_cutoff') }}, {{ ref('int_orders_before_cutoff') }}
+-- depends_on: {{ ref('int_ai_suggestions_before_cutoff') }}, {{ ref('int_nps_responses_before_cutoff') }}
+{% set inputs = {
+    'events': 'int_events_before_cutoff',
+    'orders': 'int_orders_before_cutoff',
+    'suggestions': 'int_ai_suggestions_before_cutoff',
+    'responses': 'int_nps_responses_before_cutoff',
+} %}
+
 with
 
 windows as (
     select * from {{ ref('int_experiment_unit_windows') }}
 ),
 
-events as (
-    select * from {{ ref('int_events_before_cutoff') }}
+{% for table in table_metrics %}
+{{ table }} as (
+    select * from {{ ref(inputs[table]) }}
 ),
 
+{% endfor %}
+{% if 'events' in table_metrics %}
 flagged_events as (
     select
         events.*,
@@ -45,18 +58,7 @@ flagged_events as (
     from events
 ),
 
-orders as (
-    select * from {{ ref('int_orders_before_cutoff') }}
-),
-
-suggestions as (
-    select * from {{ ref('int_ai_suggestions_before_cutoff') }}
-),
-
-responses as (
-    select * from {{ ref('int_nps_responses_before_cutoff') }}
-),
-
+{% endif %}
 {% if metrics %}
 -- One row per unit: each measured metric's window and lookback as columns (null when the unit's
 -- experiment does not measure it), and per input table the earliest and latest bound the unit needs.
