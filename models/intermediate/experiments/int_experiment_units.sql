@@ -38,10 +38,10 @@ users_exposed as (
         experiment_id,
         user_id,
         max(exposure_delay_hours) as exposure_delay_hours,
-        count(distinct case when is_in_dates then variation end) as variations_in_dates,
-        count(distinct variation) as variations,
         min(case when is_in_dates then variation end) as variation_in_dates,
+        max(case when is_in_dates then variation end) as last_variation_in_dates,
         min(variation) as first_variation,
+        max(variation) as last_variation,
         min(case when is_in_dates then exposed_at end) as first_exposed_in_dates_at,
         min(exposed_at) as first_exposed_at,
         min(case when is_in_dates then exposure_date end) as exposure_date
@@ -54,17 +54,18 @@ classified as (
         experiment_id,
         user_id,
         exposure_delay_hours,
+        -- More than one variation = the least and the greatest differ (cheaper than count(distinct)).
         case
-            when variations_in_dates > 1 then null
-            when variations_in_dates = 1 then variation_in_dates
+            when variation_in_dates <> last_variation_in_dates then null
+            when variation_in_dates is not null then variation_in_dates
             -- Only out-of-dates exposures: their variation when there is one.
-            when variations = 1 then first_variation
+            when first_variation = last_variation then first_variation
         end as variation,
         coalesce(first_exposed_in_dates_at, first_exposed_at) as first_exposed_at,
         exposure_date,
         case
-            when variations_in_dates > 1 then 'multiple_variations'
-            when variations_in_dates = 0 then 'outside_dates'
+            when variation_in_dates <> last_variation_in_dates then 'multiple_variations'
+            when variation_in_dates is null then 'outside_dates'
         end as exclusion_reason
     from users_exposed
 )
