@@ -166,6 +166,8 @@ class RawSource:
     # An optional input (experiment_exposures) may not exist, and may be empty: no volume or freshness
     # checks (exposures stop when the experiments end); only its reject share, when it exists.
     optional: bool = False
+    # Reject reasons that say nothing about the data's quality, left out of its reject share.
+    not_data_errors: tuple[str, ...] = ()
 
 
 RAW_SOURCES: tuple[RawSource, ...] = (
@@ -180,5 +182,8 @@ RAW_SOURCES: tuple[RawSource, ...] = (
 )
 # Inputs a project may not have: checked only where the raw table exists (plan_suites).
 OPTIONAL_RAW_SOURCES: tuple[RawSource, ...] = (
-    RawSource("experiment_exposures", "stg_raw__experiment_exposures", "exposed_at", None, optional=True),
+    # Exposures of experiments not defined in var product_metrics__experiments are rejected
+    # (unknown_experiment) but are not bad data: a team defines only the experiments it reads out here.
+    RawSource("experiment_exposures", "stg_raw__experiment_exposures", "exposed_at", None, optional=True,
+              not_data_errors=("unknown_experiment",)),
 )

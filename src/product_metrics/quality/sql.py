@@ -74,14 +74,17 @@ def anomalies(series: AnomalySeries, *, k: float, window: int, min_points: int) 
     )
 
 
-def reject_share_violations(source: str, rejected_rows_table: str, limit: float) -> str:
+def reject_share_violations(source: str, rejected_rows_table: str, limit: float,
+                            ignored_reasons: tuple[str, ...] = ()) -> str:
+    """The source when its rejected share is over the limit; rows rejected for `ignored_reasons` do not count."""
+    ignored = "".join(f" and reason <> '{reason}'" for reason in ignored_reasons)
     return (
         f"select '{source}' as source_table, rejected.rejected_rows, raw.raw_rows, "
         "cast(rejected.rejected_rows as double precision) / nullif(raw.raw_rows, 0) as reject_share, "
         f"cast({float(limit)} as double precision) as reject_share_limit "
         "from (select count(*) as raw_rows from {batch} as raw_batch) raw "
         f"cross join (select count(*) as rejected_rows from {rejected_rows_table} "
-        f"where source_table = '{source}') rejected "
+        f"where source_table = '{source}'{ignored}) rejected "
         "where rejected.rejected_rows > 0 and (raw.raw_rows = 0 or "
         f"cast(rejected.rejected_rows as double precision) / raw.raw_rows > {float(limit)})"
     )

@@ -90,7 +90,8 @@ def raw_suite(source: RawSource, settings: QualitySettings, raw_schema: str, ide
     checks = (
         *volume,
         _rows_check("reject_share_below_limit",
-                    sql.reject_share_violations(source.name, rejected, settings.reject_share_limit),
+                    sql.reject_share_violations(source.name, rejected, settings.reject_share_limit,
+                                                source.not_data_errors),
                     description=f"At most {settings.reject_share_limit:.1%} of the raw rows end in "
                                 f"{rejected}."),
     )

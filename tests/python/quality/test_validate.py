@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from product_metrics.quality.rules import METRIC_TABLES, RAW_SOURCES
+from product_metrics.quality.rules import METRIC_TABLES, OPTIONAL_RAW_SOURCES, RAW_SOURCES
 from product_metrics.quality.settings import QualitySettings
 from product_metrics.quality.validate import validate_warehouse
 from product_metrics.quality.warehouse import DuckDBWarehouse
@@ -112,6 +112,13 @@ for _source, _staging_break, _raw_break in zip(RAW_SOURCES, _STAGING_BREAKS, _RA
     BREAK_EVERY_SUITE[f"raw.{_source.name}"] = (
         statements, _raw_break,
         "expect_table_row_count_to_be_between" if _raw_break == "volume" else "unexpected_rows_expectation")
+# An optional input has only its reject share checked: a fifth of its rows rejected for a data error.
+for _source in OPTIONAL_RAW_SOURCES:
+    BREAK_EVERY_SUITE[f"raw.{_source.name}"] = (
+        [(f"insert into audit.rejected_rows (source_table, source_key, reason, raw_record) "
+          f"select '{_source.name}', 'x' || i, 'invalid_value', '{{}}' from range("
+          f"(select cast(count(*) / 5 + 1 as bigint) from raw.{_source.name})) t(i)")],
+        "reject_share_below_limit", "unexpected_rows_expectation")
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +144,8 @@ def test_the_demo_passes_every_suite(demo_report):
     suites = {r.suite for r in report.results}
     assert suites == set(BREAK_EVERY_SUITE), "a suite per metric table, staging model and raw source"
     anomalies = sum(len(t.anomalies) for t in METRIC_TABLES)
-    assert len(report.results) == 2 * len(METRIC_TABLES) + anomalies + 4 * len(RAW_SOURCES)
+    # An optional input that exists has one check: its reject share.
+    assert len(report.results) == 2 * len(METRIC_TABLES) + anomalies + 4 * len(RAW_SOURCES) + len(OPTIONAL_RAW_SOURCES)
     assert report.last_included_date is not None
 
 
@@ -209,9 +217,12 @@ def test_the_reject_share_limit_is_configurable(dirty_demo, tmp_path):
     source, _ = dirty_demo
     path = copy_warehouse(source, tmp_path)
     with duckdb.connect(str(path), read_only=True) as connection:
+        # Rejects that are not data errors (an exposure of an experiment not defined here) do not count.
         shares = {s.name: connection.execute(
-            "select count(*) filter (where source_table = ?) / (select count(*) from raw." + s.name + ") "
-            "from audit.rejected_rows", [s.name]).fetchone()[0] for s in RAW_SOURCES}
+            "select count(*) filter (where source_table = ?"
+            + "".join(f" and reason <> '{reason}'" for reason in s.not_data_errors)
+            + ") / (select count(*) from raw." + s.name + ") from audit.rejected_rows", [s.name]).fetchone()[0]
+            for s in (*RAW_SOURCES, *OPTIONAL_RAW_SOURCES)}
     raw_only = QualitySettings(include_layers=("raw",))
     for limit in (0.0, 0.05, max(shares.values())):
         report = validate_warehouse(DuckDBWarehouse(path), raw_only.with_(reject_share_limit=limit), store=False)
@@ -223,6 +234,23 @@ def test_the_reject_share_limit_is_configurable(dirty_demo, tmp_path):
             assert example["reject_share"] == pytest.approx(shares[name])
             assert example["reject_share_limit"] == limit
     assert 0 < len([s for s in shares.values() if s > 0.05]) < len(shares), "the default limit splits the sources"
+
+
+def test_exposures_of_experiments_not_defined_here_are_not_data_errors(clean_demo_warehouse, tmp_path):
+    """A team logs exposures of every experiment but defines only some as code: the others are rejected
+    (unknown_experiment), and the gate does not count them against the exposures' reject share."""
+    path = copy_warehouse(clean_demo_warehouse, tmp_path)
+    execute(path, "insert into audit.rejected_rows (source_table, source_key, reason, raw_record) "
+                  "select 'experiment_exposures', 'u' || i, 'unknown_experiment', '{}' from range("
+                  "(select cast(count(*) as bigint) from raw.experiment_exposures)) t(i)")
+    report = validate_warehouse(DuckDBWarehouse(path), QualitySettings(include_layers=("raw",)), store=False)
+    [share] = [r for r in report.results
+               if r.rule == "reject_share_below_limit" and r.table.endswith("experiment_exposures")]
+    assert share.success
+    execute(path, "update audit.rejected_rows set reason = 'unknown_variation' where reason = 'unknown_experiment'")
+    report = validate_warehouse(DuckDBWarehouse(path), QualitySettings(include_layers=("raw",)), store=False)
+    assert [r.success for r in report.results
+            if r.rule == "reject_share_below_limit" and r.table.endswith("experiment_exposures")] == [False]
 
 
 def test_the_hand_checked_sample_passes_every_metric_suite(sample_warehouse, tmp_path):
