@@ -25,10 +25,12 @@ THRESHOLD_LEVELS = ("warn", "alert")
 
 REQUIRED_FIELDS = ("owner", "description", "formula", "unit", "grain", "role", "direction", "indicator",
                    "guardrails", "review_cadence", "last_reviewed", "status", "version", "thresholds")
-OPTIONAL_FIELDS = ("lives_in",)
+OPTIONAL_FIELDS = ("lives_in", "decomposition")
 ALL_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 LIVES_IN_REQUIRED = ("table", "column", "time_column")
 LIVES_IN_OPTIONAL = ("complete_column", "where")
+# The metric tree's arithmetic: the metric is the sum or product of its metrics, or their ratio.
+DECOMPOSITION_OPERATIONS = ("sum", "product", "ratio")
 # Roles that steer decisions: each needs a counter-metric so it cannot be gamed alone.
 ROLES_NEEDING_GUARDRAILS = ("north_star", "kpi")
 
@@ -51,6 +53,8 @@ EXAMPLE = {
     "version": "version: 1 (an integer, bumped on every definition change)",
     "thresholds": "thresholds: {warn: <number>, alert: <number>}, or {} for no alerting",
     "lives_in": "lives_in: {table: <model>, column: <column>, time_column: <column>, complete_column: <column>}",
+    "decomposition": "decomposition: {operation: sum | product | ratio, metrics: [<metric>, <metric>, ...]} "
+                     "(ratio: [numerator, denominator])",
 }
 
 
@@ -80,6 +84,12 @@ class LivesIn:
 
 
 @dataclass(frozen=True)
+class Decomposition:
+    operation: str  # sum | product | ratio
+    metrics: tuple[str, ...]  # ratio: (numerator, denominator)
+
+
+@dataclass(frozen=True)
 class Governance:
     """A metric's parsed governance meta. A field is None when it is missing or invalid."""
 
@@ -100,6 +110,7 @@ class Governance:
     thresholds: Mapping[str, float] | None = None
     lives_in: LivesIn | None = None
     problems: tuple[FieldProblem, ...] = field(default=())
+    decomposition: Decomposition | None = None
 
     @property
     def warn(self) -> float | None:
@@ -269,6 +280,33 @@ class _Parser:
             return None
         return LivesIn(**{key: _text(value.get(key)) for key in LIVES_IN_REQUIRED + LIVES_IN_OPTIONAL})
 
+    def decomposition(self) -> Decomposition | None:
+        value = self.raw.get("decomposition")
+        if value is None:
+            return None
+        if not isinstance(value, Mapping) or sorted(value) != ["metrics", "operation"]:
+            self.invalid("decomposition", f"decomposition is {value!r}, not an {{operation, metrics}} mapping")
+            return None
+        operation, metrics = value["operation"], value["metrics"]
+        if operation not in DECOMPOSITION_OPERATIONS:
+            self.invalid("decomposition", f"decomposition.operation is {operation!r}, not one of "
+                         f"{', '.join(DECOMPOSITION_OPERATIONS)}")
+            return None
+        if not isinstance(metrics, list) or not all(_text(m) for m in metrics) or len(metrics) < 2:
+            self.invalid("decomposition", f"decomposition.metrics is {metrics!r}, not a list of two or more metric "
+                         "names")
+            return None
+        names = tuple(m.strip() for m in metrics)
+        if operation == "ratio" and len(names) != 2:
+            self.invalid("decomposition", f"a ratio decomposition names {len(names)} metrics",
+                         "name two: [numerator, denominator]")
+            return None
+        if len(set(names)) != len(names) or self.name in names:
+            self.invalid("decomposition", "decomposition.metrics names a metric twice, or the metric itself",
+                         "list each input metric once, never the metric being decomposed")
+            return None
+        return Decomposition(operation, names)
+
 
 def parse_governance(metric_name: str, raw: Any) -> Governance | None:
     """Parse a metric's `governance` meta. None when the metric has no governance at all; otherwise
@@ -308,6 +346,7 @@ def parse_governance(metric_name: str, raw: Any) -> Governance | None:
         version=read("version", parser.version),
         thresholds=read("thresholds", lambda: parser.thresholds(direction)),
         lives_in=parser.lives_in(),
+        decomposition=parser.decomposition(),
     )
     if governance.thresholds and "lives_in" not in present:
         parser.invalid("thresholds", "thresholds are set but lives_in is not: no value to compare them with",

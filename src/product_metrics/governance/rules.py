@@ -34,6 +34,7 @@ RULES: dict[str, str] = {
     "deprecated_dependency": "no certified metric or exposure depends on a deprecated metric",
     "unknown_table_metric": "metric tables list only metrics that exist",
     "lives_in": "lives_in names a model and columns that exist, and that table lists the metric",
+    "decomposition": "a decomposition names metrics that exist, with lives_in, as the decomposed metric has",
     "model_group": "every model belongs to a group whose owner has a name and an email",
     "model_access": "metric tables (models/marts/) are public, and no other model is",
     "model_contract": "metric tables enforce their contract, with a data_type on every column",
@@ -251,6 +252,29 @@ def lives_in_rules(registry: Registry) -> list[Violation]:
     return violations
 
 
+def decomposition_rules(registry: Registry) -> list[Violation]:
+    """The tree attribution reads every value through lives_in: the metric and its inputs need it."""
+    violations = []
+    for metric in sorted(registry.governed(), key=lambda m: m.name):
+        decomposition = metric.governance.decomposition
+        if decomposition is None:
+            continue
+        if metric.governance.lives_in is None:
+            violations.append(Violation("decomposition", metric.name, "decomposition",
+                                        "a decomposed metric has no lives_in: its change cannot be read",
+                                        "add lives_in (the table and column holding the metric's values)"))
+        for name in decomposition.metrics:
+            child = registry.metrics.get(name)
+            if child is None:
+                violations.append(Violation("decomposition", metric.name, "decomposition",
+                                            f"{name!r} is not a metric", "name an existing metric or remove it"))
+            elif child.governance is None or child.governance.lives_in is None:
+                violations.append(Violation("decomposition", metric.name, "decomposition",
+                                            f"{name} has no lives_in: its values cannot be read",
+                                            f"add lives_in to {name}, or leave it out of the decomposition"))
+    return violations
+
+
 GROUPS_FILE = "models/_groups.yml"
 
 
@@ -357,7 +381,7 @@ def check(registry: Registry, *, today: dt.date, previous: Registry | None = Non
     """Every rule over the registry; `previous` (an older manifest) enables the version rules."""
     violations = (field_rules(registry, today) + north_star_rules(registry) + guardrail_rules(registry)
                   + review_rules(registry, today) + deprecation_rules(registry) + table_rules(registry)
-                  + lives_in_rules(registry) + model_governance_rules(registry))
+                  + lives_in_rules(registry) + decomposition_rules(registry) + model_governance_rules(registry))
     if previous is not None:
         violations += version_rules(registry, previous, decisions or Decisions(""))
     order = list(RULES)

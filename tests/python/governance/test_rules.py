@@ -400,6 +400,31 @@ def test_the_lives_in_table_must_list_the_metric(good):
     assert violation.problem == "fct_nps_monthly does not list nps"
 
 
+def test_a_decomposition_names_metrics_whose_values_can_be_read(good):
+    manifest, semantic = good
+    fx.governance(manifest, "dau_mau_ratio")["decomposition"] = {"operation": "ratio", "metrics": ["dau", "mau"]}
+    assert run(manifest, semantic).ok
+    fx.governance(manifest, "revenue_usd")["decomposition"] = {"operation": "sum", "metrics": ["orders", "nope"]}
+    result = run(manifest, semantic)
+    assert {v.rule for v in result.violations} == {"decomposition"}
+    assert [v.problem for v in found(result, "decomposition", "revenue_usd")] == [
+        "orders has no lives_in: its values cannot be read", "'nope' is not a metric"]
+
+
+@pytest.mark.parametrize("value, problem", [
+    ({"operation": "difference", "metrics": ["dau", "mau"]}, "decomposition.operation is 'difference'"),
+    ({"operation": "ratio", "metrics": ["dau", "mau", "nps"]}, "a ratio decomposition names 3 metrics"),
+    ({"operation": "sum", "metrics": ["dau"]}, "decomposition.metrics is ['dau'], not a list of two"),
+    ({"operation": "sum", "metrics": ["dau", "dau_mau_ratio"]}, "names a metric twice, or the metric itself"),
+    (["dau", "mau"], "not an {operation, metrics} mapping"),
+])
+def test_a_decomposition_has_an_operation_and_its_metrics(good, value, problem):
+    manifest, semantic = good
+    fx.governance(manifest, "dau_mau_ratio")["decomposition"] = value
+    violation = only(run(manifest, semantic), "invalid_field", "dau_mau_ratio", "decomposition")
+    assert problem in violation.problem
+
+
 # --- the contract and the rule list ---------------------------------------------------------------
 
 def test_parse_governance_reads_every_field():
