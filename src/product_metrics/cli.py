@@ -224,6 +224,11 @@ from product_metrics.experiments import cli as _experiments_cli  # typer only: -
 
 app.command("experiments")(_experiments_cli.experiments)
 
+# `product-metrics explain` (why a metric moved); its body lives in product_metrics.drivers.
+from product_metrics.drivers import cli as _drivers_cli  # typer only: --help stays instant
+
+app.command("explain")(_drivers_cli.explain)
+
 # `product-metrics refresh` (scheduled incremental refresh); its body lives in product_metrics.pipeline.
 from product_metrics.refresh_cli import refresh as _refresh  # typer only: --help stays instant
 

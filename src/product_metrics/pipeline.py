@@ -5,9 +5,9 @@ table says how each went (print_stages). Both commands run their stages aside an
 when every stage passed (run_published, product_metrics.publish), under the warehouse's lock
 (product_metrics.refresh.refresh_lock):
 
-- build: `dbt build` -> experiments -> data quality -> governance check -> publish;
+- build: `dbt build` -> experiments -> drivers -> data quality -> governance check -> publish;
 - refresh: an incremental `dbt build` (its arguments, vars and data-test window from
-  product_metrics.refresh) -> experiments -> data quality -> governance check (calendar rules warn)
+  product_metrics.refresh) -> experiments -> drivers -> data quality -> governance check (calendar rules warn)
   -> threshold alerts -> publish. The Dagster job (product_metrics.orchestration) runs the same refresh_project
   with its dbt command going through dagster-dbt.
 """
@@ -133,7 +133,7 @@ def run_published(project, make_stages: Callable[[object], list[Stage]], console
 # --- product-metrics build ---------------------------------------------------------------------
 
 def run_build(*, database: Path | None, settings: QualitySettings, docs_dir: Path | None, console) -> int:
-    """`dbt build` → experiments → data quality → governance check → publish, on a copy of the warehouse: stop at
+    """`dbt build` → experiments → drivers → data quality → governance check → publish, on a copy of the warehouse: stop at
     the first failing stage, and publish only when every stage passed."""
     from product_metrics.project import Project
     from product_metrics.publish import check_before_lock
@@ -155,6 +155,7 @@ def build_stages(project, settings: QualitySettings, docs_dir: Path | None, cons
     return [
         Stage("dbt build", lambda result: _dbt_build_stage(project, console, result, artifacts)),
         Stage("experiments", lambda result: experiments_stage(project, console, result, artifacts)),
+        Stage("drivers", lambda result: drivers_stage(project, console, result, artifacts)),
         Stage("data quality", lambda result: quality_stage(project, settings, docs_dir, console, result, artifacts)),
         Stage("governance", lambda result: governance_stage(project, console, result, artifacts)),
     ]
@@ -195,6 +196,30 @@ def experiments_stage(project, console, result: StageResult, artifacts: dict) ->
         result.how_to_see_more = ["rerun: product-metrics experiments --write " + (
             f"--url '{_without_password(project.warehouse_url)}'" if project.warehouse_url
             else f"--database {project.duckdb_path}")]
+        return False
+    console.print(result.detail, highlight=False)
+    return True
+
+
+def drivers_stage(project, console, result: StageResult, artifacts: dict) -> bool:
+    """Every metric's latest week and month explained (product_metrics.drivers) from the cells the
+    run's dbt build wrote, into metrics.fct_metric_change_drivers next to them, in the run's copy of
+    the DuckDB file or its pending schemas, so it publishes with the rest. A metric that cannot be
+    explained is a note; only tables that cannot be read or written fail the stage."""
+    from product_metrics.drivers.cells import CellsMissing
+    from product_metrics.drivers.tables import explain_and_write
+    from product_metrics.governance.commands import load_current
+    from product_metrics.governance.registry import ManifestError
+
+    try:
+        registry = load_current(artifacts.get("target_path"), console)
+        result.detail = explain_and_write(project.duckdb_path, project.warehouse_url, registry)
+    except CellsMissing:
+        result.detail = "the project builds no fct_metric_segment_cells: nothing to explain"
+        return True
+    except (UserError, ManifestError) as error:  # WarehouseError
+        result.detail = str(error)
+        console.print(f"[red]✗ the change drivers could not be written:[/] {error}", soft_wrap=True)
         return False
     console.print(result.detail, highlight=False)
     return True
@@ -344,14 +369,15 @@ def _refresh_dbt_stage(project, options: RefreshOptions, result: StageResult, ru
 
 
 def check_stages(project, options: RefreshOptions, settings, docs_dir, console, artifacts) -> list[Stage]:
-    """The stages of `product-metrics build` after its dbt build (the experiment readouts, data
-    quality, governance), reused as they are, except that governance findings only the calendar
+    """The stages of `product-metrics build` after its dbt build (the experiment readouts, the change
+    drivers, data quality, governance), reused as they are, except that governance findings only the calendar
     brings (an overdue review) are warnings: the data is right, and the alerts after it must still
     run. Then the threshold alerts."""
     from product_metrics.governance.rules import CALENDAR_RULES
 
     return [
         Stage("experiments", lambda result: experiments_stage(project, console, result, artifacts)),
+        Stage("drivers", lambda result: drivers_stage(project, console, result, artifacts)),
         Stage("data quality", lambda result: quality_stage(project, settings, docs_dir, console, result, artifacts)),
         Stage("governance", lambda result: governance_stage(project, console, result, artifacts,
                                                             warn_rules=CALENDAR_RULES)),

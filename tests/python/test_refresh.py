@@ -30,6 +30,7 @@ import pytest
 from rich.console import Console
 
 from product_metrics.dbt import run_dbt
+from product_metrics.drivers.tables import DRIVERS_TABLE
 from product_metrics.experiments.tables import DAILY_TABLE, DECISIONS_TABLE, RESULTS_TABLE
 from product_metrics.pipeline import run_refresh
 from product_metrics.project import Project
@@ -111,9 +112,11 @@ def _normalise(value):
     return value
 
 
-# The experiment readout's tables: written by the `experiments` stage of a checked refresh, not by dbt
-# (the full rebuild compared with is a dbt build); their own tests are in tests/python/experiments.
-WRITTEN_BY_THE_READOUT = ", ".join(f"'{name}'" for name in (RESULTS_TABLE, DAILY_TABLE, DECISIONS_TABLE))
+# The experiment readout's tables and the change drivers: written by the `experiments` and `drivers`
+# stages of a checked refresh, not by dbt (the full rebuild compared with is a dbt build); their own
+# tests are in tests/python/experiments and tests/python/drivers.
+WRITTEN_BY_THE_READOUT = ", ".join(f"'{name}'" for name in (RESULTS_TABLE, DAILY_TABLE, DECISIONS_TABLE,
+                                                            DRIVERS_TABLE))
 
 
 def snapshot(path: Path) -> dict[str, list[tuple]]:

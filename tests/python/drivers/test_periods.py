@@ -42,10 +42,10 @@ def test_the_period_containing_a_day():
 
 
 @pytest.mark.parametrize("text, grain, message", [
-    ("2026-06-17", None, "2026-06-17 does not start a week: a week starts on a Monday (the week holding it "
-                         "starts on 2026-06-15)."),
-    ("2026-06-15", "month", "does not start a month: a month starts on the 1st of a month (the month holding it "
-                            "starts on 2026-06-01)"),
+    ("2026-06-17", None, ("2026-06-17 does not start a week: a week starts on a Monday (the week holding it "
+                         "starts on 2026-06-15).")),
+    ("2026-06-15", "month", ("does not start a month: a month starts on the 1st of a month (the month holding it "
+                            "starts on 2026-06-01)")),
     ("2026-W54", None, "'2026-W54' is not a week: 2026 has weeks 1 to 53."),
     ("2026-13", None, "'2026-13' is not a month"),
     ("last week", None, "'last week' is not a period: write a week as 2026-W25, a month as 2026-06"),

@@ -108,7 +108,7 @@ def test_build_names_its_stages():
     from product_metrics.quality.settings import QualitySettings
 
     stages = build_stages(Project.locate(Path("x.duckdb")), QualitySettings(), None, console=None)
-    assert [s.name for s in stages] == ["dbt build", "experiments", "data quality", "governance"]
+    assert [s.name for s in stages] == ["dbt build", "experiments", "drivers", "data quality", "governance"]
 
 
 def _manifest_without_an_owner(fixtures, tmp_path):
