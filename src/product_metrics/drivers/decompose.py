@@ -192,7 +192,11 @@ def _share(part: float, whole: float) -> float:
 
 
 def _relative(change: float, base: float) -> float | None:
-    return change / abs(base) if base != 0 else None
+    """change / abs(base); None when the base is 0 (or so small that the quotient is not finite)."""
+    if base == 0:
+        return None
+    relative = change / abs(base)
+    return relative if math.isfinite(relative) else None
 
 
 def _prune(drivers: Mapping[Segment, SegmentDriver], explained_share: float) -> set[Segment]:

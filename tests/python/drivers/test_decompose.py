@@ -121,6 +121,25 @@ def test_planted_drop_in_one_country_and_platform_ranks_first_and_its_parents_ar
     assert all(d.unexpected_difference == pytest.approx(7.5) for d in drivers[5:])
 
 
+def test_a_child_explains_its_parent_when_it_carries_most_of_its_surprise() -> None:
+    # As above, and BR × ios 100 -> 105: population 900 -> 845.
+    cells = grid(100, {("BR", "android"): 40, ("BR", "ios"): 105})
+    # BR × android: complement 800 -> 805, expected 100 × 805/800 = 100.625, unexpected -60.625.
+    # platform=android: 300 -> 240, complement (ios + web) 600 -> 605, expected 302.5, unexpected -62.5:
+    # the child carries 60.625 / 62.5 = 97 % of it (>= 90 %): pruned by default.
+    # country=BR: 300 -> 245, complement 600 -> 600, unexpected -55: the child carries more: pruned.
+    default = segment_drivers(cells, ["country", "platform"])
+    assert default[0].segment == (("country", "BR"), ("platform", "android"))
+    assert default[0].unexpected_difference == pytest.approx(-60.625)
+    assert (("platform", "android"),) not in by_segment(default)
+    # Asking the child for all of the parent's surprise keeps platform=android, which then leads.
+    strict = segment_drivers(cells, ["country", "platform"], explained_share=1.0)
+    assert strict[0].segment == (("platform", "android"),)
+    assert strict[0].unexpected_difference == pytest.approx(-62.5)
+    assert strict[1].segment == (("country", "BR"), ("platform", "android"))
+    assert (("country", "BR"),) not in by_segment(strict)
+
+
 def test_without_pruning_the_tie_goes_to_the_more_descriptive_segment() -> None:
     cells = grid(100, {("BR", "android"): 40})
     drivers = segment_drivers(cells, ["country", "platform"], prune=False)
@@ -249,6 +268,14 @@ def test_no_meaningful_ratio_expects_no_change() -> None:
             math.isfinite(value)
             for value in (driver.expected_after, driver.unexpected_difference, driver.support)
         )
+
+
+def test_a_vanishing_base_gives_no_relative_value() -> None:
+    # 1e-310 -> 1e10: the relative difference would overflow to inf; it is None instead.
+    drivers = segment_drivers([country("US", 1e-310, 1e10), country("BR", 1, 1)], ["country"])
+    us = by_segment(drivers)[(("country", "US"),)]
+    assert us.relative_difference is None
+    assert us.relative_unexpected_difference is None
 
 
 def test_a_dimension_value_every_cell_has_cuts_nothing() -> None:
