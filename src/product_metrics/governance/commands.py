@@ -42,6 +42,13 @@ def load_current(manifest_dir: Path | None, console: Console) -> Registry:
     return load_registry(current_manifest_dir(manifest_dir, console))
 
 
+def targets_var(project) -> object:
+    """Var product_metrics__metric_targets as dbt resolves it for `project` (None: no project, or unset)."""
+    from product_metrics.governance.contract import TARGETS_VAR
+
+    return project.dbt_var(TARGETS_VAR) if project is not None else None
+
+
 def _relations(manifest_dir: Path):
     """Where dbt built the tables, from the same manifest as the registry (product_metrics.relations)."""
     from product_metrics.relations import Relations
@@ -77,10 +84,11 @@ def check_and_print(*, manifest_dir: Path | None, state: Path | None, today: dt.
     except ManifestError as error:
         console.print(f"[red]✗ governance check could not read the manifests:[/] {error}")
         return EXIT_ERROR, 0
+    project = _project()
     if decisions is None:
-        project = _project()
         decisions = (project.root if project else Path.cwd()) / "DECISIONS.md"
-    result = check(registry, today=today, previous=previous, decisions=Decisions.read(decisions))
+    result = check(registry, today=today, previous=previous, decisions=Decisions.read(decisions),
+                   targets_var=targets_var(project))
     compared = f"; definitions compared with {result.compared_with}" if result.compared_with else ""
     checked = (f"{result.tables} metric tables, {result.models} models, {result.exposures} exposures "
                f"checked{compared}")
