@@ -177,6 +177,7 @@ def run_catalog(*, database: Path | None, url: str | None, manifest_dir: Path | 
     from product_metrics.governance.catalog import CATALOG_TABLE, catalog_entries, write_catalog_table
     from product_metrics.governance.catalog_html import CATALOG_FILE, render_catalog_html, write_catalog_html
     from product_metrics.governance.latest_values import read_latest_values
+    from product_metrics.governance.targets import evaluate_targets, statuses_by_metric
 
     inputs = _registry_and_schema("catalog", database, url, manifest_dir, schema, "metrics",
                                   read_only=not write_table, missing_ok=True, console=console)
@@ -188,7 +189,8 @@ def run_catalog(*, database: Path | None, url: str | None, manifest_dir: Path | 
     try:
         with Warehouse.open(database, url, read_only=not write_table) as warehouse:
             latest = read_latest_values(warehouse, registry)
-            entries = catalog_entries(registry, latest)
+            targets = evaluate_targets(registry, warehouse, _project())
+            entries = catalog_entries(registry, latest, statuses_by_metric(targets))
             if write_table:
                 rows = write_catalog_table(warehouse, entries, built_at=built_at, schema=schema, today=today)
                 console.print(f"[green]✓[/] {schema}.{CATALOG_TABLE}: {rows} metrics written to {warehouse.label}")
@@ -211,6 +213,21 @@ def run_catalog(*, database: Path | None, url: str | None, manifest_dir: Path | 
 
 # --- alerts -------------------------------------------------------------------------------------
 
+_TARGET_STYLE = {"on_track": "green", "met": "green", "off_track": "yellow", "missed": "yellow", "no_value": "dim"}
+
+
+def print_targets(targets, console: Console) -> None:
+    """One line per dated target, its summary (off-track and missed ones are recorded as alerts)."""
+    if not targets:
+        return
+    console.print("Targets" + (f" ({sum(1 for t in targets if t.is_alert)} off track or missed, recorded as "
+                               "alerts of kind target)" if any(t.is_alert for t in targets) else ""))
+    for target in targets:
+        mark = "!" if target.is_alert else "·"
+        console.print(f"[{_TARGET_STYLE[target.status]}]{mark}[/] {escape(target.summary)}", highlight=False,
+                      soft_wrap=True)
+
+
 _LEVEL_STYLE = {"alert": "bold red", "warn": "yellow", "ok": "green", "no_value": "dim", "error": "red"}
 
 
@@ -222,16 +239,20 @@ def run_alerts(*, database: Path | None, url: str | None, manifest_dir: Path | N
     metric_alerts is written (default: the audit schema dbt built, from the manifest)."""
     from product_metrics.governance.alerts import ALERTS_TABLE, evaluate, exit_code, record_breaches
     from product_metrics.governance.catalog_html import format_value
+    from product_metrics.governance.targets import evaluate_targets
 
     inputs = _registry_and_schema("alerts", database, url, manifest_dir, schema, "audit",
                                   read_only=False, missing_ok=False, console=console)
     if isinstance(inputs, int):
         return inputs
     registry, schema = inputs
+    units = {m.name: m.governance.unit for m in registry.governed()}
     try:
         with Warehouse.open(database, url) as warehouse:
             evaluations = evaluate(registry, warehouse, before=today)
-            written = record_breaches(warehouse, evaluations, run_at=_utc_now(), schema=schema)
+            targets = evaluate_targets(registry, warehouse, _project(), before=today)
+            written = record_breaches(warehouse, evaluations, run_at=_utc_now(), schema=schema, targets=targets,
+                                      units=units)
     except WarehouseError as error:
         console.print(f"[red]✗ alerts could not use the warehouse:[/] {error}")
         return error.exit_code
@@ -239,10 +260,11 @@ def run_alerts(*, database: Path | None, url: str | None, manifest_dir: Path | N
     print_overdue_reviews(registry, today or dt.date.today(), console)
     if evaluations_out is not None:
         evaluations_out.extend(evaluations)
+    # Targets are news, not a gate: shown and recorded, never part of the exit code.
+    print_targets(targets, console)
     if not evaluations:
         console.print("No live metric has thresholds and lives_in: nothing to evaluate.")
         return EXIT_OK
-    units = {m.name: m.governance.unit for m in registry.governed()}
     table = Table(title="Metric thresholds" + (f" as of {today}" if today else ""), title_justify="left")
     for column in ("metric", "period", "value", "warn", "alert", "direction", "level", "note"):
         table.add_column(column, justify="right" if column in {"value", "warn", "alert"} else "left",
