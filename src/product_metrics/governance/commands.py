@@ -42,11 +42,12 @@ def load_current(manifest_dir: Path | None, console: Console) -> Registry:
     return load_registry(current_manifest_dir(manifest_dir, console))
 
 
-def targets_var(project) -> object:
-    """Var product_metrics__metric_targets as dbt resolves it for `project` (None: no project, or unset)."""
-    from product_metrics.governance.contract import TARGETS_VAR
+def targets_var(project, registry: Registry) -> object:
+    """Var product_metrics__metric_targets as dbt resolves it for `project`, when `registry` is that
+    project's manifest (None: no project, another project's manifest, or unset)."""
+    from product_metrics.governance.targets import targets_var_for
 
-    return project.dbt_var(TARGETS_VAR) if project is not None else None
+    return targets_var_for(project, registry)
 
 
 def _relations(manifest_dir: Path):
@@ -88,7 +89,7 @@ def check_and_print(*, manifest_dir: Path | None, state: Path | None, today: dt.
     if decisions is None:
         decisions = (project.root if project else Path.cwd()) / "DECISIONS.md"
     result = check(registry, today=today, previous=previous, decisions=Decisions.read(decisions),
-                   targets_var=targets_var(project))
+                   targets_var=targets_var(project, registry))
     compared = f"; definitions compared with {result.compared_with}" if result.compared_with else ""
     checked = (f"{result.tables} metric tables, {result.models} models, {result.exposures} exposures "
                f"checked{compared}")

@@ -166,12 +166,16 @@ def _decimals(unit: str | None, scale: float) -> int:
         return 0 if scale >= 100 else 1
     if unit == "usd":
         return 0 if scale >= 1000 else 2
-    return 1
+    if unit in ("days", "months") or scale >= 10:
+        return 1
+    return 2 if scale >= 1 else 3
 
 
-def format_amount(value: float | None, unit: str | None, scale: float, *, signed: bool = False) -> str:
+def format_amount(value: float | None, unit: str | None, scale: float, *, signed: bool = False,
+                  decimals: int | None = None) -> str:
     """A value in its unit with the decimals of `scale` (the target's size), so one summary uses one
-    precision: users and counts whole from 100, dollars whole from $1,000, ratios as percentages.
+    precision: users and counts whole from 100, dollars whole from $1,000, ratios as percentages,
+    other values with 1 decimal from 10 (2 from 1, else 3).
     `signed`: a change (ratios and percents in percentage points)."""
     if value is None:
         return "—"
@@ -180,7 +184,7 @@ def format_amount(value: float | None, unit: str | None, scale: float, *, signed
     if unit in ("ratio", "percent"):
         shown = size * 100 if unit == "ratio" else size
         return f"{sign}{shown:,.1f} {'pp' if signed else '%'}"
-    number = f"{size:,.{_decimals(unit, scale)}f}"
+    number = f"{size:,.{_decimals(unit, scale) if decimals is None else decimals}f}"
     if unit == "usd":
         return f"{sign}${number}"
     if unit in ("users", "days", "months"):
@@ -189,7 +193,12 @@ def format_amount(value: float | None, unit: str | None, scale: float, *, signed
 
 
 def format_pace(value: float | None, unit: str | None, scale: float, grain: str | None) -> str:
-    return "—" if value is None else f"{format_amount(value, unit, scale, signed=True)}/{_step(grain)}"
+    """A change per period; a pace under 10 of a whole-number unit gets one decimal (+2.5 users/week,
+    not +2)."""
+    if value is None:
+        return "—"
+    decimals = 1 if _decimals(unit, scale) == 0 and abs(value) < 10 else None
+    return f"{format_amount(value, unit, scale, signed=True, decimals=decimals)}/{_step(grain)}"
 
 
 # --- judging one target ---------------------------------------------------------------------------
