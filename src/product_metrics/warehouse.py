@@ -208,8 +208,10 @@ class Warehouse:
             raise WarehouseError(_explain(error, self.label)) from error
 
     def write(self, schema: str, table: str, columns: Sequence[tuple[str, str]], rows: Iterable[Mapping[str, Any]],
-              *, replace: bool) -> int:
-        """Create `schema.table` (replacing it, or only if missing) and insert `rows`, in one transaction."""
+              *, replace: bool, add_columns: bool = False) -> int:
+        """Create `schema.table` (replacing it, or only if missing) and insert `rows`, in one transaction.
+        `add_columns`: a table that exists without some of `columns` (written by an older version)
+        gets them added (null in its old rows) before the insert."""
         import sqlalchemy
 
         rows = [dict(row) for row in rows]
@@ -224,6 +226,8 @@ class Warehouse:
                 if replace:
                     connection.execute(sqlalchemy.text(f"drop table if exists {relation}"))
                 connection.execute(sqlalchemy.text(f"create table if not exists {relation} ({ddl})"))
+                if add_columns and not replace:
+                    _add_missing_columns(connection, schema, table, columns)
                 if rows:
                     connection.execute(sqlalchemy.text(insert),
                                        [{f"p{i}": row.get(name) for i, name in enumerate(names)} for row in rows])
@@ -258,6 +262,21 @@ class Warehouse:
             targets = ", ".join(f"{schema}.{table}" for table, _, _ in tables)
             raise WarehouseError(f"could not write {targets} to {self.label}: {_explain(error, self.label)}") from error
         return written
+
+
+def _add_missing_columns(connection, schema: str, table: str, columns: Sequence[tuple[str, str]]) -> list[str]:
+    """ALTER TABLE ... ADD COLUMN for each of `columns` the table lacks (DuckDB and PostgreSQL both
+    list a table's columns in information_schema.columns); returns the names added."""
+    import sqlalchemy
+
+    present = {name for (name,) in connection.execute(sqlalchemy.text(
+        "select column_name from information_schema.columns where table_schema = :schema and table_name = :table"),
+        {"schema": schema, "table": table})}
+    missing = [(name, sql_type) for name, sql_type in columns if name not in present]
+    for name, sql_type in missing:
+        connection.execute(sqlalchemy.text(
+            f"alter table {quote(schema)}.{quote(table)} add column {quote(name)} {sql_type}"))
+    return [name for name, _ in missing]
 
 
 def _explain(error: Exception, label: str) -> str:

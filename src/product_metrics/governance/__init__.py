@@ -45,6 +45,8 @@ config:
         time_column: activity_date
         complete_column: is_full_window   # optional: only rows where it is true count
         where: "cohort_granularity = 'week' and period_number = 4"   # optional, see below
+      targets:               # optional: dated targets (needs lives_in), see below
+        - {value: 0.3, by: 2027-03-31, set_on: 2026-10-05}   # set_on optional (the baseline)
 ```
 Additions to the contract, all optional or stricter:
 - `lives_in.where`: an SQL condition that picks one series from a table with several rows per
@@ -57,6 +59,12 @@ Additions to the contract, all optional or stricter:
   worse one: below warn for higher_is_better, above warn for lower_is_better.
 - Keys other than the fields above are errors (a typo like `gaurdrails` would otherwise pass).
 - `last_reviewed` may not be after today.
+- `targets`: a list of {value (number), by (date), set_on (optional date before by)}. Var
+  product_metrics__metric_targets ({metric: [targets]}, as dbt resolves vars) replaces a metric's meta
+  targets (a host's targets on the package's metrics); rule `targets` checks it. Each target is judged
+  as of the metric's latest complete period (product_metrics.governance.targets): progress, pace,
+  projection and on_track / off_track / met / missed, in the catalog, and in `alerts` (off-track and
+  missed targets are rows of kind 'target' in audit.metric_alerts).
 
 Metric tables (models under models/marts/) carry `config: meta: governance: {metrics: [names]}`.
 
@@ -67,7 +75,7 @@ missing_guardrail (north star and KPI, unless deprecated); unknown_guardrail; de
 review_overdue (last_reviewed + cadence < today; monthly/quarterly/yearly add calendar months;
 deprecated metrics are exempt); deprecated_dependency (a certified metric whose input metrics,
 transitively, include a deprecated one; an exposure that reads a deprecated metric, or a table
-listing one); unknown_table_metric; lives_in; and, with --state, unversioned_change and
+listing one); unknown_table_metric; lives_in; targets; and, with --state, unversioned_change and
 missing_decision.
 
 dbt model governance (the project's own models; a metric table is a model under a `marts/` folder):

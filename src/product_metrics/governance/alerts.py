@@ -5,16 +5,27 @@ thresholds, in its direction. Breaches are appended to `audit.metric_alerts` (ne
 higher_is_better: value < alert → alert, else value < warn → warn (lower_is_better: >). A value
 equal to a threshold does not breach it. Deprecated metrics, metrics without thresholds or
 without lives_in are not evaluated.
+
+Each row says its `kind`: 'threshold' (a breach above) or 'target' (a dated target off track or
+missed, product_metrics.governance.targets; level 'warn', threshold = the target value), a one-line
+`detail` with units, and `top_drivers`: what moved the metric, from the `explain` callable given to
+record_breaches (None: not explained). A metric_alerts table written before these columns existed
+gets them added (null in its old rows) before the append.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from product_metrics.governance.latest_values import LatestValue, read_latest_values
 from product_metrics.governance.registry import Registry
 from product_metrics.warehouse import Warehouse
+
+if TYPE_CHECKING:  # pragma: no cover
+    from product_metrics.governance.targets import TargetStatus
 
 ALERTS_TABLE = "metric_alerts"
 ALERTS_SCHEMA = "audit"
@@ -28,7 +39,11 @@ ALERT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("direction", "text"),
     ("table", "text"),
     ("column", "text"),
+    ("kind", "text"),  # threshold | target
+    ("detail", "text"),
+    ("top_drivers", "text"),
 )
+KINDS = ("threshold", "target")
 
 
 @dataclass(frozen=True)
@@ -79,13 +94,41 @@ def evaluate(registry: Registry, warehouse: Warehouse, *, before: dt.date | None
     return evaluations
 
 
+def breach_detail(evaluation: Evaluation, unit: str | None = None) -> str:
+    """One line with units, e.g. `dau_mau_ratio 12.0 % in 2026-06-02, below the alert threshold 15.0 %`."""
+    from product_metrics.governance.targets import format_amount
+
+    scale = abs(evaluation.threshold or 0.0)
+    side = "below" if evaluation.direction == "higher_is_better" else "above"
+    return (f"{evaluation.metric} {format_amount(evaluation.latest.value, unit, scale)} in {evaluation.latest.period}, "
+            f"{side} the {evaluation.level} threshold {format_amount(evaluation.threshold, unit, scale)}")
+
+
+def target_row(status: TargetStatus, run_at: dt.datetime) -> dict[str, Any]:
+    """An off-track or missed target as an alert row: the period and value it was judged on (the
+    period holding the date for a missed target, the latest complete period otherwise)."""
+    judged = status.status in ("met", "missed")
+    return {"run_at": run_at, "metric_name": status.metric,
+            "period": status.by_period if judged else status.as_of_period,
+            "value": status.by_value if judged else status.current_value, "threshold": status.target_value,
+            "level": "warn", "direction": status.direction, "table": status.table, "column": status.column,
+            "kind": "target", "detail": status.summary, "top_drivers": None}
+
+
 def record_breaches(warehouse: Warehouse, evaluations: list[Evaluation], *, run_at: dt.datetime,
-                    schema: str = ALERTS_SCHEMA) -> int:
-    """Append the breaches to `<schema>.metric_alerts` (created if missing); returns rows written."""
+                    schema: str = ALERTS_SCHEMA, explain: Callable[[Evaluation], str | None] | None = None,
+                    targets: Sequence[TargetStatus] = (), units: dict[str, str | None] | None = None) -> int:
+    """Append the threshold breaches and the off-track / missed `targets` to `<schema>.metric_alerts`
+    (created if missing, missing columns added); returns rows written. `explain` gives a breach's
+    top drivers (None: none); `units`: metric -> governance unit, for the detail line."""
+    units = units or {}
     rows = [{"run_at": run_at, "metric_name": e.metric, "period": e.latest.period, "value": e.latest.value,
              "threshold": e.threshold, "level": e.level, "direction": e.direction, "table": e.latest.table,
-             "column": e.latest.column} for e in evaluations if e.is_breach]
-    return warehouse.write(schema, ALERTS_TABLE, ALERT_COLUMNS, rows, replace=False)
+             "column": e.latest.column, "kind": "threshold", "detail": breach_detail(e, units.get(e.metric)),
+             "top_drivers": explain(e) if explain is not None else None}
+            for e in evaluations if e.is_breach]
+    rows += [target_row(status, run_at) for status in targets if status.is_alert]
+    return warehouse.write(schema, ALERTS_TABLE, ALERT_COLUMNS, rows, replace=False, add_columns=True)
 
 
 def exit_code(evaluations: list[Evaluation], fail_on: str) -> int:

@@ -1,11 +1,12 @@
 """The metric catalog: one row per metric with every governance field, where it lives, what it is
-built from, who reads it and its latest value — written as `metrics.metric_catalog` for BI tools
+built from, who reads it, its latest value and its dated targets' statuses — written as `metrics.metric_catalog` for BI tools
 and rendered as a static HTML page (product_metrics.governance.catalog_html)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from product_metrics.governance.definitions import input_metrics
 from product_metrics.governance.latest_values import LatestValue
 from product_metrics.governance.registry import Metric, Registry
 from product_metrics.governance.rules import is_review_overdue
+from product_metrics.governance.targets import TargetStatus
 from product_metrics.warehouse import Warehouse
 
 CATALOG_TABLE = "metric_catalog"
@@ -56,6 +58,7 @@ CATALOG_COLUMNS: tuple[tuple[str, str], ...] = (
     ("has_governance", "boolean"),
     ("governance", "text"),
     ("catalog_built_at", "timestamp"),
+    ("targets", "text"),  # JSON: each dated target's status (governance.targets.TargetStatus), by date
 )
 
 
@@ -73,6 +76,7 @@ class CatalogEntry:
     tables: tuple[str, ...]
     exposures: tuple[str, ...]
     latest: LatestValue | None
+    targets: tuple[TargetStatus, ...] = ()  # the metric's dated targets, judged as of its latest period
 
     @property
     def name(self) -> str:
@@ -86,14 +90,18 @@ def exposures_of(registry: Registry, metric: Metric) -> list[str]:
                   if metric.unique_id in e.depends_on or tables & set(e.depends_on))
 
 
-def catalog_entries(registry: Registry, latest: dict[str, LatestValue]) -> list[CatalogEntry]:
+def catalog_entries(registry: Registry, latest: dict[str, LatestValue],
+                    targets: Mapping[str, Sequence[TargetStatus]] | None = None) -> list[CatalogEntry]:
+    """`targets`: each metric's TargetStatus list (governance.targets.evaluate_targets)."""
+    targets = targets or {}
     entries = []
     for metric in sorted(registry.scoped_metrics(), key=lambda m: m.name):
         governance = metric.governance
         tables = [governance.lives_in.table] if governance and governance.lives_in else []
         tables += [m.name for m in registry.tables_listing(metric.name) if m.name not in tables]
         entries.append(CatalogEntry(metric, tuple(input_metrics(registry, metric)), tuple(tables),
-                                    tuple(exposures_of(registry, metric)), latest.get(metric.name)))
+                                    tuple(exposures_of(registry, metric)), latest.get(metric.name),
+                                    tuple(targets.get(metric.name, ()))))
     return entries
 
 
@@ -142,7 +150,15 @@ def catalog_row(entry: CatalogEntry, built_at: dt.datetime, today: dt.date | Non
         "has_governance": governance is not None,
         "governance": _json(raw) if governance else None,
         "catalog_built_at": built_at,
+        "targets": _json([target_json(status) for status in entry.targets]) if entry.targets else None,
     }
+
+
+def target_json(status: TargetStatus) -> dict[str, Any]:
+    """A target's status as the catalog table's JSON holds it."""
+    return {key: getattr(status, key) for key in (
+        "target_value", "by", "set_on", "status", "as_of_period", "current_value", "baseline_value", "progress",
+        "periods_left", "required_pace", "recent_pace", "projected_value", "summary")}
 
 
 def write_catalog_table(warehouse: Warehouse, entries: list[CatalogEntry], *, built_at: dt.datetime,

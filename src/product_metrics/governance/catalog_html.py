@@ -192,6 +192,9 @@ def _card(entry: CatalogEntry, known: set[str], today: dt.date) -> str:
             if governance and governance.lives_in else "") or "semantic layer only"),
         ("Read by", ", ".join(f"<code>{escape(e)}</code>" for e in entry.exposures) or "—"),
     ]
+    if entry.targets:  # each dated target's one-line status (governance.targets.TargetStatus.summary)
+        facts.append(("Targets", "<br>".join(f'<span class="target-{escape(t.status)}">{escape(t.summary)}</span>'
+                                             for t in entry.targets)))
     description = (governance.description if governance else None) or metric.description or ""
     rows = "".join(f"<dt>{escape(k)}</dt><dd>{v}</dd>" for k, v in facts)
     return (f'<article class="metric" id="metric-{escape(metric.name)}" data-metric="{escape(metric.name)}">'

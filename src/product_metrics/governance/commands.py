@@ -42,6 +42,14 @@ def load_current(manifest_dir: Path | None, console: Console) -> Registry:
     return load_registry(current_manifest_dir(manifest_dir, console))
 
 
+def targets_var(project, registry: Registry) -> object:
+    """Var product_metrics__metric_targets as dbt resolves it for `project`, when `registry` is that
+    project's manifest (None: no project, another project's manifest, or unset)."""
+    from product_metrics.governance.targets import targets_var_for
+
+    return targets_var_for(project, registry)
+
+
 def _relations(manifest_dir: Path):
     """Where dbt built the tables, from the same manifest as the registry (product_metrics.relations)."""
     from product_metrics.relations import Relations
@@ -77,10 +85,11 @@ def check_and_print(*, manifest_dir: Path | None, state: Path | None, today: dt.
     except ManifestError as error:
         console.print(f"[red]✗ governance check could not read the manifests:[/] {error}")
         return EXIT_ERROR, 0
+    project = _project()
     if decisions is None:
-        project = _project()
         decisions = (project.root if project else Path.cwd()) / "DECISIONS.md"
-    result = check(registry, today=today, previous=previous, decisions=Decisions.read(decisions))
+    result = check(registry, today=today, previous=previous, decisions=Decisions.read(decisions),
+                   targets_var=targets_var(project, registry))
     compared = f"; definitions compared with {result.compared_with}" if result.compared_with else ""
     checked = (f"{result.tables} metric tables, {result.models} models, {result.exposures} exposures "
                f"checked{compared}")
@@ -169,6 +178,7 @@ def run_catalog(*, database: Path | None, url: str | None, manifest_dir: Path | 
     from product_metrics.governance.catalog import CATALOG_TABLE, catalog_entries, write_catalog_table
     from product_metrics.governance.catalog_html import CATALOG_FILE, render_catalog_html, write_catalog_html
     from product_metrics.governance.latest_values import read_latest_values
+    from product_metrics.governance.targets import evaluate_targets, statuses_by_metric
 
     inputs = _registry_and_schema("catalog", database, url, manifest_dir, schema, "metrics",
                                   read_only=not write_table, missing_ok=True, console=console)
@@ -180,7 +190,8 @@ def run_catalog(*, database: Path | None, url: str | None, manifest_dir: Path | 
     try:
         with Warehouse.open(database, url, read_only=not write_table) as warehouse:
             latest = read_latest_values(warehouse, registry)
-            entries = catalog_entries(registry, latest)
+            targets = evaluate_targets(registry, warehouse, _project())
+            entries = catalog_entries(registry, latest, statuses_by_metric(targets))
             if write_table:
                 rows = write_catalog_table(warehouse, entries, built_at=built_at, schema=schema, today=today)
                 console.print(f"[green]✓[/] {schema}.{CATALOG_TABLE}: {rows} metrics written to {warehouse.label}")
@@ -203,6 +214,21 @@ def run_catalog(*, database: Path | None, url: str | None, manifest_dir: Path | 
 
 # --- alerts -------------------------------------------------------------------------------------
 
+_TARGET_STYLE = {"on_track": "green", "met": "green", "off_track": "yellow", "missed": "yellow", "no_value": "dim"}
+
+
+def print_targets(targets, console: Console) -> None:
+    """One line per dated target, its summary (off-track and missed ones are recorded as alerts)."""
+    if not targets:
+        return
+    console.print("Targets" + (f" ({sum(1 for t in targets if t.is_alert)} off track or missed, recorded as "
+                               "alerts of kind target)" if any(t.is_alert for t in targets) else ""))
+    for target in targets:
+        mark = "!" if target.is_alert else "·"
+        console.print(f"[{_TARGET_STYLE[target.status]}]{mark}[/] {escape(target.summary)}", highlight=False,
+                      soft_wrap=True)
+
+
 _LEVEL_STYLE = {"alert": "bold red", "warn": "yellow", "ok": "green", "no_value": "dim", "error": "red"}
 
 
@@ -212,18 +238,23 @@ def run_alerts(*, database: Path | None, url: str | None, manifest_dir: Path | N
     """Evaluate, record and print the thresholds; `evaluations_out` receives each metric's
     evaluation, for a caller that reports them elsewhere (the Dagster checks). `schema`: where
     metric_alerts is written (default: the audit schema dbt built, from the manifest)."""
+    from product_metrics.drivers.explain import alert_explainer
     from product_metrics.governance.alerts import ALERTS_TABLE, evaluate, exit_code, record_breaches
     from product_metrics.governance.catalog_html import format_value
+    from product_metrics.governance.targets import evaluate_targets
 
     inputs = _registry_and_schema("alerts", database, url, manifest_dir, schema, "audit",
                                   read_only=False, missing_ok=False, console=console)
     if isinstance(inputs, int):
         return inputs
     registry, schema = inputs
+    units = {m.name: m.governance.unit for m in registry.governed()}
     try:
         with Warehouse.open(database, url) as warehouse:
             evaluations = evaluate(registry, warehouse, before=today)
-            written = record_breaches(warehouse, evaluations, run_at=_utc_now(), schema=schema)
+            targets = evaluate_targets(registry, warehouse, _project(), before=today)
+            written = record_breaches(warehouse, evaluations, run_at=_utc_now(), schema=schema, targets=targets,
+                                      units=units, explain=alert_explainer(warehouse, registry))
     except WarehouseError as error:
         console.print(f"[red]✗ alerts could not use the warehouse:[/] {error}")
         return error.exit_code
@@ -231,10 +262,11 @@ def run_alerts(*, database: Path | None, url: str | None, manifest_dir: Path | N
     print_overdue_reviews(registry, today or dt.date.today(), console)
     if evaluations_out is not None:
         evaluations_out.extend(evaluations)
+    # Targets are news, not a gate: shown and recorded, never part of the exit code.
+    print_targets(targets, console)
     if not evaluations:
         console.print("No live metric has thresholds and lives_in: nothing to evaluate.")
         return EXIT_OK
-    units = {m.name: m.governance.unit for m in registry.governed()}
     table = Table(title="Metric thresholds" + (f" as of {today}" if today else ""), title_justify="left")
     for column in ("metric", "period", "value", "warn", "alert", "direction", "level", "note"):
         table.add_column(column, justify="right" if column in {"value", "warn", "alert"} else "left",

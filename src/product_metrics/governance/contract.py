@@ -25,12 +25,17 @@ THRESHOLD_LEVELS = ("warn", "alert")
 
 REQUIRED_FIELDS = ("owner", "description", "formula", "unit", "grain", "role", "direction", "indicator",
                    "guardrails", "review_cadence", "last_reviewed", "status", "version", "thresholds")
-OPTIONAL_FIELDS = ("lives_in", "decomposition")
+OPTIONAL_FIELDS = ("lives_in", "decomposition", "targets")
 ALL_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 LIVES_IN_REQUIRED = ("table", "column", "time_column")
 LIVES_IN_OPTIONAL = ("complete_column", "where")
 # The metric tree's arithmetic: the metric is the sum or product of its metrics, or their ratio.
 DECOMPOSITION_OPERATIONS = ("sum", "product", "ratio")
+TARGET_REQUIRED = ("value", "by")
+TARGET_OPTIONAL = ("set_on",)
+# The var that sets targets on any metric (a host's targets on the package's metrics): a mapping of
+# metric name -> a list of targets, replacing that metric's meta targets.
+TARGETS_VAR = "product_metrics__metric_targets"
 # Roles that steer decisions: each needs a counter-metric so it cannot be gamed alone.
 ROLES_NEEDING_GUARDRAILS = ("north_star", "kpi")
 
@@ -55,6 +60,7 @@ EXAMPLE = {
     "lives_in": "lives_in: {table: <model>, column: <column>, time_column: <column>, complete_column: <column>}",
     "decomposition": "decomposition: {operation: sum | product | ratio, metrics: [<metric>, <metric>, ...]} "
                      "(ratio: [numerator, denominator])",
+    "targets": "targets: [{value: <number>, by: YYYY-MM-DD, set_on: YYYY-MM-DD}] (set_on optional)",
 }
 
 
@@ -90,6 +96,46 @@ class Decomposition:
 
 
 @dataclass(frozen=True)
+class Target:
+    """A dated target: reach `value` by the date `by`; `set_on` (optional) is when it was set, whose
+    period's value is the baseline progress is measured from."""
+
+    value: float
+    by: dt.date
+    set_on: dt.date | None = None
+
+
+def parse_targets(value: Any) -> tuple[tuple[Target, ...] | None, str | None]:
+    """(the targets, None) or (None, what is wrong in one line) for a list of
+    {value, by, set_on} mappings, as meta `targets` and each entry of var product_metrics__metric_targets
+    write it. Dates are YYYY-MM-DD (YAML may hand them over as dates)."""
+    if not isinstance(value, list):
+        return None, f"targets is {value!r}, not a list of {{value, by, set_on}} mappings"
+    targets = []
+    for index, item in enumerate(value):
+        where = f"targets[{index}]"
+        if not isinstance(item, Mapping):
+            return None, f"{where} is {item!r}, not a {{value, by, set_on}} mapping"
+        extra = sorted(set(item) - set(TARGET_REQUIRED) - set(TARGET_OPTIONAL))
+        if extra:
+            return None, f"{where} has unknown keys {extra} (allowed: value, by, set_on)"
+        number = item.get("value")
+        if not _is_number(number):
+            return None, f"{where}.value is {number!r}, not a number"
+        by, set_on = as_date(item.get("by")), as_date(item.get("set_on"))
+        for key, day in (("by", by), ("set_on", set_on)):
+            raw = item.get(key)
+            if (day is None or isinstance(raw, dt.datetime)) and not (key == "set_on" and raw is None):
+                return None, f"{where}.{key} is {raw!r}, not a date YYYY-MM-DD"
+        if by is None:  # reported above; narrows the type
+            return None, f"{where}.by is missing"
+        if set_on is not None and by <= set_on:
+            return None, f"{where}.by {by} is not after set_on {set_on}"
+        targets.append(Target(float(number), by, set_on))
+    return tuple(targets), None
+
+
+@dataclass(frozen=True)
 class Governance:
     """A metric's parsed governance meta. A field is None when it is missing or invalid."""
 
@@ -109,6 +155,7 @@ class Governance:
     version: int | None = None
     thresholds: Mapping[str, float] | None = None
     lives_in: LivesIn | None = None
+    targets: tuple[Target, ...] | None = None  # None: no targets field, or an invalid one
     problems: tuple[FieldProblem, ...] = field(default=())
     decomposition: Decomposition | None = None
 
@@ -307,6 +354,14 @@ class _Parser:
             return None
         return Decomposition(operation, names)
 
+    def targets(self) -> tuple[Target, ...] | None:
+        if self.raw.get("targets") is None:
+            return None
+        targets, problem = parse_targets(self.raw["targets"])
+        if problem:
+            self.invalid("targets", problem)
+        return targets
+
 
 def parse_governance(metric_name: str, raw: Any) -> Governance | None:
     """Parse a metric's `governance` meta. None when the metric has no governance at all; otherwise
@@ -347,10 +402,14 @@ def parse_governance(metric_name: str, raw: Any) -> Governance | None:
         thresholds=read("thresholds", lambda: parser.thresholds(direction)),
         lives_in=parser.lives_in(),
         decomposition=parser.decomposition(),
+        targets=parser.targets(),
     )
     if governance.thresholds and "lives_in" not in present:
         parser.invalid("thresholds", "thresholds are set but lives_in is not: no value to compare them with",
                        "add lives_in (the table and column holding the metric's values), or set thresholds: {}")
+    if governance.targets and "lives_in" not in present:
+        parser.invalid("targets", "targets are set but lives_in is not: no value to measure progress with",
+                       "add lives_in (the table and column holding the metric's values), or remove targets")
     order = {key: index for index, key in enumerate(("governance", *ALL_FIELDS))}
     problems = sorted(parser.problems, key=lambda p: order.get(p.field, len(order)))
     return replace(governance, problems=tuple(problems))

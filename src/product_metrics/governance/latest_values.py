@@ -33,9 +33,8 @@ def _period_date(value: Any) -> dt.date | None:
     return as_date(value[:10] if isinstance(value, str) else value)
 
 
-def latest_value_sql(relation: str, lives_in: LivesIn, before: dt.date | None) -> str:
-    """The rows of the latest complete period (at most 2: more than one means the table holds several
-    series and lives_in.where must pick one)."""
+def _complete_filters(lives_in: LivesIn, before: dt.date | None) -> list[str]:
+    """The conditions of a complete period of the metric's series (before `before`, when given)."""
     filters = [f"{quote(lives_in.time_column)} is not null"]
     if lives_in.complete_column:
         filters.append(f"{quote(lives_in.complete_column)}")
@@ -43,6 +42,13 @@ def latest_value_sql(relation: str, lives_in: LivesIn, before: dt.date | None) -
         filters.append(f"({lives_in.where})")
     if before is not None:
         filters.append(f"{quote(lives_in.time_column)} < :before")
+    return filters
+
+
+def latest_value_sql(relation: str, lives_in: LivesIn, before: dt.date | None) -> str:
+    """The rows of the latest complete period (at most 2: more than one means the table holds several
+    series and lives_in.where must pick one)."""
+    filters = _complete_filters(lives_in, before)
     return (
         f"with candidates as (\n"
         f"    select {quote(lives_in.time_column)} as period,"
@@ -54,6 +60,13 @@ def latest_value_sql(relation: str, lives_in: LivesIn, before: dt.date | None) -
         f"where period = (select max(period) from candidates)\n"
         f"limit 2"
     )
+
+
+def _relation(registry: Registry, lives_in: LivesIn) -> str | None:
+    model = registry.model_named(lives_in.table)
+    if model is None:
+        return None
+    return f"{quote(model.schema)}.{quote(model.alias)}" if model.schema else quote(model.alias)
 
 
 def read_latest_values(warehouse: Warehouse, registry: Registry, names: Iterable[str] | None = None,
@@ -68,11 +81,10 @@ def read_latest_values(warehouse: Warehouse, registry: Registry, names: Iterable
         if lives_in is None or (names is not None and metric.name not in names):
             continue
         base = LatestValue(metric.name, lives_in.table, lives_in.column)
-        model = registry.model_named(lives_in.table)
-        if model is None:
+        relation = _relation(registry, lives_in)
+        if relation is None:
             values[metric.name] = replace(base, error=f"{lives_in.table} is not a dbt model")
             continue
-        relation = f"{quote(model.schema)}.{quote(model.alias)}" if model.schema else quote(model.alias)
         sql = latest_value_sql(relation, lives_in, before)
         try:
             rows = warehouse.query(sql, {"before": before} if before else None)
@@ -90,3 +102,54 @@ def read_latest_values(warehouse: Warehouse, registry: Registry, names: Iterable
             values[metric.name] = replace(base, period=_period_date(period), value=value,
                                           note=None if value is not None else "null in the latest period")
     return values
+
+
+@dataclass(frozen=True)
+class Series:
+    """A metric's complete periods read from its lives_in table, oldest first: (period start, value;
+    None when the table holds null). `error` says why it could not be read (then `points` is empty)."""
+
+    metric: str
+    table: str
+    column: str
+    points: tuple[tuple[dt.date, float | None], ...] = ()
+    error: str | None = None
+
+
+def series_sql(relation: str, lives_in: LivesIn, before: dt.date | None) -> str:
+    """Every complete period's value, oldest first, with how many rows each period has (more than one:
+    lives_in.where must pick one series)."""
+    return (
+        f"select {quote(lives_in.time_column)} as period,"
+        f" max(cast({quote(lives_in.column)} as double precision)) as value, count(*) as row_count\n"
+        f"from {relation}\n"
+        f"where {' and '.join(_complete_filters(lives_in, before))}\n"
+        f"group by {quote(lives_in.time_column)}\n"
+        f"order by period"
+    )
+
+
+def read_series(warehouse: Warehouse, registry: Registry, name: str, *, before: dt.date | None = None) -> Series:
+    """The complete periods of governed metric `name` (its lives_in: the periods read_latest_values
+    takes the latest of). `before`: only periods before that date count (an as-of date)."""
+    import sqlalchemy
+
+    metric = registry.metrics.get(name)
+    lives_in = metric.governance.lives_in if metric is not None and metric.governance is not None else None
+    if lives_in is None:
+        return Series(name, "", "", error=f"{name} has no lives_in")
+    base = Series(name, lives_in.table, lives_in.column)
+    relation = _relation(registry, lives_in)
+    if relation is None:
+        return replace(base, error=f"{lives_in.table} is not a dbt model")
+    try:
+        rows = warehouse.query(series_sql(relation, lives_in, before), {"before": before} if before else None)
+    except (sqlalchemy.exc.SQLAlchemyError, WarehouseError) as error:
+        message = str(getattr(error, "orig", None) or error).splitlines()[0]
+        return replace(base, error=f"cannot read {relation}: {message}")
+    doubled = next((period for period, _, count in rows if count > 1), None)
+    if doubled is not None:
+        return replace(base, error=(f"{lives_in.table} has several rows for {doubled}: add lives_in.where to pick "
+                                    "one series"))
+    points = [(_period_date(period), value) for period, value, _ in rows]
+    return replace(base, points=tuple((period, value) for period, value in points if period is not None))

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from product_metrics.governance.contract import ROLES_NEEDING_GUARDRAILS
+from product_metrics.governance.contract import ROLES_NEEDING_GUARDRAILS, TARGETS_VAR, parse_targets
 from product_metrics.governance.definitions import (
     Decisions,
     changed_parts,
@@ -35,6 +35,7 @@ RULES: dict[str, str] = {
     "unknown_table_metric": "metric tables list only metrics that exist",
     "lives_in": "lives_in names a model and columns that exist, and that table lists the metric",
     "decomposition": "a decomposition names metrics that exist, with lives_in, as the decomposed metric has",
+    "targets": "var product_metrics__metric_targets sets valid targets on known metrics with lives_in",
     "model_group": "every model belongs to a group whose owner has a name and an email",
     "model_access": "metric tables (models/marts/) are public, and no other model is",
     "model_contract": "metric tables enforce their contract, with a data_type on every column",
@@ -275,6 +276,39 @@ def decomposition_rules(registry: Registry) -> list[Violation]:
     return violations
 
 
+def target_rules(registry: Registry, targets_var: object = None) -> list[Violation]:
+    """Var product_metrics__metric_targets (as dbt resolves it; None: unset): a mapping of known metric
+    names to lists of targets, each metric with lives_in. Meta `targets` are checked with the other
+    fields (invalid_field)."""
+    if targets_var is None:
+        return []
+    example = "{pm_north_star_users: [{value: 12000, by: '2027-03-31', set_on: '2026-10-05'}]}"
+    if not isinstance(targets_var, Mapping):
+        return [Violation("targets", f"var {TARGETS_VAR}", TARGETS_VAR,
+                          f"{TARGETS_VAR} is {targets_var!r}, not a mapping of metric names to targets",
+                          f"set it to e.g. {example}, or {{}}")]
+    violations = []
+    for name, value in sorted(targets_var.items(), key=lambda item: str(item[0])):
+        metric = registry.metrics.get(str(name))
+        if metric is None:
+            prefixed = f"pm_{name}"
+            hint = (f"did you mean {prefixed}?" if prefixed in registry.metrics
+                    else "name a metric (`dbt ls --resource-type metric` lists them)")
+            violations.append(Violation("targets", f"var {TARGETS_VAR}", f"{TARGETS_VAR}.{name}",
+                                        f"{name!r} is not a metric", hint))
+            continue
+        _, problem = parse_targets(value)
+        if problem:
+            violations.append(Violation("targets", metric.name, f"{TARGETS_VAR}.{name}", problem,
+                                        "write targets as [{value: <number>, by: YYYY-MM-DD, set_on: YYYY-MM-DD}] "
+                                        "(set_on optional)"))
+        elif value and (metric.governance is None or metric.governance.lives_in is None):
+            violations.append(Violation("targets", metric.name, f"{TARGETS_VAR}.{name}",
+                                        f"{metric.name} has no lives_in: no value to measure progress with",
+                                        f"add lives_in to {metric.name}'s governance, or drop its targets"))
+    return violations
+
+
 GROUPS_FILE = "models/_groups.yml"
 
 
@@ -377,11 +411,13 @@ def version_rules(current: Registry, previous: Registry, decisions: Decisions) -
 
 
 def check(registry: Registry, *, today: dt.date, previous: Registry | None = None,
-          decisions: Decisions | None = None) -> CheckResult:
-    """Every rule over the registry; `previous` (an older manifest) enables the version rules."""
+          decisions: Decisions | None = None, targets_var: object = None) -> CheckResult:
+    """Every rule over the registry; `previous` (an older manifest) enables the version rules;
+    `targets_var`: var product_metrics__metric_targets as dbt resolves it (None: unset)."""
     violations = (field_rules(registry, today) + north_star_rules(registry) + guardrail_rules(registry)
                   + review_rules(registry, today) + deprecation_rules(registry) + table_rules(registry)
-                  + lives_in_rules(registry) + decomposition_rules(registry) + model_governance_rules(registry))
+                  + lives_in_rules(registry) + decomposition_rules(registry) + target_rules(registry, targets_var)
+                  + model_governance_rules(registry))
     if previous is not None:
         violations += version_rules(registry, previous, decisions or Decisions(""))
     order = list(RULES)

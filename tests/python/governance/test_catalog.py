@@ -237,7 +237,7 @@ def test_a_breached_threshold_records_the_alert_and_fails_when_asked(fixture_dir
     rows = query(warehouse, "select * from audit.metric_alerts order by metric_name")
     assert [r["metric_name"] for r in rows] == ["dau_mau_ratio", "nps", "refund_rate"]
     assert list(rows[0]) == ["run_at", "metric_name", "period", "value", "threshold", "level", "direction",
-                             "table", "column"]
+                             "table", "column", "kind", "detail", "top_drivers"]
     ratio, nps, refunds = rows
     assert (ratio["period"], ratio["value"], ratio["threshold"], ratio["level"], ratio["direction"]) == \
         (dt.date(2026, 6, 2), 0.12, 0.15, "alert", "higher_is_better")

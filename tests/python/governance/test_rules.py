@@ -425,6 +425,22 @@ def test_a_decomposition_has_an_operation_and_its_metrics(good, value, problem):
     assert problem in violation.problem
 
 
+# --- targets (var product_metrics__metric_targets; meta targets are fields) ---------------------
+
+def test_the_targets_var_names_known_metrics_with_valid_targets(good):
+    manifest, semantic = good
+    registry = fx.registry(manifest, semantic)
+    assert check(registry, today=TODAY, targets_var={"nps": [{"value": 40, "by": "2027-03-31"}]}).ok
+    result = check(registry, today=TODAY, targets_var={"net_promoter": [{"value": 40, "by": "2027-03-31"}],
+                                                       "nps": [{"value": "forty", "by": "2027-03-31"}]})
+    assert [(v.rule, v.subject, v.problem) for v in result.violations] == [
+        ("targets", "nps", "targets[0].value is 'forty', not a number"),
+        ("targets", "var product_metrics__metric_targets", "'net_promoter' is not a metric")]
+    fx.governance(manifest, "nps")["targets"] = [{"value": 40, "by": "2027-03-31", "set_on": "2027-04-01"}]
+    violation = only(run(manifest, semantic), "invalid_field", "nps", "targets")
+    assert violation.problem == "targets[0].by 2027-03-31 is not after set_on 2027-04-01"
+
+
 # --- the contract and the rule list ---------------------------------------------------------------
 
 def test_parse_governance_reads_every_field():
