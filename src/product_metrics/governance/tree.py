@@ -10,6 +10,7 @@ program the page falls back to nested lists and says how to get the diagram.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from product_metrics.governance.registry import Registry
@@ -31,19 +32,26 @@ class MetricTree:
 
 
 def metric_tree(registry: Registry) -> MetricTree:
-    live = {m.name: m for m in registry.governed() if m.governance.status != "deprecated"}
+    live = {m.name: (m.governance.role, m.governance.status, tuple(m.governance.guardrails or ()))
+            for m in registry.governed() if m.governance.status != "deprecated"}
+    return tree_of(live, set(registry.metrics))
+
+
+def tree_of(live: Mapping[str, tuple[str | None, str | None, Sequence[str]]], known: set[str]) -> MetricTree:
+    """The tree of the live metrics given as name -> (role, status, guardrails); `known`: every
+    metric name (a guardrail that names an unknown metric is left out)."""
     tree = MetricTree()
-    for name, metric in sorted(live.items()):
-        if metric.governance.role in ("north_star", "kpi", "guardrail"):
-            tree.levels[metric.governance.role].append(name)
+    for name, (role, _, _) in sorted(live.items()):
+        if role in ("north_star", "kpi", "guardrail"):
+            tree.levels[role].append(name)
     # certified north stars first: the one the company steers by leads the drawing
-    tree.levels["north_star"].sort(key=lambda n: (live[n].governance.status != "certified", n))
+    tree.levels["north_star"].sort(key=lambda n: (live[n][1] != "certified", n))
     for star in tree.levels["north_star"]:
         tree.edges += [(star, kpi, "drives") for kpi in tree.levels["kpi"]]
     in_tree = set(tree.nodes)
     for name in list(tree.nodes):
-        for guardrail in live[name].governance.guardrails or ():
-            if guardrail not in registry.metrics:
+        for guardrail in live[name][2]:
+            if guardrail not in known:
                 continue
             if guardrail not in in_tree:
                 tree.levels["guardrail"].append(guardrail)
