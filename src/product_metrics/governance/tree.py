@@ -60,6 +60,11 @@ def tree_of(live: Mapping[str, tuple[str | None, str | None, Sequence[str]]], kn
     return tree
 
 
+def _plain(label: str | None) -> str:
+    """A metric's label without the package's "(product metrics)" suffix."""
+    return (label or "").replace(" (product metrics)", "").strip()
+
+
 def render_svg(tree: MetricTree, registry: Registry, captions: dict[str, str]) -> str | None:
     """The tree as an inline <svg> element, or None when Graphviz (`dot`) is not installed."""
     try:
@@ -68,10 +73,12 @@ def render_svg(tree: MetricTree, registry: Registry, captions: dict[str, str]) -
         return None
     graph = graphviz.Digraph(
         "metric_tree",
-        graph_attr={"rankdir": "TB", "bgcolor": "transparent", "nodesep": "0.3", "ranksep": "0.8",
+        # Left to right: the levels are three columns and the many KPIs and guardrails stack down
+        # the page, so the drawing fits the page's width without shrinking its text below 11 px.
+        graph_attr={"rankdir": "LR", "bgcolor": "transparent", "nodesep": "0.18", "ranksep": "1.4",
                     "fontname": "Helvetica", "newrank": "true"},
-        node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Helvetica", "fontsize": "11",
-                   "margin": "0.15,0.08", "penwidth": "1.2"},
+        node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Helvetica", "fontsize": "12",
+                   "margin": "0.12,0.06", "penwidth": "1.2", "width": "2.6"},
         edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.7"},
     )
     for level in LEVELS:
@@ -83,7 +90,7 @@ def render_svg(tree: MetricTree, registry: Registry, captions: dict[str, str]) -
                 role = governance.role if governance and governance.role else "diagnostic"
                 fill, font = _FILL.get(role, _FILL["diagnostic"])
                 style = "rounded,filled" + (",dashed" if governance and governance.status == "draft" else "")
-                label = f"{metric.label or name}\n{name}"
+                label = f"{_plain(metric.label) or name}\n{name}"
                 if captions.get(name):
                     label += f"\n{captions[name]}"
                 subgraph.node(name, label=label, id=f"tree-{name}", URL=f"#metric-{name}", target="_self",
