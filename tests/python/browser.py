@@ -95,7 +95,7 @@ setTimeout(function () {
     });
     out.charts[gd.id] = {
       legend: legend,
-      legend_traces: drawn.filter(function (d) { return d.showlegend; }).map(function (d) {
+      legend_traces: drawn.filter(function (d) { return d.showlegend && gd._fullLayout.showlegend; }).map(function (d) {
         var color = (d.line && d.line.color) || (d.marker && d.marker.color);
         return {name: d.name, color: typeof color === "string" ? color.toLowerCase() : null};
       }),

@@ -387,11 +387,11 @@ CHARTS: tuple[Chart, ...] = (
     Chart("retention_curves", "Retention curves (monthly signup cohorts)", (_t("fct_cohort_retention"),),
           ("pm_retention_rate",), retention_curves,
           note="Share of each signup month's users active k months after signup; complete months only."),
-    Chart("retention_monthly", "Cohort retention (monthly signup cohorts)", (_t("fct_cohort_retention"),),
+    Chart("retention_monthly", "Monthly cohort retention (signup month by months since)", (_t("fct_cohort_retention"),),
           (), monthly_retention_heatmap,
           note="Share of each signup month's users active in month k after signup. " + INCOMPLETE_NOTE + "; "
                "cells marked * are incomplete."),
-    Chart("retention", f"Cohort retention (last {RECENT_WEEKLY_COHORTS} weekly signup cohorts)",
+    Chart("retention", f"Weekly cohort retention (the {RECENT_WEEKLY_COHORTS} latest signup weeks)",
           (_t("fct_cohort_retention"),), (), retention_heatmap,
           note="Share of each signup week's users active in week k after signup. " + INCOMPLETE_NOTE + "; "
                "cells marked * are incomplete."),

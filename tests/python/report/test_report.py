@@ -419,7 +419,7 @@ def test_retention_heatmap_keeps_the_recent_weekly_cohorts(tmp_path):
                     "period_number int, cohort_size int, retained_users int, retention_rate double, "
                     "is_complete boolean)")
         # 20 weekly cohorts from 2026-01-05: only the 12 latest (from 2026-03-02) are drawn.
-        con.execute("insert into metrics.fct_cohort_retention select 'week', date '2026-01-05' + 7 * i, 0, 10, 10, 1, "
+        con.execute("insert into metrics.fct_cohort_retention select 'week', date '2026-01-05' + cast(7 * i as integer), 0, 10, 10, 1, "
                     "true from range(20) as t(i)")
     with Warehouse.open(path) as warehouse:
         figure = charts.retention_heatmap(warehouse)
