@@ -5,9 +5,12 @@ review dates, where it lives and its latest value."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from pathlib import Path
+from typing import Any
 
+from product_metrics.formatting import format_value, noun_of
 from product_metrics.governance.catalog import CatalogEntry
 from product_metrics.governance.registry import Registry
 from product_metrics.governance.rules import is_review_overdue
@@ -22,12 +25,14 @@ body { font: 14px/1.5 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; c
        margin: 0; background: var(--bg); }
 header { background: #1a365d; color: #fff; padding: 20px 32px; }
 header h1 { margin: 0 0 4px; font-size: 22px; }
-header p { margin: 0; opacity: .85; }
+header p { margin: 0; color: #e2e8f0; }
 main { padding: 24px 32px; max-width: 1400px; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 16px 20px; margin-bottom: 24px; }
 h2 { font-size: 17px; margin: 0 0 12px; }
 #metric-tree { margin: 0; text-align: center; overflow-x: auto; }
 #metric-tree svg { max-width: 100%; height: auto; }
+.target { margin: 6px 0; } .target-on_track, .target-met { color: #276749; }
+.target-off_track, .target-missed { color: var(--red); }
 .legend span { margin-right: 16px; color: var(--muted); font-size: 12px; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
@@ -51,23 +56,6 @@ article.metric dd { margin: 0; }
 .muted { color: var(--muted); }
 ul.tree, ul.tree ul { list-style: none; padding-left: 18px; }
 """
-
-
-def format_value(value: float | None, unit: str | None) -> str:
-    """A metric value as people read it in its unit."""
-    if value is None:
-        return "—"
-    if unit == "ratio":
-        return f"{value:.3f}"
-    if unit == "percent":
-        return f"{value:.1f}%"
-    if unit == "usd":
-        return f"${value:,.0f}" if abs(value) >= 1000 else f"${value:,.2f}"
-    if unit in {"users", "count"}:
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-    if unit in {"days", "months"}:
-        return f"{value:,.1f} {unit}"
-    return f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.2f}"
 
 
 def _link(name: str, known: set[str]) -> str:
@@ -97,7 +85,7 @@ def _latest(entry: CatalogEntry) -> tuple[str, str]:
         return "—", "semantic layer only (no lives_in)" if governance else "no governance"
     if latest.error:
         return "—", latest.error
-    return format_value(latest.value, unit), (f"{latest.period}" if latest.period else "") + (
+    return format_value(latest.value, unit, entry.name, noun=noun_of(entry.metric.label)), (f"{latest.period}" if latest.period else "") + (
         f" ({latest.note})" if latest.note else "")
 
 
@@ -162,7 +150,17 @@ def _summary_table(entries: list[CatalogEntry], known: set[str], today: dt.date)
             f'</thead><tbody>{"".join(rows)}</tbody></table></section>')
 
 
-def _card(entry: CatalogEntry, known: set[str], today: dt.date) -> str:
+def _targets_of(entry: CatalogEntry, targets: Mapping[str, Sequence[Any]]) -> list[Any]:
+    """The metric's target statuses: given by the caller, or carried by the catalog entry."""
+    return list(targets.get(entry.name, ()) or getattr(entry, "targets", None) or ())
+
+
+def _target_lines(statuses: Sequence[Any]) -> str:
+    return "".join(f'<p class="target target-{escape(str(t.status))}"><b>{escape(str(t.status).replace("_", " "))}'
+                   f"</b>: {escape(t.summary)}</p>" for t in statuses)
+
+
+def _card(entry: CatalogEntry, known: set[str], today: dt.date, targets: Sequence[Any] = ()) -> str:
     metric, governance = entry.metric, entry.metric.governance
     value, period = _latest(entry)
     facts: list[tuple[str, str]] = []
@@ -179,10 +177,12 @@ def _card(entry: CatalogEntry, known: set[str], today: dt.date) -> str:
             ("Direction", (f"{escape((governance.direction or '—').replace('_', ' '))}, "
                            f"{escape(governance.indicator or '—')} indicator")),
             ("Guardrails", ", ".join(_link(n, known) for n in governance.guardrails or ()) or "—"),
-            ("Thresholds", ", ".join(f"{k} {format_value(v, governance.unit)}"
+            ("Thresholds", ", ".join(f"{k} {format_value(v, governance.unit, metric.name, noun=noun_of(metric.label))}"
                                      for k, v in (governance.thresholds or {}).items()) or "none (no alerting)"),
             ("Reviewed", _review(entry, today)),
         ]
+        if targets:
+            facts.append(("Targets", _target_lines(targets)))
     facts += [
         ("Type", f"{escape(metric.type)} metric" + (
             f" of {', '.join(_link(n, known) for n in entry.inputs)}" if entry.inputs else "")),
@@ -205,8 +205,13 @@ def _card(entry: CatalogEntry, known: set[str], today: dt.date) -> str:
 
 
 def render_catalog_html(registry: Registry, entries: list[CatalogEntry], *, built_at: dt.datetime,
-                        today: dt.date | None = None) -> str:
+                        today: dt.date | None = None, targets: Iterable[Any] | None = None) -> str:
+    """The page. `targets`: target statuses (product_metrics.governance.targets.TargetStatus: .metric,
+    .status, .summary), shown on each metric's card."""
     today = today or built_at.date()
+    by_metric: dict[str, list[Any]] = {}
+    for status in targets or ():
+        by_metric.setdefault(status.metric, []).append(status)
     known = set(registry.metrics)
     tree = metric_tree(registry)
     governed = [e for e in entries if e.metric.governance]
@@ -217,7 +222,7 @@ def render_catalog_html(registry: Registry, entries: list[CatalogEntry], *, buil
     subtitle = (f"{len(entries)} metrics · {counts['certified']} certified · {counts['draft']} draft · "
                 f"{counts['deprecated']} deprecated · " + (f"{overdue} reviews overdue · " if overdue else "")
                 + f"built {built_at:%Y-%m-%d %H:%M} UTC")
-    cards = "".join(_card(entry, known, today) for entry in entries)
+    cards = "".join(_card(entry, known, today, _targets_of(entry, by_metric)) for entry in entries)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"

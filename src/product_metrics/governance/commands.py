@@ -239,8 +239,8 @@ def run_alerts(*, database: Path | None, url: str | None, manifest_dir: Path | N
     evaluation, for a caller that reports them elsewhere (the Dagster checks). `schema`: where
     metric_alerts is written (default: the audit schema dbt built, from the manifest)."""
     from product_metrics.drivers.explain import alert_explainer
+    from product_metrics.formatting import format_value
     from product_metrics.governance.alerts import ALERTS_TABLE, evaluate, exit_code, record_breaches
-    from product_metrics.governance.catalog_html import format_value
     from product_metrics.governance.targets import evaluate_targets
 
     inputs = _registry_and_schema("alerts", database, url, manifest_dir, schema, "audit",
@@ -273,8 +273,9 @@ def run_alerts(*, database: Path | None, url: str | None, manifest_dir: Path | N
                          overflow="fold")
     for e in evaluations:
         unit = units.get(e.metric)
-        table.add_row(e.metric, str(e.latest.period or "—"), format_value(e.latest.value, unit),
-                      format_value(e.warn, unit), format_value(e.alert, unit), e.direction.replace("_", " "),
+        table.add_row(e.metric, str(e.latest.period or "—"), format_value(e.latest.value, unit, e.metric),
+                      format_value(e.warn, unit, e.metric), format_value(e.alert, unit, e.metric),
+                      e.direction.replace("_", " "),
                       f"[{_LEVEL_STYLE[e.level]}]{e.level}[/]", e.latest.error or e.latest.note or "")
     console.print(table)
     counts = {level: sum(1 for e in evaluations if e.level == level) for level in _LEVEL_STYLE}

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-UNITS = ("ratio", "users", "usd", "count", "score", "days", "months", "percent")
+UNITS = ("ratio", "users", "usd", "count", "score", "days", "months", "percent", "hours", "milliseconds")
 GRAINS = ("day", "week", "month", "cohort_week", "cohort_month")
 ROLES = ("north_star", "kpi", "guardrail", "diagnostic")
 DIRECTIONS = ("higher_is_better", "lower_is_better")

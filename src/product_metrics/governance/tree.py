@@ -10,6 +10,7 @@ program the page falls back to nested lists and says how to get the diagram.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from product_metrics.governance.registry import Registry
@@ -31,25 +32,37 @@ class MetricTree:
 
 
 def metric_tree(registry: Registry) -> MetricTree:
-    live = {m.name: m for m in registry.governed() if m.governance.status != "deprecated"}
+    live = {m.name: (m.governance.role, m.governance.status, tuple(m.governance.guardrails or ()))
+            for m in registry.governed() if m.governance.status != "deprecated"}
+    return tree_of(live, set(registry.metrics))
+
+
+def tree_of(live: Mapping[str, tuple[str | None, str | None, Sequence[str]]], known: set[str]) -> MetricTree:
+    """The tree of the live metrics given as name -> (role, status, guardrails); `known`: every
+    metric name (a guardrail that names an unknown metric is left out)."""
     tree = MetricTree()
-    for name, metric in sorted(live.items()):
-        if metric.governance.role in ("north_star", "kpi", "guardrail"):
-            tree.levels[metric.governance.role].append(name)
+    for name, (role, _, _) in sorted(live.items()):
+        if role in ("north_star", "kpi", "guardrail"):
+            tree.levels[role].append(name)
     # certified north stars first: the one the company steers by leads the drawing
-    tree.levels["north_star"].sort(key=lambda n: (live[n].governance.status != "certified", n))
+    tree.levels["north_star"].sort(key=lambda n: (live[n][1] != "certified", n))
     for star in tree.levels["north_star"]:
         tree.edges += [(star, kpi, "drives") for kpi in tree.levels["kpi"]]
     in_tree = set(tree.nodes)
     for name in list(tree.nodes):
-        for guardrail in live[name].governance.guardrails or ():
-            if guardrail not in registry.metrics:
+        for guardrail in live[name][2]:
+            if guardrail not in known:
                 continue
             if guardrail not in in_tree:
                 tree.levels["guardrail"].append(guardrail)
                 in_tree.add(guardrail)
             tree.edges.append((name, guardrail, "guardrail"))
     return tree
+
+
+def _plain(label: str | None) -> str:
+    """A metric's label without the package's "(product metrics)" suffix."""
+    return (label or "").replace(" (product metrics)", "").strip()
 
 
 def render_svg(tree: MetricTree, registry: Registry, captions: dict[str, str]) -> str | None:
@@ -60,10 +73,12 @@ def render_svg(tree: MetricTree, registry: Registry, captions: dict[str, str]) -
         return None
     graph = graphviz.Digraph(
         "metric_tree",
-        graph_attr={"rankdir": "TB", "bgcolor": "transparent", "nodesep": "0.3", "ranksep": "0.8",
+        # Left to right: the levels are three columns and the many KPIs and guardrails stack down
+        # the page, so the drawing fits the page's width without shrinking its text below 11 px.
+        graph_attr={"rankdir": "LR", "bgcolor": "transparent", "nodesep": "0.18", "ranksep": "1.4",
                     "fontname": "Helvetica", "newrank": "true"},
-        node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Helvetica", "fontsize": "11",
-                   "margin": "0.15,0.08", "penwidth": "1.2"},
+        node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Helvetica", "fontsize": "12",
+                   "margin": "0.12,0.06", "penwidth": "1.2", "width": "2.6"},
         edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.7"},
     )
     for level in LEVELS:
@@ -75,7 +90,7 @@ def render_svg(tree: MetricTree, registry: Registry, captions: dict[str, str]) -
                 role = governance.role if governance and governance.role else "diagnostic"
                 fill, font = _FILL.get(role, _FILL["diagnostic"])
                 style = "rounded,filled" + (",dashed" if governance and governance.status == "draft" else "")
-                label = f"{metric.label or name}\n{name}"
+                label = f"{_plain(metric.label) or name}\n{name}"
                 if captions.get(name):
                     label += f"\n{captions[name]}"
                 subgraph.node(name, label=label, id=f"tree-{name}", URL=f"#metric-{name}", target="_self",

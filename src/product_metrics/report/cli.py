@@ -31,7 +31,25 @@ def report(
     check_duckdb_warehouse(project.duckdb_path, write=False, connect=False)  # before the slow parse
     with console.status("dbt parse (where the tables are)…"):
         relations = relations_for(project)
-    path, result = write_report(out or project.root / "target" / "report", project.duckdb_path, relations=relations)
+    targets = _target_statuses(project)
+    path, result = write_report(out or project.root / "target" / "report", project.duckdb_path, relations=relations,
+                                targets=targets)
     console.print(f"[green]✓[/] report: {path} ({len(result.drawn)} charts)")
     for key, reason in result.not_drawn.items():
         console.print(f"  [yellow]![/] {key}: {reason}")
+
+
+def _target_statuses(project) -> list | None:
+    """The metrics' target statuses (product_metrics.governance.targets), shown with the north star and
+    the tiles; None when that module is not installed."""
+    try:
+        from product_metrics.governance.targets import evaluate_targets  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    from product_metrics.governance.registry import load_registry
+    from product_metrics.relations import parsed_manifest_dir
+    from product_metrics.warehouse import Warehouse
+
+    registry = load_registry(parsed_manifest_dir(project))
+    with Warehouse.open(project.duckdb_path, read_only=True) as warehouse:
+        return list(evaluate_targets(registry, warehouse, project))

@@ -35,6 +35,15 @@ class Definition:
     latest_value: float | None
     lives_in_table: str | None
     next_review_due: object
+    role: str | None = None
+    grain: str | None = None
+    guardrails: str | None = None       # JSON list of metric names
+    lives_in: str | None = None         # JSON: table, column, time_column, complete_column, where
+
+    def guardrail_names(self) -> list[str]:
+        import json
+
+        return list(json.loads(self.guardrails)) if self.guardrails else []
 
 
 @dataclass
@@ -93,7 +102,9 @@ def read_definitions(warehouse: ReportTables) -> dict[str, Definition] | None:
     if not warehouse.has(f"{METRICS_SCHEMA}.metric_catalog"):
         return None
     table = warehouse.name(f"{METRICS_SCHEMA}.metric_catalog")
-    columns = list(Definition.__dataclass_fields__)
+    present = {name for (name,) in warehouse._connection.sql(f"select column_name from (describe {table})").fetchall()}
+    # A catalog written by an older version lacks the newer columns: they read as null.
+    columns = [c if c in present else f"null as {c}" for c in Definition.__dataclass_fields__]
     frame = warehouse.frame(f"select {', '.join(columns)} from {table}")
     # pandas turns a SQL null into NaN/NaT; the page shows None as "—".
     records = frame.astype(object).where(frame.notna(), None).to_dict("records")
@@ -106,8 +117,11 @@ def latest_alert_run(warehouse: ReportTables) -> pd.DataFrame | None:
     if not warehouse.has(f"{AUDIT_SCHEMA}.metric_alerts"):
         return None
     table = warehouse.name(f"{AUDIT_SCHEMA}.metric_alerts")
+    present = {c for (c,) in warehouse._connection.sql(f"select column_name from (describe {table})").fetchall()}
+    # kind, detail and top_drivers: written by newer alerts runs (target alerts and their explanation)
+    extra = "".join(f", {c}" for c in ("kind", "detail", "top_drivers") if c in present)
     return warehouse.frame(f"""
-        select run_at, metric_name, period, value, threshold, level, direction, "table", "column"
+        select run_at, metric_name, period, value, threshold, level, direction, "table", "column"{extra}
         from {table}
         where run_at = (select max(run_at) from {table})
         order by case level when 'alert' then 0 else 1 end, metric_name
@@ -136,3 +150,80 @@ def latest_quality_run(warehouse: ReportTables) -> pd.DataFrame | None:
         group by table_name
         order by critical_failures desc, warnings desc, table_name
     """)
+
+
+DRIVERS = f"{METRICS_SCHEMA}.fct_metric_change_drivers"
+
+
+def read_series(warehouse: ReportTables, definition: Definition, limit: int = 27) -> pd.DataFrame | None:
+    """The metric's last `limit` periods from its lives_in table: period, value, is_complete (oldest
+    first); None when it lives nowhere the report can read."""
+    import json
+
+    if not definition.lives_in:
+        return None
+    lives_in = json.loads(definition.lives_in)
+    table = f"{METRICS_SCHEMA}.{lives_in['table']}"
+    if not warehouse.has(table):
+        return None
+    complete = f'"{lives_in["complete_column"]}"' if lives_in.get("complete_column") else "true"
+    where = f"and ({lives_in['where']})" if lives_in.get("where") else ""
+    frame = warehouse.frame(f"""
+        select * from (
+            select cast("{lives_in['time_column']}" as date) as period,
+                cast("{lives_in['column']}" as double) as value, coalesce({complete}, false) as is_complete
+            from {warehouse.name(table)}
+            where "{lives_in['time_column']}" is not null {where}
+            order by period desc limit {int(limit)}
+        ) order by period
+    """)
+    return None if frame.empty or frame["period"].duplicated().any() else frame
+
+
+def read_period_over_period(warehouse: ReportTables, definition: Definition) -> dict[str, float | None] | None:
+    """previous_value, change, relative_change, year_ago_value and year_over_year_relative_change of
+    the metric's latest complete period, when it lives in fct_metric_values and that table has them
+    (calendar-aligned: a month against the previous month)."""
+    import json
+
+    table = f"{METRICS_SCHEMA}.fct_metric_values"
+    if not definition.lives_in or not warehouse.has(table):
+        return None
+    lives_in = json.loads(definition.lives_in)
+    if lives_in.get("table") != "fct_metric_values" or definition.latest_period is None:
+        return None
+    name = warehouse.name(table)
+    present = {c for (c,) in warehouse._connection.sql(f"select column_name from (describe {name})").fetchall()}
+    wanted = ("previous_value", "change", "relative_change", "year_ago_value", "year_over_year_relative_change")
+    if not set(wanted) <= present:
+        return None
+    where = f"and ({lives_in['where']})" if lives_in.get("where") else ""
+    rows = warehouse._connection.execute(
+        f"select {', '.join(wanted)} from {name} where period_start = ? {where}",
+        [definition.latest_period]).fetchall()
+    if len(rows) != 1:
+        return None
+    return {key: (None if value is None else float(value)) for key, value in zip(wanted, rows[0], strict=True)}
+
+
+def read_change_drivers(warehouse: ReportTables, metric: str, top: int = 3) -> pd.DataFrame | None:
+    """The metric's top drivers of its latest explained change (fct_metric_change_drivers): the tree
+    attribution first when there is one, then the segments; weekly before monthly. None when the
+    table is not there or holds nothing for the metric."""
+    if not warehouse.has(DRIVERS):
+        return None
+    frame = warehouse.frame(f"""
+        with latest as (
+            select period_grain, max(to_period_start) as to_period_start
+            from {warehouse.name(DRIVERS)} where metric_name = '{metric.replace("'", "''")}'
+            group by period_grain
+        ),
+        grain as (
+            select * from latest order by case period_grain when 'week' then 0 else 1 end limit 1
+        )
+        select d.* from {warehouse.name(DRIVERS)} as d
+        join grain using (period_grain, to_period_start)
+        where d.metric_name = '{metric.replace("'", "''")}' and d.driver_rank <= {int(top)}
+        order by case d.analysis when 'tree' then 0 when 'segment' then 1 else 2 end, d.driver_rank
+    """)
+    return None if frame.empty else frame

@@ -6,11 +6,13 @@ status."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 from typing import Any
 
+from product_metrics.formatting import format_value, noun_of
 from product_metrics.report.charts import CHARTS, Chart
 from product_metrics.report.data import Definition, ReportTables, latest_alert_run, read_definitions
 from product_metrics.report.experiments import SECTION_ID as EXPERIMENTS_SECTION
@@ -26,7 +28,8 @@ body { font: 14px/1.5 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; c
        background: var(--bg); }
 header { background: #1a365d; color: #fff; padding: 20px 32px; }
 header h1 { margin: 0 0 4px; font-size: 22px; }
-header p { margin: 0; opacity: .85; }
+header p { margin: 0; color: #e2e8f0; }
+header code { background: #2a4365; color: #fff; }
 nav { padding: 8px 32px; background: #fff; border-bottom: 1px solid var(--line); font-size: 13px; }
 nav a { margin-right: 14px; color: var(--accent); text-decoration: none; }
 main { padding: 24px 32px; max-width: 1400px; }
@@ -59,6 +62,31 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .experiment h3 { font-size: 15px; margin: 4px 0; }
 .decision-reason { margin: 4px 0 8px; }
 .experiment-chart { min-height: 160px; }
+.muted { color: var(--muted); }
+.badge { display: inline-block; padding: 0 8px; border-radius: 9px; font-size: 12px; font-weight: 600;
+         border: 1px solid currentColor; white-space: nowrap; }
+section.north-star { display: grid; grid-template-columns: minmax(300px, 1fr) 2fr; gap: 24px; }
+.north-star-card h2 { font-size: 20px; margin: 0; }
+.eyebrow { text-transform: uppercase; letter-spacing: .06em; font-size: 12px; color: var(--accent); margin: 0 0 4px;
+           font-weight: 700; }
+.big { font-size: 40px; font-weight: 700; margin: 4px 0 0; line-height: 1.1; }
+.change { margin: 6px 0; } .change.good { color: var(--green); } .change.bad { color: var(--red); }
+.target { margin: 10px 0; padding: 8px 10px; background: var(--bg); border-radius: 6px; }
+.target-on_track .badge, .target-met .badge { color: var(--green); }
+.target-off_track .badge, .target-missed .badge { color: var(--red); }
+.progress { height: 8px; background: var(--line); border-radius: 4px; margin-top: 6px; overflow: hidden; }
+.progress div { height: 100%; background: var(--accent); }
+.drivers h3, h3.group { font-size: 14px; margin: 12px 0 4px; }
+.drivers ol { margin: 0; padding-left: 20px; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 12px; }
+article.tile { border: 1px solid var(--line); border-left: 4px solid var(--accent); border-radius: 6px;
+               padding: 10px 12px; }
+article.tile.role-guardrail { border-left-color: var(--amber); }
+article.tile h3 { font-size: 13px; margin: 0; color: var(--muted); font-weight: 600; }
+.tile-value { font-size: 24px; font-weight: 700; margin: 2px 0; }
+article.tile p { margin: 2px 0; }
+.headline-chart { min-height: 300px; }
+.not-built li { margin: 2px 0; }
 """
 
 # Draws each figure from its JSON; a figure that fails shows its error in the panel and on the console.
@@ -125,7 +153,7 @@ def _definitions_for(chart: Chart, catalog: dict[str, Definition] | None) -> str
     # The other metrics the charted table holds: folded away, the plotted ones come first.
     others = sorted(n for n, d in catalog.items() if d.lives_in_table in tables and n not in plotted)
     if not plotted and not others:
-        return '<p class="note">No catalog metric lives in this table yet.</p>'
+        return ""
     parts = []
     if plotted:
         owners = ", ".join(dict.fromkeys(catalog[n].owner_name or "—" for n in plotted))
@@ -150,7 +178,8 @@ def _definition_items(names: list[str], catalog: dict[str, Definition]) -> str:
                 ("owner", owner)]
         if d.threshold_warn is not None or d.threshold_alert is not None:
             direction = escape((d.direction or "").replace("_", " "))
-            rows.append(("thresholds", f"warn {_num(d.threshold_warn)}, alert {_num(d.threshold_alert)} ({direction})"))
+            rows.append(("thresholds", (f"warn {_value(d.threshold_warn, d)}, alert {_value(d.threshold_alert, d)} "
+                                       f"({direction})")))
         items.append('<dl class="definition" data-metric="' + escape(name) + '">'
                      + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>")
     return "".join(items)
@@ -168,22 +197,48 @@ def _num(value: Any) -> str:
     return escape(str(value))
 
 
+def _value(value: Any, d: Definition | None) -> str:
+    """A metric's value in its unit (the catalog's), or as a plain number when the metric is unknown."""
+    import pandas as pd
+
+    if value is None or pd.isna(value):
+        return "—"
+    if d is None:
+        return _num(value)
+    return escape(format_value(float(value), d.unit, d.metric_name, noun=noun_of(d.label)))
+
+
 def _panel(rendered: RenderedChart, catalog: dict[str, Definition] | None) -> str:
+    """A drawn chart's section; "" for a chart with nothing to show (the not-built list names those)."""
     chart = rendered.chart
-    if rendered.missing_tables:
-        tables = ", ".join(f"<code>{escape(t)}</code>" for t in rendered.missing_tables)
-        body = (f'<div class="missing" data-missing-table="{escape(" ".join(rendered.missing_tables))}">'
-                f"Table not built: {tables}. Run <code>{escape(chart.built_by)}</code> to draw this chart.</div>")
-    elif rendered.empty:
-        body = '<div class="missing">No rows yet in ' + ", ".join(escape(t) for t in chart.tables) + ".</div>"
-    else:
-        # "</" would end the script element early: JSON allows "<\/" for "</".
-        data = rendered.figure_json.replace("</", "<\\/")
-        body = (f'<div class="chart" id="chart-{chart.key}" data-chart="{chart.key}"></div>'
-                f'<script type="application/json" class="figure" data-target="chart-{chart.key}">{data}</script>')
+    if not rendered.figure_json:
+        return ""
+    # "</" would end the script element early: JSON allows "<\/" for "</".
+    data = rendered.figure_json.replace("</", "<\\/")
+    body = (f'<div class="chart" id="chart-{chart.key}" data-chart="{chart.key}"></div>'
+            f'<script type="application/json" class="figure" data-target="chart-{chart.key}">{data}</script>')
     note = f'<p class="note">{escape(chart.note)}</p>' if chart.note else ""
     return (f'<section class="panel" id="panel-{chart.key}"><h2>{escape(chart.title)}</h2>{note}{body}'
             f"{_definitions_for(chart, catalog)}</section>")
+
+
+def _not_built(charts: list[RenderedChart]) -> str:
+    """One short section naming the charts that could not be drawn and the command that draws each."""
+    items = []
+    for rendered in charts:
+        chart = rendered.chart
+        if rendered.missing_tables:
+            tables = ", ".join(f"<code>{escape(t)}</code>" for t in rendered.missing_tables)
+            items.append(f'<li data-missing-table="{escape(" ".join(rendered.missing_tables))}">'
+                         f"{escape(chart.title)}: table not built ({tables}); run <code>{escape(chart.built_by)}</code>"
+                         "</li>")
+        elif rendered.empty:
+            items.append(f"<li>{escape(chart.title)}: no rows yet in "
+                         + ", ".join(f"<code>{escape(t)}</code>" for t in chart.tables) + "</li>")
+    if not items:
+        return ""
+    return (f'<section class="panel not-built" id="panel-not-built"><h2>Not drawn yet</h2>'
+            f'<ul>{"".join(items)}</ul></section>')
 
 
 def _threshold_rows(catalog: dict[str, Definition]) -> list[tuple[str, str, Definition]]:
@@ -245,8 +300,9 @@ def _alerts_panel(warehouse: ReportTables, catalog: dict[str, Definition] | None
         rows = _threshold_rows(catalog)
         body = "".join(
             f'<tr><td><code>{escape(n)}</code></td><td class="level-{lvl}">{lvl.replace("_", " ")}</td>'
-            f'<td>{_num(d.latest_period)}</td><td class="num">{_num(d.latest_value)}</td>'
-            f'<td class="num">{_num(d.threshold_warn)}</td><td class="num">{_num(d.threshold_alert)}</td>'
+            f'<td>{_num(d.latest_period)}</td><td class="num value-text">{_value(d.latest_value, d)}</td>'
+            f'<td class="num value-text">{_value(d.threshold_warn, d)}</td>'
+            f'<td class="num value-text">{_value(d.threshold_alert, d)}</td>'
             f'<td>{escape((d.direction or "").replace("_", " "))}</td><td>{escape(d.owner_name or "—")}</td></tr>'
             for n, lvl, d in rows)
         parts.append("<h3>Thresholds: each metric's latest complete value (from the catalog)</h3>"
@@ -260,50 +316,80 @@ def _alerts_panel(warehouse: ReportTables, catalog: dict[str, Definition] | None
     elif breaches.empty:
         parts.append(f'<p class="note">{escape(warehouse.name("audit.metric_alerts"))} holds no breach.</p>')
     else:
+        known = catalog or {}
         body = "".join(
             f'<tr><td><code>{escape(r.metric_name)}</code></td><td class="level-{escape(r.level)}">{escape(r.level)}'
-            f'</td><td>{_num(r.period)}</td><td class="num">{_num(r.value)}</td>'
-            f'<td class="num">{_num(r.threshold)}</td><td>{escape(str(r.table))}.{escape(str(r.column))}</td></tr>'
+            f'</td><td>{_num(r.period)}</td><td class="num value-text">{_value(r.value, known.get(r.metric_name))}</td>'
+            f'<td class="num value-text">{_value(r.threshold, known.get(r.metric_name))}</td>'
+            f'<td>{escape(str(r.table))}.{escape(str(r.column))}</td>'
+            f"<td>{_alert_detail(r)}</td></tr>"
             for r in breaches.itertuples())
         parts.append(f"<h3>Breaches recorded by the latest alerts run ({_num(breaches['run_at'].iloc[0])} UTC)</h3>"
                      f'<table id="recorded-breaches"><tr><th>metric</th><th>level</th><th>period</th><th>value</th>'
-                     f"<th>threshold</th><th>column</th></tr>{body}</table>")
+                     f"<th>threshold</th><th>column</th><th>detail · top drivers</th></tr>{body}</table>")
     return f'<section class="panel" id="panel-alerts"><h2>Alerts</h2>{"".join(parts)}</section>'
 
 
-def render_report(warehouse: ReportTables, *, built_at: dt.datetime) -> Report:
+def _alert_detail(row: Any) -> str:
+    """The alert's detail and top drivers, when the alerts table has those columns."""
+    parts = [str(v) for v in (getattr(row, "detail", None), getattr(row, "top_drivers", None))
+             if isinstance(v, str) and v]
+    return "<br>".join(escape(p) for p in parts) or "—"
+
+
+def render_report(warehouse: ReportTables, *, built_at: dt.datetime, targets: Iterable[Any] | None = None) -> Report:
+    """The report's HTML. `targets`: the metrics' target statuses (product_metrics.governance.targets.
+    TargetStatus, or anything with its attributes), shown with the north star and the tiles."""
     import plotly.offline
 
+    from product_metrics.report.summary import SECTION_ID, TILES_ID, render_north_star, render_tiles
+
+    targets = list(targets or ())
     catalog = read_definitions(warehouse)
     charts = draw_charts(warehouse)
     panels = [_panel(c, catalog) for c in charts]
     alerts = _alerts_panel(warehouse, catalog, built_at.date())
     experiments, experiment_charts = render_experiments(warehouse)
-    nav = "".join(f'<a href="#panel-{c.chart.key}">{escape(c.chart.title.split(" (")[0])}</a>' for c in charts)
+    north_star, north_star_figure = render_north_star(warehouse, catalog, targets) if catalog else ("", None)
+    tiles = render_tiles(warehouse, catalog, targets) if catalog else ""
+    drawn = [c for c in charts if c.figure_json]
+    nav = "".join(f'<a href="#panel-{c.chart.key}">{escape(c.chart.title.split(" (")[0])}</a>' for c in drawn)
     if experiments:
         nav = f'<a href="#{EXPERIMENTS_SECTION}">Experiments</a>' + nav
-    script = plotly.offline.get_plotlyjs() if any(c.figure_json for c in charts) or experiment_charts else ""
+    nav = (f'<a href="#{SECTION_ID}">North star</a>' if north_star else "") + (
+        f'<a href="#{TILES_ID}">KPIs</a>' if tiles else "") + '<a href="#panel-alerts">Alerts</a>' + nav
+    script = plotly.offline.get_plotlyjs() if drawn or experiment_charts or north_star_figure else ""
+    cutoff = _cutoff(warehouse)
     html = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Product metrics report</title><style>{_CSS}</style>
 <script>{script}</script></head>
 <body><header><h1>Product metrics report</h1>
-<p>Built {built_at:%Y-%m-%d %H:%M} UTC from <code>{escape(warehouse.path.name)}</code> ·
-{len([c for c in charts if c.figure_json])} of {len(charts)} charts drawn · definitions from {escape(warehouse.name("metrics.metric_catalog"))}</p>
-</header><nav>{nav}<a href="#panel-alerts">Alerts</a></nav>
-<main>{alerts}{experiments}{"".join(panels)}</main>
+<p>{cutoff}Built {built_at:%Y-%m-%d %H:%M} UTC from <code>{escape(warehouse.path.name)}</code> ·
+{len(drawn)} of {len(charts)} charts drawn · definitions from {escape(warehouse.name("metrics.metric_catalog"))}</p>
+</header><nav>{nav}</nav>
+<main>{north_star}{tiles}{alerts}{"".join(panels)}{experiments}{_not_built(charts)}</main>
 <script>{_RENDER_SCRIPT}</script></body></html>
 """
     return Report(html=html, charts=charts)
 
 
+def _cutoff(warehouse: ReportTables) -> str:
+    """"Data through <date> · " from the stickiness table's last day, when it is built."""
+    if not warehouse.has("metrics.fct_stickiness_daily"):
+        return ""
+    last = warehouse.scalar(f"select max(activity_date) from {warehouse.name('metrics.fct_stickiness_daily')}")
+    return f"Data through {_num(last)} · " if last is not None else ""
+
+
 def write_report(out_dir: Path, database: Path, *, built_at: dt.datetime | None = None,
-                 relations=None) -> tuple[Path, Report]:
+                 relations=None, targets: Iterable[Any] | None = None) -> tuple[Path, Report]:
     """The report of the DuckDB file `database`, reading the tables where `relations`
-    (product_metrics.relations.Relations; default: the demo layout) says dbt built them."""
+    (product_metrics.relations.Relations; default: the demo layout) says dbt built them;
+    `targets`: the target statuses to show (see render_report)."""
     built_at = built_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with ReportTables.open(database, relations) as warehouse:
-        report = render_report(warehouse, built_at=built_at)
+        report = render_report(warehouse, built_at=built_at, targets=targets)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / REPORT_FILE
     path.write_text(report.html, encoding="utf-8")

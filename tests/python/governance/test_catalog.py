@@ -166,7 +166,7 @@ def test_catalog_html_renders_in_chromium(fixture_dir, warehouse, tmp_path):
     dom = assert_catalog_page_renders(page, names, ["dau_mau_ratio", "revenue_usd", "nps", "refund_rate"])
     card = re.search(r'<article class="metric" id="metric-dau_mau_ratio".*?</article>', dom, re.DOTALL).group(0)
     for text in ("Share of monthly active users active on a given day.", "dau / mau", "Growth Analytics",
-                 "certified", "north star", "0.250", "2026-06-02", 'href="#metric-nps"', 'href="#metric-refund_rate"'):
+                 "certified", "north star", "25.0%", "2026-06-02", 'href="#metric-nps"', 'href="#metric-refund_rate"'):
         assert text in card, text
     # diagnostics are not in the tree; the tree's edges exist (north star -> KPI, metric -> guardrail)
     tree = re.search(r'<figure id="metric-tree".*?</figure>', dom, re.DOTALL).group(0)

@@ -292,3 +292,152 @@ def test_retention_triangle_marks_incomplete_cells(tmp_path):
     assert [list(row) for row in incomplete.z] == [[None, None, 0.2], [None, 0.25, None]]
     assert [list(row) for row in incomplete.text] == [["", "", "20%*"], ["", "25%*", ""]]
     assert incomplete.name.startswith("incomplete") and not incomplete.showscale
+
+
+# --- a report a product manager reads: opened in Chromium and measured ------------------------------
+
+# Every value shown carries its unit, with its unit's decimals: $68.56 (cents under $1,000), 2.2 months.
+VALUE = re.compile(
+    r"^(?:[▲▼■] )?[+−-]?(?:\$\d{1,3}(?:,\d{3})+|\$\d{1,3}\.\d{2}|[\d,]+(?:\.\d)?(?:%| pp| pts| users| months| days"
+    r"| hours| ms| [a-zA-Z][\w ]*)|\d+\.\d{2}×)(?: \([+−-][\d,]+\.\d%\))?$")
+NORTH_STAR_TARGET = "pm_north_star_users 116 users, 40% of the way to 150 users by 2026-09-30: off track."
+
+
+def _fake_parallel_parts(path: Path) -> None:
+    """What other parts write, fabricated: period-over-period columns of fct_metric_values (signups of
+    the week of 2026-06-22: 121 against a stated previous 100) and the north star's drivers."""
+    import duckdb
+
+    with duckdb.connect(str(path)) as con:
+        for column in ("previous_value", "change", "relative_change", "year_ago_value",
+                       "year_over_year_relative_change"):
+            con.execute(f"alter table metrics.fct_metric_values add column {column} double")
+        con.execute("""update metrics.fct_metric_values set previous_value = 100, change = 21, relative_change = 0.21
+                       where metric_name = 'signups' and period_grain = 'week' and dimension_name = 'overall'
+                         and period_start = '2026-06-22'""")
+        con.execute("""create table metrics.fct_metric_change_drivers (metric_name text, period_grain text,
+            from_period_start date, to_period_start date, analysis text, dimensions text, segment text,
+            depth integer, from_value double, to_value double, difference double, expected_value double,
+            unexpected_difference double, relative_unexpected_difference double, support double,
+            mix_effect double, rate_effect double, contribution double, contribution_share double,
+            driver_rank integer)""")
+        # 78 -> 116 users: +30 from weekly actives, +8 from their north-star share (sums to +38).
+        con.executemany("insert into metrics.fct_metric_change_drivers (metric_name, period_grain, from_period_start, "
+                        "to_period_start, analysis, dimensions, segment, depth, from_value, to_value, difference, "
+                        "unexpected_difference, contribution, contribution_share, driver_rank) "
+                        "values ('pm_north_star_users', 'week', '2026-06-15', '2026-06-22', ?, ?, ?, ?, ?, ?, ?, ?, "
+                        "?, ?, ?)", [
+                            ("tree", None, "pm_weekly_active_users", 1, 450, 603, 153, None, 30, 30 / 78, 1),
+                            ("tree", None, "pm_north_star_share_of_active", 1, 0.17, 0.19, 0.02, None, 8, 8 / 78, 2),
+                            ("segment", "country, platform", "country=BR, platform=android", 2, 20, 10, -10, -12,
+                             None, None, 1)])
+
+
+@pytest.fixture(scope="module")
+def readable_report(demo_warehouse, tmp_path_factory) -> Path:
+    import shutil
+    from types import SimpleNamespace
+
+    from product_metrics.report.html import write_report
+
+    directory = tmp_path_factory.mktemp("readable")
+    path = directory / "warehouse.duckdb"
+    shutil.copy(demo_warehouse, path)
+    _fake_parallel_parts(path)
+    target = SimpleNamespace(metric="pm_north_star_users", target_value=150.0, by="2026-09-30", status="off_track",
+                             progress=0.4, required_pace=3.1, projected_value=131.0, summary=NORTH_STAR_TARGET)
+    page, _ = write_report(directory / "report", path, built_at=dt.datetime(2026, 7, 1, 8), targets=[target])
+    return page
+
+
+def test_the_north_star_comes_first_with_its_chart_change_target_and_drivers(readable_report):
+    from ..browser import measure_layout
+
+    layout = measure_layout(readable_report)
+    first = layout["sections"][0]
+    assert first["id"] == "panel-north-star" and first["has_chart"], [s["id"] for s in layout["sections"]]
+    assert layout["charts"]["north-star-chart"]["drawn"][0] == "Weekly core users (north star)"
+    text = first["text"]
+    # 116 users in the week of 2026-06-22, 78 the week before (fct_north_star_weekly).
+    for shown in ("116 users", "week of 2026-06-22", "▲ +38 users (+48.7%) vs previous week", "off track",
+                  "target 150 users by 2026-09-30", "pace needed +3.1 users per week", NORTH_STAR_TARGET,
+                  "pm_weekly_active_users: +30 users (+38.5 pts of the change)",
+                  "country=BR, platform=android: −12 users unexpected"):
+        assert shown in text, (shown, text)
+    html = readable_report.read_text()
+    assert "target 150 users by 2026-09-30" in html.split('id="north-star-chart"')[1]  # the target line
+
+
+def test_kpis_and_guardrails_follow_the_tree_with_one_activation_rate(readable_report):
+    dom = load_page(readable_report).dom
+    tiles = re.findall(r'<article class="tile role-(\w+)" data-metric="(\w+)">', dom)
+    kpis = [name for role, name in tiles if role == "kpi"]
+    # The tree's KPIs with a value in the demo, in the tree's (name) order; the conversion metric
+    # pm_activation_rate is a diagnostic, so one activation rate remains.
+    assert kpis == ["pm_k_factor", "pm_new_customers", "pm_product_activation_rate", "pm_retention_rate",
+                    "pm_signups", "pm_wau"]
+    labels = re.findall(r'<article class="tile role-kpi"[^>]*><h3>([^<]*)</h3>', dom)
+    assert sum("activation rate" in label.lower() for label in labels) == 1, labels
+    assert [role for role, _ in tiles] == sorted((role for role, _ in tiles), key=["kpi", "guardrail"].index)
+    # Signups read their change from fct_metric_values' period-over-period columns (121 against 100).
+    signups = re.search(r'<article class="tile role-kpi" data-metric="pm_signups">.*?</article>', dom, re.DOTALL)
+    assert "▲ +21 users (+21.0%)</span> vs previous week" in signups.group(0)
+
+
+def test_every_value_has_a_unit_nothing_overflows_nothing_is_empty(readable_report):
+    from ..browser import measure_layout
+
+    layout = measure_layout(readable_report)
+    assert layout["overflow"] == []
+    assert layout["chart_text_outside"] == []  # axis titles and tick labels inside their chart
+    bad = [v for v in layout["values"] if not VALUE.match(v)]
+    assert layout["values"] and bad == [], bad
+    assert "2.1 months" in layout["values"] and "$56.83" in layout["values"]  # payback, CAC of June
+    for section in layout["sections"]:
+        assert section["text_length"] > len(section["title"]) + 40, section
+        for empty in ("No catalog metric lives", "No rows yet", "holds no breach"):
+            assert empty not in section["text"], (section["id"], empty)
+    for chart, found in layout["charts"].items():
+        named = [t["name"] for t in found["legend_traces"]]
+        assert sorted(found["legend"]) == sorted(named), (chart, found)   # a legend entry per drawn series
+        assert set(named) <= set(found["drawn"]), chart
+        colours = [t["color"] for t in found["legend_traces"]]
+        assert len(set(colours)) == len(colours), (chart, colours)       # no two series alike
+    # The LTV/CAC chart draws the two channels with a ratio in the demo, and lists only those.
+    assert sorted(layout["charts"]["chart-ltv_cac"]["legend"]) == ["paid_search", "paid_social"]
+    # Weekly cohorts: the 12 latest only; the monthly view keeps all five months.
+    assert screenshot(readable_report, ARTIFACTS / "report-top.png", height=2600) == []
+
+
+def test_retention_heatmap_keeps_the_recent_weekly_cohorts(tmp_path):
+    import duckdb
+
+    path = tmp_path / "cohorts.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema metrics")
+        con.execute("create table metrics.fct_cohort_retention (cohort_granularity text, cohort_start date, "
+                    "period_number int, cohort_size int, retained_users int, retention_rate double, "
+                    "is_complete boolean)")
+        # 20 weekly cohorts from 2026-01-05: only the 12 latest (from 2026-03-02) are drawn.
+        con.execute("insert into metrics.fct_cohort_retention select 'week', date '2026-01-05' + cast(7 * i as integer), 0, 10, 10, 1, "
+                    "true from range(20) as t(i)")
+    with Warehouse.open(path) as warehouse:
+        figure = charts.retention_heatmap(warehouse)
+    labels = list(figure.data[0].y)
+    assert len(labels) == 12 and labels[0] == "2026-03-02 (n=10)" and labels[-1] == "2026-05-18 (n=10)"
+
+
+def test_catalog_tree_is_readable_with_one_activation_rate_kpi(demo_warehouse):
+    from ..browser import measure_layout
+
+    page = demo_warehouse.parent / "catalog" / "index.html"
+    layout = measure_layout(page)
+    sizes = layout["tree_font_px"]
+    assert sizes and min(size for _, size in sizes) >= 11, sorted(sizes, key=lambda s: s[1])[:5]
+    assert layout["overflow"] == []
+    tree_text = " ".join(text for text, _ in sizes)
+    assert tree_text.count("Activation rate") == 1, tree_text
+    assert "Signup-to-customer conversion" in tree_text  # the conversion metric, named for what it is
+    html = page.read_text()
+    assert "issue 8" not in html.lower() and "the contract has no" not in html
+    assert screenshot(page, ARTIFACTS / "catalog.png", height=3000) == []

@@ -1,0 +1,52 @@
+"""One formatting of metric values for the report, the catalog and the alerts: every number carries
+its unit and its unit's decimals."""
+
+from __future__ import annotations
+
+import pytest
+
+from product_metrics.formatting import format_change, format_relative, format_value, kind, noun_of
+
+
+@pytest.mark.parametrize(("value", "unit", "metric", "text"), [
+    (68.5612, "usd", "pm_arpa_usd", "$68.56"),
+    (4116.08, "usd", "pm_revenue_usd", "$4,116"),
+    (-20.0, "usd", "pm_revenue_usd", "−$20.00"),
+    (2.228, "months", "pm_payback_months", "2.2 months"),
+    (0.137367, "ratio", "pm_dau_mau_ratio", "13.7%"),
+    (0.6666, "ratio", "pm_retention_rate", "66.7%"),
+    (2.7604, "ratio", "pm_ltv_cac_ratio", "2.76×"),
+    (0.1492, "ratio", "pm_k_factor", "0.15×"),
+    (2.058, "ratio", "pm_core_actions_per_core_action_user", "2.06×"),
+    (1223.0, "users", "pm_mau", "1,223 users"),
+    (883.0, "count", "pm_core_actions", "883 count"),
+    (412.6, "milliseconds", "pm_ai_latency_p90_ms", "413 ms"),
+    (0.2584, "hours", "pm_median_time_to_activate_hours", "0.3 hours"),
+    (37.0967, "score", "pm_nps", "37.1 pts"),
+    (None, "users", "pm_mau", "—"),
+    (float("nan"), "usd", "pm_cac_usd", "—"),
+])
+def test_values_read_in_their_unit(value, unit, metric, text):
+    assert format_value(value, unit, metric) == text
+
+
+def test_a_count_names_what_it_counts():
+    assert format_value(883.0, "count", "pm_core_actions", noun=noun_of("Core actions (product metrics)")) \
+        == "883 core actions"
+    assert noun_of("AI suggestions (product metrics)") == "AI suggestions"
+
+
+def test_changes_carry_a_sign_and_a_share_changes_in_points():
+    assert format_change(38.0, "users") == "+38 users"
+    assert format_change(-34.886, "usd", "pm_cac_usd") == "−$34.89"
+    assert format_change(0.0359, "ratio", "pm_retention_rate") == "+3.6 pp"  # 63.1% -> 66.7%, not "+5.7%"
+    assert format_change(-0.041, "ratio", "pm_product_activation_rate") == "−4.1 pp"
+    assert format_change(0.0123, "ratio", "pm_ltv_cac_ratio") == "+0.01×"
+    assert format_relative(0.487) == "+48.7%" and format_relative(-0.38) == "−38.0%"
+    assert format_relative(None) == "—"
+
+
+def test_ratio_kinds():
+    assert kind("ratio", "pm_wau_mau_ratio") == "percent"
+    assert kind("ratio", "pm_invites_per_user") == "multiple"
+    assert kind(None) == "number"
