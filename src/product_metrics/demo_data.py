@@ -6,7 +6,10 @@ spend that bought the paid users, NPS survey answers, referral invites, AI-assis
 offline model evaluations and the exposures of four A/B experiments whose truth is known
 (``DEMO_EXPERIMENTS``: a real lift, no effect, a sample-ratio mismatch, a goal win that harms a
 guardrail).  The experiments' effects only add core-action events on days a user is active anyway and
-change outcome / cost of AI suggestions; every other value is what it would be without them.  Every table is built as numpy arrays (one random draw per column for all
+change outcome / cost of AI suggestions; every other value is what it would be without them.  An
+incident is planted too (``DEMO_INCIDENT``: an android release after which users in Brazil and India
+lose 70% of their active days), for the week-over-week explanation to find; it only takes whole days
+of events away.  Every table is built as numpy arrays (one random draw per column for all
 rows at once, never a Python loop over rows) and handed to DuckDB through a registered pandas
 DataFrame, so ~10M events are written in seconds.
 
@@ -59,6 +62,7 @@ __all__ = [
     "CHANNELS",
     "DEFAULT_END_DATE",
     "DEMO_EXPERIMENTS",
+    "DEMO_INCIDENT",
     "EVENT_NAMES",
     "ID_COLUMN",
     "ORGANIC_CHANNELS",
@@ -70,8 +74,10 @@ __all__ = [
     "TIMESTAMP_COLUMN",
     "DemoDataResult",
     "DemoExperiment",
+    "DemoIncident",
     "PlantedRejection",
     "demo_experiments",
+    "demo_incident",
     "generate_demo_data",
 ]
 
@@ -453,6 +459,52 @@ def demo_experiments(end_date: dt.date = DEFAULT_END_DATE, days: int = 365) -> d
     return {key: e for key, e in moved.items() if e.start_date >= start}
 
 
+@dataclass(frozen=True)
+class DemoIncident:
+    """The demo's planted incident: a platform release after which that platform's users in some
+    countries lose whole active days (every event of the day, core actions included).
+
+    The date is that of the default window (ending DEFAULT_END_DATE); ``demo_incident`` places it in
+    other windows.  Each active day of an affected user from ``release_date`` on happens with
+    probability ``kept_share``, independently; the day a user signs up always happens (signups are
+    untouched), and so does every other table (orders, AI suggestions, NPS answers, exposures).
+    """
+
+    release_date: dt.date  # a Monday: the first day of the first full week of the incident
+    platform: str
+    countries: tuple[str, ...]
+    kept_share: float  # share of the affected users' active days that still happen
+    planted: str  # the story, in words
+
+
+DEMO_INCIDENT = DemoIncident(
+    # The demo's reporting cutoff is 2026-07-01 (the day after the last event): its latest complete
+    # week, 2026-06-22 .. 06-28, is the first full week of the incident, and June holds 9 of its days.
+    release_date=dt.date(2026, 6, 22),
+    platform="android",
+    countries=("BR", "IN"),
+    kept_share=0.3,
+    planted=(
+        "An android release breaks the app for users in Brazil and India: from the Monday it ships, "
+        "they lose 70% of their active days (the whole day's events, core actions included); "
+        "signups, orders and every other platform and country are untouched."
+    ),
+)
+
+
+def demo_incident(end_date: dt.date = DEFAULT_END_DATE, days: int = 365) -> DemoIncident | None:
+    """The demo incident of the window of ``days`` days ending ``end_date``: released on the Monday of
+    the window's latest complete Monday-to-Sunday week (the reporting cutoff is the day after
+    ``end_date``), so week over week compares its first full week with the week before.  None when
+    the window does not hold a whole week before the release."""
+    last_sunday = end_date - dt.timedelta(days=(end_date.weekday() + 1) % 7)
+    release = last_sunday - dt.timedelta(days=6)
+    start = end_date - dt.timedelta(days=days - 1)
+    if release - dt.timedelta(days=7) < start:
+        return None
+    return replace(DEMO_INCIDENT, release_date=release)
+
+
 # ----------------------------------------------------------------------------------------------
 # Public API
 # ----------------------------------------------------------------------------------------------
@@ -477,6 +529,8 @@ class DemoDataResult:
     end_date: dt.date  # last date that has data (inclusive)
     # The experiments in experiment_exposures (demo_experiments of the window): id -> definition.
     experiments: dict[str, DemoExperiment] = field(default_factory=dict)
+    # The incident in events (demo_incident of the window), None when switched off or none fits.
+    incident: DemoIncident | None = None
 
 
 def generate_demo_data(
@@ -488,6 +542,7 @@ def generate_demo_data(
     end_date: dt.date = DEFAULT_END_DATE,
     dirty: bool = False,
     schema: str = "raw",
+    incident: bool = True,
 ) -> DemoDataResult:
     """(Re)create the raw tables (RAW_TABLES) in ``schema`` of the DuckDB file ``database``.
 
@@ -496,7 +551,10 @@ def generate_demo_data(
     ``result.planted``); that needs at least one clean row per table (~50+ users), otherwise
     ValueError. Any number of users from 1 builds (tiny data gives nulls, never an error).  Same arguments -> identical tables.  All tables are replaced in one transaction.
     experiment_exposures holds the demo experiments that fit the window (``demo_experiments``); it is
-    empty, and gets no planted rows, when none fits.
+    empty, and gets no planted rows, when none fits.  ``incident`` plants the demo incident
+    (``demo_incident``) in events; switched off, events gain back exactly the incident's days and
+    every other table is the same.  Events keep the ids they have without the incident, so the
+    vanished days leave gaps in event_id.
     """
     import numpy as np
 
@@ -509,16 +567,17 @@ def generate_demo_data(
     # One independent stream per table (and one for planting) so tables do not depend on each
     # other's draw counts and dirty mode leaves the clean rows untouched.  The experiments' stream
     # comes last: spawned children do not depend on how many follow, so the other streams are those
-    # of a generator without experiments.
+    # of a generator without experiments; the incident's stream follows it likewise.
     streams = dict(
         zip(
             (
                 "users", "activity", "events", "orders", "spend", "nps", "invites", "ai", "pred", "plant",
-                "experiments",
+                "experiments", "incident",
             ),
-            np.random.default_rng(seed).spawn(11),
+            np.random.default_rng(seed).spawn(12),
         )
     )
+    planted_incident = demo_incident(end_date, days) if incident else None
 
     con = open_duckdb(pathlib.Path(database), read_only=False, create=True)
     try:
@@ -535,8 +594,13 @@ def generate_demo_data(
         activity = _generate_activity(streams["activity"], u, win)
         experiments = _Experiments(streams["experiments"], u, win)
         experiments.expose_active_users(activity)
+        vanished = (
+            _incident_days(streams["incident"], u, activity, win, planted_incident)
+            if planted_incident is not None else None
+        )
         writer.write(
-            "events", *_generate_events(streams["events"], u, activity, win, experiments.plant_core_actions)
+            "events",
+            *_generate_events(streams["events"], u, activity, win, experiments.plant_core_actions, vanished),
         )
         writer.write(
             "ai_suggestions",
@@ -571,6 +635,7 @@ def generate_demo_data(
         start_date=win.start_date,
         end_date=win.end_date,
         experiments=dict(experiments.definitions),
+        incident=planted_incident,
     )
 
 
@@ -852,9 +917,32 @@ def _scatter_in_day(
     return grp, ts, first
 
 
+def _incident_days(
+    rng: np.random.Generator, users: _Users, act: _Activity, win: _Window, incident: DemoIncident
+) -> np.ndarray:
+    """Sorted keys ``user * (win.days + 1) + day`` of the active days the incident takes away: each
+    later-than-signup active day of an affected user from the release on, with probability
+    1 - kept_share (one draw per candidate day, from the incident's own stream)."""
+    import numpy as np
+
+    countries = np.asarray([COUNTRIES.index(c) for c in incident.countries])
+    affected = (users.platform == PLATFORMS.index(incident.platform)) & np.isin(users.country, countries)
+    release_day = (incident.release_date - win.start_date).days
+    candidates = np.flatnonzero(affected[act.user] & (act.day >= release_day) & ~act.signup_day)
+    lost = candidates[rng.random(candidates.size) >= incident.kept_share]
+    return np.sort(act.user[lost].astype(np.int64) * (win.days + 1) + act.day[lost])
+
+
 def _generate_events(
-    rng: np.random.Generator, users: _Users, act: _Activity, win: _Window, plant: _EventPlanter | None = None
-) -> tuple[pd.DataFrame, np.ndarray]:
+    rng: np.random.Generator,
+    users: _Users,
+    act: _Activity,
+    win: _Window,
+    plant: _EventPlanter | None = None,
+    vanished: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
+    """The events frame, the epoch second of every event id issued (id i + 1 <-> index i) and, with
+    ``vanished`` (user-day keys of _incident_days), the mask of ids still present (None: all are)."""
     import numpy as np
     import pandas as pd
 
@@ -874,16 +962,29 @@ def _generate_events(
 
     order, rel_ts = _chronological(rel_ts, 0)  # event_id follows time
     ts = win.w0 + rel_ts
+    event_id = np.arange(1, ts.shape[0] + 1, dtype=np.int64)
+    user, name = user[order], name[order]
+    present = None
+    if vanished is not None and vanished.size:
+        # Ids are issued as without the incident: every other event keeps its id, time and name.
+        first_day = int((vanished % (win.days + 1)).min())
+        late = np.flatnonzero(rel_ts >= first_day * _DAY)
+        key = user[late].astype(np.int64) * (win.days + 1) + rel_ts[late] // _DAY
+        present = np.ones(ts.shape[0], dtype=bool)
+        present[late[np.isin(key, vanished, assume_unique=False)]] = False
+        event_id, user, name, kept_ts = event_id[present], user[present], name[present], ts[present]
+    else:
+        kept_ts = ts
     frame = pd.DataFrame(
         {
-            "event_id": np.arange(1, ts.shape[0] + 1, dtype=np.int64),
-            "user_id": user[order].astype(np.int64) + 1,
-            "occurred_at": ts,
-            "event_name": _categorical(name[order], EVENT_NAMES),
+            "event_id": event_id,
+            "user_id": user.astype(np.int64) + 1,
+            "occurred_at": kept_ts,
+            "event_name": _categorical(name, EVENT_NAMES),
         },
         copy=False,
     )
-    return frame, ts
+    return frame, ts, present
 
 
 def _v2_share(day: np.ndarray, win: _Window) -> np.ndarray:
@@ -1494,15 +1595,25 @@ class _Writer:
         self.schema = schema
         self.dirty = dirty
         self.row_counts: dict[str, int] = {}
-        # Per table, the epoch-second timestamp of each clean row in id order (row i <-> id i+1),
-        # plus the marketing_spend (date, channel, campaign) of each clean row; used to pick rows to copy.
+        # Per table, the ids issued (1..n; the incident leaves gaps in event_id): planted ids come after.
+        self.issued_ids: dict[str, int] = {}
+        # Per table, the epoch-second timestamp of each issued id in id order (index i <-> id i+1) and
+        # which ids are present (None: all), plus the marketing_spend (date, channel, campaign) of each
+        # clean row; used to pick rows to copy.
         self.timestamps: dict[str, np.ndarray] = {}
+        self.present: dict[str, np.ndarray | None] = {}
         self.spend_keys: list[tuple[str, str, str]] = []
 
     def qualified(self, table: str) -> str:
         return f"{quote(self.schema)}.{quote(table)}"
 
-    def write(self, table: str, frame: pd.DataFrame, timestamps: np.ndarray | None = None) -> None:
+    def write(
+        self,
+        table: str,
+        frame: pd.DataFrame,
+        timestamps: np.ndarray | None = None,
+        present: np.ndarray | None = None,
+    ) -> None:
         columns = TABLE_COLUMNS[table]
         assert tuple(frame.columns) == tuple(name for name, _ in columns), table
         typed = ", ".join(f"{_typed_expr(name, kind)} AS {quote(name)}" for name, kind in columns)
@@ -1516,10 +1627,12 @@ class _Writer:
         finally:
             self.con.unregister("_demo_source")
         self.row_counts[table] = len(frame)
+        self.issued_ids[table] = len(frame) if timestamps is None else len(timestamps)
         if not self.dirty:
             return
         if timestamps is not None:
             self.timestamps[table] = timestamps
+            self.present[table] = present
         if table == "marketing_spend":
             self.spend_keys = list(
                 zip(
@@ -1609,6 +1722,12 @@ def _plant_bad_rows(
         ts_all = writer.timestamps[table]
         candidates = np.flatnonzero(ts_all < win.w_end - 2 * _HOUR)
         i = int(rng.choice(candidates))
+        present = writer.present.get(table)
+        if present is not None and not present[i]:
+            # A vanished event: copy the next present one instead, without another draw, so the
+            # rest of the planted rows are those of the data without the incident.
+            kept = candidates[present[candidates]]
+            i = int(kept[np.searchsorted(kept, i) % kept.size])
         if table == "marketing_spend":
             date, channel, campaign = writer.spend_keys[i]
             where, params = "spend_date = ? AND channel = ? AND campaign = ?", [date, channel, campaign]
@@ -1625,7 +1744,7 @@ def _plant_bad_rows(
     planters: list[_Planter] = []
 
     def planter(table: str) -> _Planter:
-        p = _Planter(table, writer.row_counts[table] + 1)
+        p = _Planter(table, writer.issued_ids[table] + 1)
         planters.append(p)
         return p
 

@@ -15,9 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pytest
 
-from product_metrics.demo_data import DEMO_EXPERIMENTS, DemoDataResult, PlantedRejection, generate_demo_data
+from product_metrics import demo_data
+from product_metrics.demo_data import (
+    DEMO_EXPERIMENTS,
+    DEMO_INCIDENT,
+    DemoDataResult,
+    PlantedRejection,
+    demo_incident,
+    generate_demo_data,
+)
 
 SIZE = {"users": 1500, "days": 120, "seed": 7, "end_date": dt.date(2026, 6, 30)}
 TABLES = (
@@ -714,3 +723,162 @@ def test_reference_rules_reject_exactly_the_planted_rows(
                 table
             )
     assert rejected == Counter((p.source_table, p.source_key, p.reason) for p in result.planted)
+
+
+# ------------------------------------------------------------------------------------------
+# The planted incident: an android release that takes away active days in Brazil and India
+# ------------------------------------------------------------------------------------------
+
+OTHER_TABLES = tuple(t for t in TABLES if t != "events")
+SEGMENT = (
+    f"u.platform = '{DEMO_INCIDENT.platform}' "
+    f"and u.country in ({', '.join(repr(c) for c in DEMO_INCIDENT.countries)})"
+)
+
+
+@pytest.fixture(scope="module")
+def without_incident(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoDataResult]:
+    path = tmp_path_factory.mktemp("without_incident") / "demo.duckdb"
+    return path, generate_demo_data(path, incident=False, **SIZE)
+
+
+@pytest.fixture(scope="module")
+def both(clean: tuple[Path, DemoDataResult], without_incident: tuple[Path, DemoDataResult]):
+    """The demo data (schema raw) beside the same data without the incident (base.raw)."""
+    con = duckdb.connect(str(clean[0]), read_only=True)
+    con.execute(f"attach '{without_incident[0]}' as base (read_only)")
+    yield con
+    con.close()
+
+
+def test_incident_dates_follow_the_window() -> None:
+    # The default cutoff is 2026-07-01 (the day after the last day with data): its latest complete
+    # week is 06-22 .. 06-28, the first full week of the incident, and June holds the release.
+    assert demo_incident() == DEMO_INCIDENT
+    assert DEMO_INCIDENT.release_date == dt.date(2026, 6, 22) and DEMO_INCIDENT.release_date.weekday() == 0
+    assert demo_incident(dt.date(2026, 6, 28), 120).release_date == dt.date(2026, 6, 22)  # a Sunday end
+    assert demo_incident(dt.date(2026, 6, 29), 120).release_date == dt.date(2026, 6, 22)  # a Monday end
+    assert demo_incident(dt.date(2025, 1, 31), 30).release_date == dt.date(2025, 1, 20)
+    # The window must hold the week before the release (week over week compares with it).
+    assert demo_incident(dt.date(2026, 6, 30), 16) is not None  # starts on the Monday before, 06-15
+    assert demo_incident(dt.date(2026, 6, 30), 15) is None
+    # The affected countries are the two where the platform is most common (a visible segment).
+    android = demo_data.PLATFORMS.index(DEMO_INCIDENT.platform)
+    share = {c: demo_data.PLATFORM_P_BY_COUNTRY[i][android] for i, c in enumerate(demo_data.COUNTRIES)}
+    assert set(sorted(share, key=share.__getitem__)[-2:]) == set(DEMO_INCIDENT.countries)
+
+
+def test_incident_stream_leaves_the_other_streams_alone() -> None:
+    """The incident's stream is the last child: the eleven before it are those of a generator without it."""
+    before = [child.random(3).tolist() for child in np.random.default_rng(42).spawn(11)]
+    after = [child.random(3).tolist() for child in np.random.default_rng(42).spawn(12)[:11]]
+    assert before == after
+
+
+def test_incident_touches_nothing_but_whole_days_of_the_segment(
+    both: duckdb.DuckDBPyConnection,
+    clean: tuple[Path, DemoDataResult],
+    without_incident: tuple[Path, DemoDataResult],
+) -> None:
+    result, base = clean[1], without_incident[1]
+    assert result.incident == DEMO_INCIDENT and base.incident is None
+    assert {t: result.row_counts[t] for t in OTHER_TABLES} == {t: base.row_counts[t] for t in OTHER_TABLES}
+    assert result.row_counts["events"] < base.row_counts["events"]
+    for table in OTHER_TABLES:
+        differ = both.execute(f"""
+            select count(*) from ((select * from raw.{table} except all select * from base.raw.{table})
+                                  union all (select * from base.raw.{table} except all select * from raw.{table}))
+        """).fetchone()[0]
+        assert differ == 0, table
+    # Every remaining event is the same event (id, user, time, name) as without the incident.
+    assert _scalar(both, "select count(*) from (select * from raw.events except all select * from base.raw.events)") == 0
+    # The missing events are whole active days of affected users, from the release on, never the
+    # day of a signup.
+    missing = both.execute(f"""
+        with missing as (
+            select * from base.raw.events b where not exists (select 1 from raw.events e where e.event_id = b.event_id)
+        )
+        select count(*) as events,
+               count(*) filter (where not ({SEGMENT})) as outside_segment,
+               count(*) filter (where cast(m.occurred_at as date) < date '{DEMO_INCIDENT.release_date}') as before,
+               count(*) filter (where cast(m.occurred_at as date) = cast(u.signed_up_at as date)) as signup_day,
+               count(*) filter (where exists (
+                   select 1 from raw.events e
+                   where e.user_id = m.user_id and cast(e.occurred_at as date) = cast(m.occurred_at as date)
+               )) as partial_day
+        from missing m join raw.users u using (user_id)
+    """).fetchone()
+    assert missing[0] == base.row_counts["events"] - result.row_counts["events"] > 0
+    assert missing[1:] == (0, 0, 0, 0)
+
+
+def test_incident_keeps_the_planted_share_of_active_days(both: duckdb.DuckDBPyConnection) -> None:
+    """Of the affected users' active days after the release (signup days aside), kept_share remain."""
+    kept, candidates = both.execute(f"""
+        with days as (
+            select distinct user_id, cast(occurred_at as date) as day from base.raw.events
+        ),
+        candidate as (
+            select d.* from days d join raw.users u using (user_id)
+            where {SEGMENT} and d.day >= date '{DEMO_INCIDENT.release_date}' and d.day <> cast(u.signed_up_at as date)
+        )
+        select count(*) filter (where exists (
+                   select 1 from raw.events e where e.user_id = c.user_id and cast(e.occurred_at as date) = c.day)),
+               count(*)
+        from candidate c
+    """).fetchone()
+    p = DEMO_INCIDENT.kept_share
+    assert candidates > 200
+    assert abs(kept - p * candidates) < 4 * (candidates * p * (1 - p)) ** 0.5, (kept, candidates)
+
+
+def test_the_raw_events_show_the_incident_week_over_week(both: duckdb.DuckDBPyConnection) -> None:
+    """The first full week of the incident against the week before: the affected segment's active
+    user-days (signup days aside) fall to about kept_share of what the rest of the users' trend
+    predicts; without the incident, and for every other segment, there is no such fall."""
+    week, before = DEMO_INCIDENT.release_date, DEMO_INCIDENT.release_date - dt.timedelta(days=7)
+
+    def active_days(schema: str) -> dict[tuple[str, str, str], int]:
+        rows = both.execute(f"""
+            with days as (select distinct user_id, cast(occurred_at as date) as day from {schema}.events)
+            select u.platform, u.country, case when d.day >= date '{week}' then 'after' else 'before' end, count(*)
+            from days d join raw.users u using (user_id)
+            where d.day >= date '{before}' and d.day < date '{week}' + interval 7 day
+              and d.day <> cast(u.signed_up_at as date)
+            group by all
+        """).fetchall()
+        return {(platform, country, when): n for platform, country, when, n in rows}
+
+    def ratio(counts: dict[tuple[str, str, str], int], affected: bool) -> float:
+        def total(when: str) -> int:
+            return sum(
+                n for (platform, country, w), n in counts.items()
+                if w == when and affected == (platform == DEMO_INCIDENT.platform
+                                              and country in DEMO_INCIDENT.countries)
+            )
+        return total("after") / total("before")
+
+    now, base = active_days("raw"), active_days("base.raw")
+    # The rest of the users are the same with or without the incident and do not fall.
+    assert ratio(now, affected=False) == ratio(base, affected=False) > 0.9
+    assert 0.85 < ratio(base, affected=True) / ratio(base, affected=False) < 1.25
+    relative = ratio(now, affected=True) / ratio(now, affected=False)
+    assert abs(relative - DEMO_INCIDENT.kept_share) < 0.1, relative
+    # No other (platform, country) segment falls like that: each keeps at least 75% of the trend.
+    for platform in demo_data.PLATFORMS:
+        for country in demo_data.COUNTRIES:
+            if platform == DEMO_INCIDENT.platform and country in DEMO_INCIDENT.countries:
+                continue
+            after, prior = now.get((platform, country, "after"), 0), now.get((platform, country, "before"), 0)
+            assert after >= 0.75 * ratio(now, affected=False) * prior - 3 * prior**0.5, (platform, country)
+
+
+def test_dirty_data_plants_the_same_rows_with_or_without_the_incident(
+    dirty: tuple[Path, DemoDataResult], tmp_path: Path
+) -> None:
+    """Planted rows of the other tables are the very same; an events duplicate that would copy a
+    vanished event copies the next event still there (no extra draw)."""
+    base = generate_demo_data(tmp_path / "base.duckdb", dirty=True, incident=False, **SIZE)
+    planted, unplanted = dirty[1].planted, base.planted
+    assert [p for p in planted if p.source_table != "events"] == [p for p in unplanted if p.source_table != "events"]
+    assert Counter((p.source_table, p.reason) for p in planted) == Counter((p.source_table, p.reason) for p in unplanted)
