@@ -2,13 +2,10 @@
 -- platform, acquisition channel, signup cohort month), summable over cells to any segment:
 --   active_user_days   the period's user-days (sum of daily DAU); / measured_days = average DAU
 --   dau, mau           on the period's snapshot day (its last day, or the last day before the cutoff)
---   weekly_active_users, north_star_users, core_actions (weeks only) as fct_north_star_weekly counts them
+--   weekly_active_users, north_star_users, core_actions (weeks only; int_active_user_weeks_rolled_up_to_segment_cells)
 -- DAU and MAU on a snapshot day come from the intervals and running sums of fct_stickiness_daily
 -- (macros activity_intervals, activity_count_changes) partitioned by cell; a marker row per cell and
 -- snapshot day picks the running sum there, so no range join and no cell-by-day spine.
-{#- `var is defined`: dbt 1.10 renders a model without var() once, to set up its unit tests. -#}
-{% set min_core_actions = var('product_metrics__north_star_min_core_actions', 3) | int if var is defined else 3 %}
-
 with
 
 user_days as (
@@ -19,8 +16,8 @@ users as (
     select * from {{ ref('int_users_segmented') }}
 ),
 
-core_action_weeks as (
-    select * from {{ ref('int_core_actions_rolled_up_to_user_weeks') }}
+active_user_weeks as (
+    select * from {{ ref('int_active_user_weeks_rolled_up_to_segment_cells') }}
 ),
 
 cutoff as (
@@ -138,12 +135,20 @@ cell_changes as (
 
 -- One marker per cell and snapshot day, after that day's changes: the running sum at the marker is
 -- the cell's count on the day.
+changed_cells as (
+    select distinct cell_id from cell_changes
+),
+
+snapshot_dates as (
+    select distinct snapshot_date from periods
+),
+
 snapshot_markers as (
     select
         changed_cells.cell_id,
         snapshot_dates.snapshot_date
-    from (select distinct cell_id from cell_changes) as changed_cells
-    cross join (select distinct snapshot_date from periods) as snapshot_dates
+    from changed_cells
+    cross join snapshot_dates
 ),
 
 changes_and_markers as (
@@ -178,38 +183,15 @@ running_counts as (
     from changes_and_markers
 ),
 
-user_weeks as (
-    select distinct
-        user_id,
-        cell_id,
-        {{ week_start('activity_date') }} as week_start
-    from user_day_cells
-),
-
--- Core actions count only for users active that week, as in fct_north_star_weekly.
-user_week_core_actions as (
-    select
-        user_weeks.cell_id,
-        user_weeks.week_start,
-        coalesce(core_action_weeks.core_actions, 0) as core_actions
-    from user_weeks
-    left join core_action_weeks
-        on user_weeks.user_id = core_action_weeks.user_id
-            and user_weeks.week_start = core_action_weeks.week_start
-),
-
--- The measures stacked, one branch each, then summed per period and cell.
-cell_measures as (
+-- The day measures per period and cell, then with the cells' dimension values.
+cell_day_measures as (
     select
         'week' as period_grain,
         {{ week_start('activity_date') }} as period_start,
         cell_id,
         count(*) as active_user_days,
         0 as dau,
-        0 as mau,
-        0 as weekly_active_users,
-        0 as north_star_users,
-        0 as core_actions
+        0 as mau
     from user_day_cells
     group by {{ week_start('activity_date') }}, cell_id
     union all
@@ -219,10 +201,7 @@ cell_measures as (
         cell_id,
         count(*) as active_user_days,
         0 as dau,
-        0 as mau,
-        0 as weekly_active_users,
-        0 as north_star_users,
-        0 as core_actions
+        0 as mau
     from user_day_cells
     group by {{ month_start('activity_date') }}, cell_id
     union all
@@ -232,33 +211,54 @@ cell_measures as (
         running_counts.cell_id,
         0 as active_user_days,
         running_counts.dau,
-        running_counts.mau,
-        0 as weekly_active_users,
-        0 as north_star_users,
-        0 as core_actions
+        running_counts.mau
     from running_counts
     inner join periods on running_counts.count_date = periods.snapshot_date
     where running_counts.is_marker = 1
+),
+
+-- A cell of no counted user (cell_id null) is 'unknown' in every dimension.
+cell_measures as (
+    select
+        cell_day_measures.period_grain,
+        cell_day_measures.period_start,
+        coalesce(cells.country, 'unknown') as country,
+        coalesce(cells.platform, 'unknown') as platform,
+        coalesce(cells.acquisition_channel, 'unknown') as acquisition_channel,
+        coalesce(cells.signup_cohort_month, 'unknown') as signup_cohort_month,
+        cell_day_measures.active_user_days,
+        cell_day_measures.dau,
+        cell_day_measures.mau,
+        0 as weekly_active_users,
+        0 as north_star_users,
+        0 as core_actions
+    from cell_day_measures
+    left join cells on cell_day_measures.cell_id = cells.cell_id
     union all
     select
         'week' as period_grain,
         week_start as period_start,
-        cell_id,
+        country,
+        platform,
+        acquisition_channel,
+        signup_cohort_month,
         0 as active_user_days,
         0 as dau,
         0 as mau,
-        count(*) as weekly_active_users,
-        sum(case when core_actions >= {{ min_core_actions }} then 1 else 0 end) as north_star_users,
-        sum(core_actions) as core_actions
-    from user_week_core_actions
-    group by week_start, cell_id
+        weekly_active_users,
+        north_star_users,
+        core_actions
+    from active_user_weeks
 ),
 
 cell_totals as (
     select
         period_grain,
         period_start,
-        cell_id,
+        country,
+        platform,
+        acquisition_channel,
+        signup_cohort_month,
         sum(active_user_days) as active_user_days,
         sum(dau) as dau,
         sum(mau) as mau,
@@ -266,17 +266,17 @@ cell_totals as (
         sum(north_star_users) as north_star_users,
         sum(core_actions) as core_actions
     from cell_measures
-    group by period_grain, period_start, cell_id
+    group by period_grain, period_start, country, platform, acquisition_channel, signup_cohort_month
 )
 
 select
     cell_totals.period_grain,
     cell_totals.period_start,
     periods.period_end,
-    coalesce(cells.country, 'unknown') as country,
-    coalesce(cells.platform, 'unknown') as platform,
-    coalesce(cells.acquisition_channel, 'unknown') as acquisition_channel,
-    coalesce(cells.signup_cohort_month, 'unknown') as signup_cohort_month,
+    cell_totals.country,
+    cell_totals.platform,
+    cell_totals.acquisition_channel,
+    cell_totals.signup_cohort_month,
     cast(periods.measured_days as {{ dbt.type_int() }}) as measured_days,
     cast(cell_totals.active_user_days as {{ dbt.type_bigint() }}) as active_user_days,
     cast(cell_totals.dau as {{ dbt.type_bigint() }}) as dau,
@@ -288,7 +288,6 @@ from cell_totals
 inner join periods
     on cell_totals.period_grain = periods.period_grain
         and cell_totals.period_start = periods.period_start
-left join cells on cell_totals.cell_id = cells.cell_id
 where
     cell_totals.active_user_days > 0
     or cell_totals.mau > 0

@@ -49,18 +49,30 @@ user_periods as (
     from user_days
 ),
 
+-- Period 1 of each member's cohort: the period whose activity retains them.
+member_periods as (
+    select
+        cohort_granularity,
+        cohort_start,
+        user_id,
+        {{ cohort_period_start('cohort_granularity', 'cohort_start', 1) }} as retention_period_start,
+        {{ cohort_period_start('cohort_granularity', 'cohort_start', 2) }} as retention_period_end
+    from cohort_members
+),
+
 members_retained as (
     select
-        cohort_members.cohort_granularity,
-        cohort_members.cohort_start,
-        cohort_members.user_id,
+        member_periods.cohort_granularity,
+        member_periods.cohort_start,
+        member_periods.user_id,
+        member_periods.retention_period_start,
+        member_periods.retention_period_end,
         case when user_periods.user_id is not null then 1 else 0 end as is_retained
-    from cohort_members
+    from member_periods
     left join user_periods
-        on cohort_members.user_id = user_periods.user_id
-            and cohort_members.cohort_granularity = user_periods.cohort_granularity
-            and user_periods.period_start
-            = {{ cohort_period_start('cohort_members.cohort_granularity', 'cohort_members.cohort_start', 1) }}
+        on member_periods.user_id = user_periods.user_id
+            and member_periods.cohort_granularity = user_periods.cohort_granularity
+            and member_periods.retention_period_start = user_periods.period_start
 ),
 
 user_ratios as (
@@ -70,13 +82,10 @@ user_ratios as (
         members_retained.cohort_start as period_start,
         members_retained.user_id,
         members_retained.is_retained as numerator,
-        {{ cohort_period_start('members_retained.cohort_granularity', 'members_retained.cohort_start', 2) }}
-            <= cutoff.cutoff_date as is_complete
+        members_retained.retention_period_end <= cutoff.cutoff_date as is_complete
     from members_retained
     cross join cutoff
-    where
-        {{ cohort_period_start('members_retained.cohort_granularity', 'members_retained.cohort_start', 1) }}
-        < cutoff.cutoff_date
+    where members_retained.retention_period_start < cutoff.cutoff_date
     union all
     select
         'pm_product_activation_rate' as metric_name,
