@@ -330,11 +330,11 @@ select
     period_start,
     dimension_name,
     dimension_value,
-    -- `value` is the contract's name for the column, though a keyword to the linter.
+    -- `value` and `change` are the contract's names for the columns, though keywords to the linter.
     metric_value as value,  -- noqa: RF04
     is_complete,
     previous_value,
-    cast(metric_value - previous_value as {{ type_double() }}) as change,
+    cast(metric_value - previous_value as {{ type_double() }}) as change,  -- noqa: RF04
     cast({{ relative_change('metric_value', 'previous_value') }} as {{ type_double() }}) as relative_change,
     year_ago_value,
     cast({{ relative_change('metric_value', 'year_ago_value') }} as {{ type_double() }})
