@@ -1,8 +1,9 @@
 -- Every headline metric in one long table for BI: one row per metric, period grain (day, week,
 -- month), period and segment (overall = dimension 'overall' / 'all', or one value of a user
 -- dimension). Overall values are read from the metric tables that define them wherever one exists;
--- the per-segment values come from the int_*_rolled_up_to_segment_* models. Grain rules: see the
--- docs block fct_metric_values.
+-- the per-segment values come from the int_*_rolled_up_to_segment_* models. Each row is compared
+-- with the previous calendar period and the same period a year earlier. Grain and comparison rules:
+-- see the docs block fct_metric_values.
 with
 
 stickiness as (
@@ -270,15 +271,72 @@ metric_values as (
         k_factor.k_factor as metric_value,
         k_factor.is_complete
     from k_factor
+),
+
+typed_values as (
+    select
+        cast(metric_name as {{ dbt.type_string() }}) as metric_name,
+        cast(period_grain as {{ dbt.type_string() }}) as period_grain,
+        cast(period_start as date) as period_start,
+        cast(dimension_name as {{ dbt.type_string() }}) as dimension_name,
+        cast(dimension_value as {{ dbt.type_string() }}) as dimension_value,
+        cast(metric_value as {{ type_double() }}) as metric_value,
+        is_complete
+    from metric_values
+),
+
+-- Period over period ------------------------------------------------------------------------------
+
+-- A self-join on the calendar-aligned start (not lag(), which would compare across a missing period).
+compared_periods as (
+    select
+        typed_values.*,
+        {{ previous_period_start('typed_values.period_grain', 'typed_values.period_start') }} as previous_period_start,
+        {{ year_ago_period_start('typed_values.period_grain', 'typed_values.period_start') }} as year_ago_period_start
+    from typed_values
+),
+
+period_over_period as (
+    select
+        compared_periods.metric_name,
+        compared_periods.period_grain,
+        compared_periods.period_start,
+        compared_periods.dimension_name,
+        compared_periods.dimension_value,
+        compared_periods.metric_value,
+        compared_periods.is_complete,
+        previous_periods.metric_value as previous_value,
+        year_ago_periods.metric_value as year_ago_value
+    from compared_periods
+    left join typed_values as previous_periods
+        on
+            compared_periods.metric_name = previous_periods.metric_name
+            and compared_periods.period_grain = previous_periods.period_grain
+            and compared_periods.dimension_name = previous_periods.dimension_name
+            and compared_periods.dimension_value = previous_periods.dimension_value
+            and compared_periods.previous_period_start = previous_periods.period_start
+    left join typed_values as year_ago_periods
+        on
+            compared_periods.metric_name = year_ago_periods.metric_name
+            and compared_periods.period_grain = year_ago_periods.period_grain
+            and compared_periods.dimension_name = year_ago_periods.dimension_name
+            and compared_periods.dimension_value = year_ago_periods.dimension_value
+            and compared_periods.year_ago_period_start = year_ago_periods.period_start
 )
 
 select
-    cast(metric_name as {{ dbt.type_string() }}) as metric_name,
-    cast(period_grain as {{ dbt.type_string() }}) as period_grain,
-    cast(period_start as date) as period_start,
-    cast(dimension_name as {{ dbt.type_string() }}) as dimension_name,
-    cast(dimension_value as {{ dbt.type_string() }}) as dimension_value,
-    -- `value` is the contract's name for the column, though a keyword to the linter.
-    cast(metric_value as {{ type_double() }}) as value,  -- noqa: RF04
-    is_complete
-from metric_values
+    metric_name,
+    period_grain,
+    period_start,
+    dimension_name,
+    dimension_value,
+    -- `value` and `change` are the contract's names for the columns, though keywords to the linter.
+    metric_value as value,  -- noqa: RF04
+    is_complete,
+    previous_value,
+    cast(metric_value - previous_value as {{ type_double() }}) as change,  -- noqa: RF04
+    cast({{ relative_change('metric_value', 'previous_value') }} as {{ type_double() }}) as relative_change,
+    year_ago_value,
+    cast({{ relative_change('metric_value', 'year_ago_value') }} as {{ type_double() }})
+        as year_over_year_relative_change
+from period_over_period

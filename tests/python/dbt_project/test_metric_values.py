@@ -2,11 +2,13 @@
 
 On the clean demo warehouse every overall value must equal its source table's (within 1e-9,
 nulls alike), the values of each dimension must add up to the overall value for the additive
-metrics, and the dirty build must give the same table as the clean one.
+metrics, every row's period-over-period columns must be those of its calendar-previous and
+year-ago rows, and the dirty build must give the same table as the clean one.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import duckdb
@@ -234,6 +236,49 @@ def test_segment_nps_recomputed_from_the_responses(demo):
         where r.metric_name = 'nps_responses' and n.metric_name = 'nps' and r.dimension_name = 'country'""")}
     assert got.keys() == expected.keys()
     assert all(_same(got[k][0], expected[k][0]) and _same(got[k][1], expected[k][1]) for k in got)
+
+
+def _months_before(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 - months
+    return dt.date(index // 12, index % 12 + 1, day.day)
+
+
+# grain -> (previous period start, same period a year earlier), by the calendar (period starts are
+# the 1st of a month for months, so the month arithmetic never meets a missing day).
+CALENDAR = {
+    "day": (lambda d: d - dt.timedelta(days=1), lambda d: d - dt.timedelta(days=364)),
+    "week": (lambda d: d - dt.timedelta(days=7), lambda d: d - dt.timedelta(weeks=52)),
+    "month": (lambda d: _months_before(d, 1), lambda d: _months_before(d, 12)),
+}
+
+
+def _relative(value, base):
+    if value is None or base is None or base == 0:
+        return None
+    return (value - base) / abs(base)
+
+
+def test_period_over_period_columns_read_the_calendar_periods(demo):
+    """Each row against the row of the previous calendar period and of a year earlier, found by date
+    arithmetic in Python; a missing row gives nulls. The demo's 150 days reach no year back."""
+    rows = _rows(demo, """
+        select metric_name, period_grain, period_start, dimension_name, dimension_value, value,
+               previous_value, change, relative_change, year_ago_value, year_over_year_relative_change
+        from metrics.fct_metric_values""")
+    values = {r[:5]: r[5] for r in rows}
+    wrong = []
+    compared = 0
+    for metric, grain, start, dimension, segment, value, *got in rows:
+        previous_start, year_ago_start = CALENDAR[grain]
+        previous = values.get((metric, grain, previous_start(start), dimension, segment))
+        year_ago = values.get((metric, grain, year_ago_start(start), dimension, segment))
+        change = None if value is None or previous is None else value - previous
+        expected = [previous, change, _relative(value, previous), year_ago, _relative(value, year_ago)]
+        compared += previous is not None
+        if not all(_same(a, b) for a, b in zip(got, expected)):
+            wrong.append((metric, grain, start, dimension, segment, got, expected))
+    assert not wrong, f"(key, got, expected) {wrong[:3]}"
+    assert compared > len(rows) / 2, "most rows have a previous period on the demo data"
 
 
 def test_dirty_data_gives_the_same_table(clean_demo_warehouse, dirty_demo):
