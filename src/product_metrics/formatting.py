@@ -71,7 +71,8 @@ def _value_text(value: float, unit: str | None, metric: str | None, *, noun: str
         return f"{sign}{value:,.1f} {how}"
     if value.is_integer() or abs(value) >= 100:
         return f"{sign}{value:,.0f}"
-    return f"{sign}{value:,.1f}" if abs(value) >= 10 else f"{sign}{value:,.2f}"
+    decimals = 1 if abs(value) >= 10 else 2 if abs(value) >= 1 else 3
+    return f"{sign}{value:,.{decimals}f}"
 
 
 def format_change(change: float | None, unit: str | None, metric: str | None = None, *,

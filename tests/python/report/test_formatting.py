@@ -91,6 +91,7 @@ def test_numbers_without_a_unit_read_by_their_size():
     assert format_value(600.0, None) == "600"
     assert format_value(12.345, None) == "12.3"
     assert format_value(2.228, None) == "2.23"
+    assert format_value(0.046, None) == "0.046" and format_value(0.04, None) == "0.040"
 
 
 def test_table_cells():
