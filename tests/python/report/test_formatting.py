@@ -98,3 +98,15 @@ def test_table_cells():
     assert format_cell(0.137367, "ratio", "pm_dau_mau_ratio") == "13.7%"
     assert format_cell(1223, "users") == "1,223 users"
     assert format_cell("organic") == "organic" and format_cell(True) == "True" and format_cell(None) == "\u2014"
+
+
+def test_the_headline_tables_cells_carry_their_columns_unit():
+    from product_metrics.report.headline import format_cell as headline_cell
+    from product_metrics.report.headline import header
+
+    assert headline_cell("arpa", 68.5612) == "$68.56" and headline_cell("churn", 0.046) == "4.6%"
+    assert headline_cell("ltv/cac", 2.7604) == "2.76×" and headline_cell("k_factor", 0.1492) == "0.15×"
+    assert headline_cell("payback", 2.228) == "2.2 months" and headline_cell("nps", 37.0967) == "37.1 pts"
+    assert headline_cell("dau", 1223) == "1,223" and header("dau") == "dau (users)"
+    assert headline_cell("channel", "organic") == "organic" and header("channel") == "channel"
+    assert headline_cell("cac", None) == "—"
