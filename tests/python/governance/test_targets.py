@@ -7,6 +7,7 @@ var product_metrics__metric_targets replacing meta targets, and the alert rows t
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from pathlib import Path
 
@@ -465,3 +466,19 @@ def test_alerts_cli_lists_and_records_targets(tmp_path):
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         assert connection.execute("select metric_name, level, kind, threshold from audit.metric_alerts").fetchall() == [
             ("nps", "warn", "target", 40.0)]
+
+
+def test_the_catalog_command_shows_each_target_once_on_its_card(tmp_path):
+    manifest, semantic = fx.load_good()
+    fx.governance(manifest, "revenue_usd")["targets"] = [{"value": 1000, "by": "2026-05-31"}]
+    directory = fx.write(tmp_path / "m", manifest, semantic)
+    warehouse = fx.build_warehouse(tmp_path / "wh.duckdb")
+    result = CliRunner().invoke(app, ["catalog", "--manifest-dir", str(directory), "--database", str(warehouse),
+                                      "--out", str(tmp_path / "catalog"), "--no-table"])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "catalog" / "index.html").read_text()
+    card = re.search(r'<article class="metric" id="metric-revenue_usd".*?</article>', html, re.DOTALL).group(0)
+    # revenue_usd: $1,500 in 2026-05 against $1,000 by 2026-05-31
+    summary = "revenue_usd: $1,000 by 2026-05-31 — $1,500 in 2026-05: met"
+    assert card.count(summary) == 1 and 'class="target target-met"' in card
+    assert html.count(summary) == 1 and "<dt>Targets</dt>" not in html.replace(card, "")
