@@ -182,7 +182,7 @@ def _print_headline(project, console, manifest_dir: Path | None = None) -> None:
     from rich.table import Table
 
     from product_metrics.relations import relations_for
-    from product_metrics.report.headline import format_value, read_headline
+    from product_metrics.report.headline import format_cell, header, read_headline
 
     with console.status("dbt parse (where the metric tables are)…") if manifest_dir is None else nullcontext():
         relations = relations_for(project, manifest_dir)
@@ -190,9 +190,9 @@ def _print_headline(project, console, manifest_dir: Path | None = None) -> None:
         table = Table(title=section.title, title_justify="left", caption=section.note or None,
                       caption_justify="left")
         for column in section.columns:
-            table.add_column(column, justify="left" if column in {"channel", "cohorts"} else "right")
+            table.add_column(header(column), justify="left" if column in {"channel", "cohorts"} else "right")
         for row in section.rows:
-            table.add_row(*(format_value(v) for v in row))
+            table.add_row(*(format_cell(c, v) for c, v in zip(section.columns, row, strict=True)))
         console.print(table)
 
 

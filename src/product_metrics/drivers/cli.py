@@ -86,9 +86,10 @@ def print_explanation(explanation: Explanation, console: Console, top: int = 10)
     from rich.markup import escape
     from rich.table import Table
 
-    from product_metrics.drivers.explain import format_change, format_percent, format_value, segment_text
+    from product_metrics.drivers.explain import segment_text
+    from product_metrics.formatting import format_share
 
-    unit = explanation.unit
+    value, change = explanation.value_text, explanation.change_text
     console.print(f"[bold]{escape(explanation.headline())}[/]", highlight=False)
     for note in explanation.notes:
         console.print(f"[yellow]![/] {escape(note)}", highlight=False)
@@ -97,10 +98,9 @@ def print_explanation(explanation: Explanation, console: Console, top: int = 10)
         for column in ("#", "segment", "from", "to", "difference", "expected", "unexpected", "support"):
             table.add_column(column, justify="left" if column == "segment" else "right", overflow="fold")
         for d in explanation.segments[:top]:
-            table.add_row(str(d.rank), escape(segment_text(d.segment, " × ")), format_value(d.before, unit),
-                          format_value(d.after, unit), format_change(d.difference, unit),
-                          format_value(d.expected_after, unit), format_change(d.unexpected_difference, unit),
-                          format_percent(d.support))
+            table.add_row(str(d.rank), escape(segment_text(d.segment, " × ")), value(d.before), value(d.after),
+                          change(d.difference), value(d.expected_after), change(d.unexpected_difference),
+                          format_share(d.support))
         console.print(table)
     for dimension, drivers in explanation.mix_rate.items():
         table = Table(title=f"Mix and rate by {dimension}", title_justify="left", show_edge=False)
@@ -109,10 +109,9 @@ def print_explanation(explanation: Explanation, console: Console, top: int = 10)
         ranked = sorted(drivers, key=lambda x: -abs(x.total_effect))[:top]
         for m in ranked:
             table.add_row(escape(segment_text(m.segment)),
-                          f"{format_percent(m.before_share)} → {format_percent(m.after_share)}",
-                          f"{format_value(m.before_rate, unit)} → {format_value(m.after_rate, unit)}",
-                          format_change(m.mix_effect, unit), format_change(m.rate_effect, unit),
-                          format_change(m.total_effect, unit))
+                          f"{format_share(m.before_share)} → {format_share(m.after_share)}",
+                          f"{value(m.before_rate)} → {value(m.after_rate)}",
+                          change(m.mix_effect), change(m.rate_effect), change(m.total_effect))
         console.print(table)
     tree = explanation.tree_text()
     if tree:

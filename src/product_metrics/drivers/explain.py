@@ -15,7 +15,6 @@ formulas of product_metrics.drivers.decompose:
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -36,13 +35,13 @@ from product_metrics.drivers.cells import (
 )
 from product_metrics.drivers.periods import Period
 from product_metrics.errors import UserError
+from product_metrics.formatting import format_change, format_points, format_relative, format_value, noun_of
 from product_metrics.governance.registry import Registry
 from product_metrics.warehouse import Warehouse
 
 if TYPE_CHECKING:  # pragma: no cover
     from product_metrics.governance.alerts import Evaluation
 
-MINUS = "−"
 PREFIX = "pm_"
 
 
@@ -80,6 +79,7 @@ class Explanation:
     tree: tuple[TreeRow, ...] = ()
     tree_operation: str | None = None
     notes: tuple[str, ...] = ()
+    noun: str | None = None  # what a count counts ('core actions'), from the metric's label
 
     @property
     def change(self) -> float | None:
@@ -94,26 +94,32 @@ class Explanation:
             return None
         return change / abs(self.before_value)
 
+    def value_text(self, value: float | None) -> str:
+        return format_value(value, self.unit, self.metric, noun=self.noun)
+
+    def change_text(self, change: float | None) -> str:
+        return format_change(change, self.unit, self.metric, noun=self.noun)
+
     def headline(self) -> str:
-        """`pm_average_dau 1,234 → 1,050 (−14.9 %), week 2026-06-22 vs 2026-06-15`."""
-        values = f"{format_value(self.before_value, self.unit)} → {format_value(self.after_value, self.unit)}"
-        change = (f" ({format_percent(self.relative_change, signed=True)})" if self.relative_change is not None
-                  else f" ({format_change(self.change, self.unit)})" if self.change is not None else "")
+        """`pm_average_dau 1,234 users → 1,050 users (−14.9%), week 2026-06-22 vs 2026-06-15`."""
+        values = f"{self.value_text(self.before_value)} → {self.value_text(self.after_value)}"
+        change = (f" ({format_relative(self.relative_change)})" if self.relative_change is not None
+                  else f" ({self.change_text(self.change)})" if self.change is not None else "")
         return f"{self.metric} {values}{change}, {self.after.grain} {self.after.start} vs {self.before.start}"
 
     def summary(self, top: int = 3) -> str:
-        """One line: the change and its top drivers, e.g. `pm_north_star_users −6.0 % (2026-W25 vs
-        2026-W24): country=BR × platform=android −310 unexpected; …`."""
-        change = (format_percent(self.relative_change, signed=True) if self.relative_change is not None
-                  else format_change(self.change, self.unit))
+        """One line: the change and its top drivers, e.g. `pm_north_star_users −6.0% (2026-W25 vs
+        2026-W24): country=BR × platform=android −310 users unexpected; …`."""
+        change = (format_relative(self.relative_change) if self.relative_change is not None
+                  else self.change_text(self.change))
         head = f"{self.metric} {change} ({self.after.label} vs {self.before.label})"
-        parts = [f"{segment_text(d.segment, ' × ')} {format_change(d.unexpected_difference, self.unit)} unexpected"
+        parts = [f"{segment_text(d.segment, ' × ')} {self.change_text(d.unexpected_difference)} unexpected"
                  for d in self.segments[:top]]
         if self.ratio:  # the largest mix or rate effects over every dimension
             effects = [(kind, effect, d) for drivers in self.mix_rate.values() for d in drivers
                        for kind, effect in (("mix", d.mix_effect), ("rate", d.rate_effect))]
             effects.sort(key=lambda e: (-round(abs(e[1]), 12), segment_text(e[2].segment), e[0]))
-            parts += [f"{segment_text(d.segment)} {kind} {format_change(effect, self.unit)}"
+            parts += [f"{segment_text(d.segment)} {kind} {self.change_text(effect)}"
                       for kind, effect, d in effects[:top]]
         tree = [row for row in self.tree if row.depth == 1]
         if tree:
@@ -122,11 +128,11 @@ class Explanation:
         return head + (": " + "; ".join(parts) if parts else "")
 
     def tree_text(self) -> str | None:
-        """`pm_north_star_users −6.0 %: pm_weekly_active_users −4.0 points (pm_resurrecting_users −3.0
+        """`pm_north_star_users −6.0%: pm_weekly_active_users −4.0 points (pm_resurrecting_users −3.0
         points, …), pm_north_star_share_of_active −2.0 points`."""
         if not self.tree:
             return None
-        change = format_percent(self.relative_change, signed=True) if self.relative_change is not None else "—"
+        change = format_relative(self.relative_change)
         parts = []
         for row in sorted((r for r in self.tree if r.depth == 1), key=_tree_order):
             children = sorted((r for r in self.tree if r.parent == row.metric and r.depth == 2), key=_tree_order)
@@ -171,55 +177,7 @@ def _tree_order(row: TreeRow) -> tuple[float, int, str]:
     return (-round(abs(row.contribution), 9), row.depth, row.metric)
 
 
-# --- formatting ------------------------------------------------------------------------------------
-
-def _signed(text: str, value: float) -> str:
-    return (MINUS if value < 0 else "+") + text
-
-
-def format_number(value: float) -> str:
-    magnitude = abs(value)
-    if magnitude >= 100 or magnitude == int(magnitude):
-        return f"{magnitude:,.0f}"
-    return f"{magnitude:,.{max(1, 3 - len(str(int(magnitude))))}f}".rstrip("0").rstrip(".")
-
-
-def format_value(value: float | None, unit: str | None) -> str:
-    """A value in its unit: users and counts as 1,234; usd as $1,234.56; ratio as 12.3 %."""
-    if value is None or not math.isfinite(value):
-        return "—"
-    sign = MINUS if value < 0 else ""
-    if unit == "ratio":
-        return f"{sign}{abs(value) * 100:.1f} %"
-    if unit == "usd":
-        return f"{sign}${abs(value):,.0f}" if abs(value) >= 1000 else f"{sign}${abs(value):,.2f}"
-    if unit == "percent":
-        return f"{sign}{abs(value):.1f} %"
-    return sign + format_number(value)
-
-
-def format_change(value: float | None, unit: str | None) -> str:
-    """A difference in its unit, always signed: −310, +$1,200, −1.2 pts (a ratio's points)."""
-    if value is None or not math.isfinite(value):
-        return "—"
-    if unit == "ratio":
-        return _signed(f"{abs(value) * 100:.1f} pts", value)
-    if unit == "percent":
-        return _signed(f"{abs(value):.1f} pts", value)
-    return _signed(format_value(abs(value), unit), value)
-
-
-def format_percent(value: float | None, *, signed: bool = False) -> str:
-    if value is None or not math.isfinite(value):
-        return "—"
-    text = f"{abs(value) * 100:.1f} %"
-    return _signed(text, value) if signed else (MINUS if value < 0 else "") + text
-
-
-def format_points(share: float) -> str:
-    """A contribution share as points of the parent's % change: −0.04 -> −4.0 points."""
-    return _signed(f"{abs(share) * 100:.1f} points", share)
-
+# --- text -----------------------------------------------------------------------------------------
 
 def segment_text(segment: Sequence[tuple[str, str]], joiner: str = ", ") -> str:
     return joiner.join(f"{k}={v}" for k, v in segment)
@@ -293,9 +251,10 @@ def explain(warehouse: Warehouse, registry: Registry, metric: str, before: Perio
         notes.append(f"{', '.join(incomplete)} not complete yet: the data's cutoff lies inside it")
     governance = registry.metrics[metric].governance if metric in registry.metrics else None
     unit = governance.unit if governance else None
+    noun = noun_of(registry.metrics[metric].label) if metric in registry.metrics else None
     ratio = is_ratio(rows)
     values = [_value(*totals(rows, p), ratio=ratio) for p in (before, after)]
-    explanation = Explanation(metric, unit, before, after, values[0], values[1], ratio, dimensions)
+    explanation = Explanation(metric, unit, before, after, values[0], values[1], ratio, dimensions, noun=noun)
     try:
         if ratio:
             mix_rate = {d: tuple(decompose.mix_rate_drivers(_cells(rows, before, after, (d,)), d)) for d in dimensions}
@@ -406,8 +365,8 @@ _ALERT_GRAINS = {"day": "week", "week": "week", "cohort_week": "week", "month": 
 def top_drivers_text(warehouse: Warehouse, registry: Registry, metric: str, period: dt.date, grain: str,
                      top: int = 3) -> str | None:
     """The line an alert carries: the period holding `period` (a day's: its week) against the one
-    before, e.g. `pm_north_star_users −6.0 % (2026-W25 vs 2026-W24): country=BR × platform=android
-    −310 unexpected; …`. None when the metric has no cells for both periods; never raises for a
+    before, e.g. `pm_north_star_users −6.0% (2026-W25 vs 2026-W24): country=BR × platform=android
+    −310 users unexpected; …`. None when the metric has no cells for both periods; never raises for a
     metric it cannot explain (an alert is recorded with or without its drivers)."""
     cells_grain = _ALERT_GRAINS.get(grain)
     if cells_grain is None:

@@ -94,14 +94,16 @@ def evaluate(registry: Registry, warehouse: Warehouse, *, before: dt.date | None
     return evaluations
 
 
-def breach_detail(evaluation: Evaluation, unit: str | None = None) -> str:
-    """One line with units, e.g. `dau_mau_ratio 12.0 % in 2026-06-02, below the alert threshold 15.0 %`."""
-    from product_metrics.governance.targets import format_amount
+def breach_detail(evaluation: Evaluation, unit: str | None = None, noun: str | None = None) -> str:
+    """One line with units, e.g. `dau_mau_ratio 12.0% in 2026-06-02, below the alert threshold 15.0%`."""
+    from product_metrics.formatting import format_value
 
-    scale = abs(evaluation.threshold or 0.0)
+    def amount(value: float | None) -> str:
+        return format_value(value, unit, evaluation.metric, noun=noun)
+
     side = "below" if evaluation.direction == "higher_is_better" else "above"
-    return (f"{evaluation.metric} {format_amount(evaluation.latest.value, unit, scale)} in {evaluation.latest.period}, "
-            f"{side} the {evaluation.level} threshold {format_amount(evaluation.threshold, unit, scale)}")
+    return (f"{evaluation.metric} {amount(evaluation.latest.value)} in {evaluation.latest.period}, "
+            f"{side} the {evaluation.level} threshold {amount(evaluation.threshold)}")
 
 
 def target_row(status: TargetStatus, run_at: dt.datetime) -> dict[str, Any]:

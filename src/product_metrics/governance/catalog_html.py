@@ -151,7 +151,8 @@ def _summary_table(entries: list[CatalogEntry], known: set[str], today: dt.date)
 
 
 def _targets_of(entry: CatalogEntry, targets: Mapping[str, Sequence[Any]]) -> list[Any]:
-    """The metric's target statuses: given by the caller, or carried by the catalog entry."""
+    """The metric's target statuses (governance.targets.TargetStatus, by date): given by the caller, else
+    carried by the catalog entry (catalog_entries)."""
     return list(targets.get(entry.name, ()) or getattr(entry, "targets", None) or ())
 
 
@@ -192,9 +193,6 @@ def _card(entry: CatalogEntry, known: set[str], today: dt.date, targets: Sequenc
             if governance and governance.lives_in else "") or "semantic layer only"),
         ("Read by", ", ".join(f"<code>{escape(e)}</code>" for e in entry.exposures) or "—"),
     ]
-    if entry.targets:  # each dated target's one-line status (governance.targets.TargetStatus.summary)
-        facts.append(("Targets", "<br>".join(f'<span class="target-{escape(t.status)}">{escape(t.summary)}</span>'
-                                             for t in entry.targets)))
     description = (governance.description if governance else None) or metric.description or ""
     rows = "".join(f"<dt>{escape(k)}</dt><dd>{v}</dd>" for k, v in facts)
     return (f'<article class="metric" id="metric-{escape(metric.name)}" data-metric="{escape(metric.name)}">'

@@ -239,7 +239,7 @@ def run_alerts(*, database: Path | None, url: str | None, manifest_dir: Path | N
     evaluation, for a caller that reports them elsewhere (the Dagster checks). `schema`: where
     metric_alerts is written (default: the audit schema dbt built, from the manifest)."""
     from product_metrics.drivers.explain import alert_explainer
-    from product_metrics.formatting import format_value
+    from product_metrics.formatting import format_value, noun_of
     from product_metrics.governance.alerts import ALERTS_TABLE, evaluate, exit_code, record_breaches
     from product_metrics.governance.targets import evaluate_targets
 
@@ -271,10 +271,11 @@ def run_alerts(*, database: Path | None, url: str | None, manifest_dir: Path | N
     for column in ("metric", "period", "value", "warn", "alert", "direction", "level", "note"):
         table.add_column(column, justify="right" if column in {"value", "warn", "alert"} else "left",
                          overflow="fold")
+    nouns = {m.name: noun_of(m.label) for m in registry.governed()}  # what a count counts
     for e in evaluations:
-        unit = units.get(e.metric)
-        table.add_row(e.metric, str(e.latest.period or "—"), format_value(e.latest.value, unit, e.metric),
-                      format_value(e.warn, unit, e.metric), format_value(e.alert, unit, e.metric),
+        unit, noun = units.get(e.metric), nouns.get(e.metric)
+        table.add_row(e.metric, str(e.latest.period or "—"), format_value(e.latest.value, unit, e.metric, noun=noun),
+                      format_value(e.warn, unit, e.metric, noun=noun), format_value(e.alert, unit, e.metric, noun=noun),
                       e.direction.replace("_", " "),
                       f"[{_LEVEL_STYLE[e.level]}]{e.level}[/]", e.latest.error or e.latest.note or "")
     console.print(table)

@@ -26,6 +26,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from product_metrics.formatting import format_pace, format_share, format_value, noun_of
 from product_metrics.governance.contract import TARGETS_VAR, Target, parse_targets
 from product_metrics.governance.latest_values import read_series
 from product_metrics.governance.registry import Registry
@@ -156,51 +157,6 @@ def least_squares_slope(points: Sequence[tuple[float, float]]) -> float | None:
     return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread
 
 
-# --- values in their unit -------------------------------------------------------------------------
-
-_MINUS = "\u2212"
-
-
-def _decimals(unit: str | None, scale: float) -> int:
-    if unit in ("users", "count"):
-        return 0 if scale >= 100 else 1
-    if unit == "usd":
-        return 0 if scale >= 1000 else 2
-    if unit in ("days", "months") or scale >= 10:
-        return 1
-    return 2 if scale >= 1 else 3
-
-
-def format_amount(value: float | None, unit: str | None, scale: float, *, signed: bool = False,
-                  decimals: int | None = None) -> str:
-    """A value in its unit with the decimals of `scale` (the target's size), so one summary uses one
-    precision: users and counts whole from 100, dollars whole from $1,000, ratios as percentages,
-    other values with 1 decimal from 10 (2 from 1, else 3).
-    `signed`: a change (ratios and percents in percentage points)."""
-    if value is None:
-        return "—"
-    sign = ("+" if value >= 0 else _MINUS) if signed else (_MINUS if value < 0 else "")
-    size = abs(value)
-    if unit in ("ratio", "percent"):
-        shown = size * 100 if unit == "ratio" else size
-        return f"{sign}{shown:,.1f} {'pp' if signed else '%'}"
-    number = f"{size:,.{_decimals(unit, scale) if decimals is None else decimals}f}"
-    if unit == "usd":
-        return f"{sign}${number}"
-    if unit in ("users", "days", "months"):
-        return f"{sign}{number} {unit}"
-    return f"{sign}{number}"
-
-
-def format_pace(value: float | None, unit: str | None, scale: float, grain: str | None) -> str:
-    """A change per period; a pace under 10 of a whole-number unit gets one decimal (+2.5 users/week,
-    not +2)."""
-    if value is None:
-        return "—"
-    decimals = 1 if _decimals(unit, scale) == 0 and abs(value) < 10 else None
-    return f"{format_amount(value, unit, scale, signed=True, decimals=decimals)}/{_step(grain)}"
-
-
 # --- judging one target ---------------------------------------------------------------------------
 
 _WORDS = {"on_track": "on track", "off_track": "off track", "met": "met", "missed": "missed",
@@ -219,12 +175,15 @@ def _progress(value: float | None, baseline: float | None, target: float) -> flo
 
 def judge(metric: str, unit: str | None, direction: str, grain: str | None, target: Target,
           points: Sequence[tuple[dt.date, float | None]], *, table: str | None = None,
-          column: str | None = None) -> TargetStatus:
-    """One target against the metric's complete periods (oldest first; the last is the as-of period)."""
-    scale = abs(target.value)
+          column: str | None = None, noun: str | None = None) -> TargetStatus:
+    """One target against the metric's complete periods (oldest first; the last is the as-of period).
+    Numbers read through product_metrics.formatting; `noun`: what a count counts."""
 
     def amount(value: float | None) -> str:
-        return format_amount(value, unit, scale)
+        return format_value(value, unit, metric, noun=noun)
+
+    def pace(value: float | None) -> str:
+        return format_pace(value, unit, grain, metric, noun=noun)
 
     points = sorted(points)
     as_of, current = points[-1] if points else (None, None)
@@ -242,7 +201,7 @@ def judge(metric: str, unit: str | None, direction: str, grain: str | None, targ
     def since(progress: float | None) -> str:
         if baseline is None:
             return ""
-        way = f"{progress * 100:,.0f} % of the way" if progress is not None else "at the baseline"
+        way = f"{format_share(progress, decimals=0)} of the way" if progress is not None else "at the baseline"
         return f", {way} from {amount(baseline)} ({period_label(baseline_period, grain)})"
 
     def status(state: str, text: str, **numbers) -> TargetStatus:
@@ -274,11 +233,11 @@ def judge(metric: str, unit: str | None, direction: str, grain: str | None, targ
     required = (target.value - current) / periods_left
     projected = current + recent_pace * periods_left if recent_pace is not None else None
     reached = _reaches(projected if projected is not None else current, target.value, direction)
-    pace = (f"recent pace {format_pace(recent_pace, unit, scale, grain)}, projected {amount(projected)}"
-            if recent_pace is not None else "no recent pace yet (fewer than 2 complete periods)")
+    recent = (f"recent pace {pace(recent_pace)}, projected {amount(projected)}"
+              if recent_pace is not None else "no recent pace yet (fewer than 2 complete periods)")
     text = (f"{amount(current)} in {period_label(as_of, grain)}{since(progress)}; "
-            f"needs {format_pace(required, unit, scale, grain)} over {periods_left} {_step(grain)}"
-            f"{'s' if periods_left != 1 else ''}, {pace}")
+            f"needs {pace(required)} over {periods_left} {_step(grain)}"
+            f"{'s' if periods_left != 1 else ''}, {recent}")
     return status("on_track" if reached else "off_track", text, periods_left=periods_left, progress=progress,
                   required_pace=required, projected_value=projected)
 
@@ -292,15 +251,16 @@ def evaluate_targets(registry: Registry, warehouse: Warehouse, project=None, *,
     statuses = []
     for name, targets in metric_targets(registry, targets_var_for(project, registry)).items():
         governance = registry.metrics[name].governance
+        noun = noun_of(registry.metrics[name].label)
         series = read_series(warehouse, registry, name, before=before)
         for target in sorted(targets, key=lambda t: (t.by, t.value)):
             if series.error:
                 unreadable = judge(name, governance.unit, governance.direction, governance.grain, target, [],
-                                   table=series.table, column=series.column)
+                                   table=series.table, column=series.column, noun=noun)
                 statuses.append(_replace_summary(unreadable, f"cannot be read: {series.error}"))
                 continue
             statuses.append(judge(name, governance.unit, governance.direction, governance.grain, target,
-                                  series.points, table=series.table, column=series.column))
+                                  series.points, table=series.table, column=series.column, noun=noun))
     return statuses
 
 

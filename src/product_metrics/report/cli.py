@@ -17,7 +17,8 @@ def report(
                            "else the path of the dbt profile's DuckDB target).")] = None,
 ) -> None:
     """Write a static, self-contained HTML report of the built warehouse: charts of every headline metric
-    with their definitions and owners, threshold alerts and data-quality status. Viewing it needs no network."""
+    with their definitions and owners, the north star's target and drivers, threshold and target alerts and
+    data-quality status. Viewing it needs no network."""
 
     from product_metrics.console import make_console
     from product_metrics.project import Project
@@ -39,17 +40,14 @@ def report(
         console.print(f"  [yellow]![/] {key}: {reason}")
 
 
-def _target_statuses(project) -> list | None:
-    """The metrics' target statuses (product_metrics.governance.targets), shown with the north star and
-    the tiles; None when that module is not installed."""
-    try:
-        from product_metrics.governance.targets import evaluate_targets  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
+def _target_statuses(project) -> list:
+    """The metrics' dated targets, judged as of their latest complete period (product_metrics.governance.
+    targets), shown with the north star and the tiles."""
     from product_metrics.governance.registry import load_registry
+    from product_metrics.governance.targets import evaluate_targets
     from product_metrics.relations import parsed_manifest_dir
     from product_metrics.warehouse import Warehouse
 
     registry = load_registry(parsed_manifest_dir(project))
     with Warehouse.open(project.duckdb_path, read_only=True) as warehouse:
-        return list(evaluate_targets(registry, warehouse, project))
+        return evaluate_targets(registry, warehouse, project)

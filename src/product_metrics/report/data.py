@@ -4,6 +4,7 @@ is not there is recorded as missing, never an error: the report says which comma
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
@@ -206,24 +207,38 @@ def read_period_over_period(warehouse: ReportTables, definition: Definition) -> 
     return {key: (None if value is None else float(value)) for key, value in zip(wanted, rows[0], strict=True)}
 
 
-def read_change_drivers(warehouse: ReportTables, metric: str, top: int = 3) -> pd.DataFrame | None:
-    """The metric's top drivers of its latest explained change (fct_metric_change_drivers): the tree
-    attribution first when there is one, then the segments; weekly before monthly. None when the
+def read_change_drivers(warehouse: ReportTables, metric: str, top: int = 3, *,
+                        period: dt.date | None = None) -> pd.DataFrame | None:
+    """The metric's top drivers of one explained change, as the drivers stage writes
+    fct_metric_change_drivers: the `top` tree inputs of the first level (their contributions sum to
+    the change; deeper rows split one of them), then the `top` segments and mix/rate rows, each in
+    its `driver_rank` order (ranked within metric, grain, period and analysis). The change is the one
+    ending at `period` when the table has it, else the latest, weekly before monthly. None when the
     table is not there or holds nothing for the metric."""
     if not warehouse.has(DRIVERS):
         return None
+    quoted = metric.replace("'", "''")
+    table = warehouse.name(DRIVERS)
+    wanted = f"to_period_start = date '{period.isoformat()}'" if period is not None else "false"
     frame = warehouse.frame(f"""
-        with latest as (
-            select period_grain, max(to_period_start) as to_period_start
-            from {warehouse.name(DRIVERS)} where metric_name = '{metric.replace("'", "''")}'
-            group by period_grain
+        with chosen as (
+            select period_grain, to_period_start from (
+                select period_grain,
+                    coalesce(max(case when {wanted} then to_period_start end), max(to_period_start))
+                        as to_period_start,
+                    max(case when {wanted} then 1 else 0 end) as at_period
+                from {table} where metric_name = '{quoted}'
+                group by period_grain
+            ) order by at_period desc, case period_grain when 'week' then 0 else 1 end limit 1
         ),
-        grain as (
-            select * from latest order by case period_grain when 'week' then 0 else 1 end limit 1
+        ranked as (
+            select d.*, row_number() over (partition by d.analysis order by d.driver_rank) as shown_rank
+            from {table} as d
+            join chosen using (period_grain, to_period_start)
+            where d.metric_name = '{quoted}' and (d.analysis <> 'tree' or d.depth = 1)
         )
-        select d.* from {warehouse.name(DRIVERS)} as d
-        join grain using (period_grain, to_period_start)
-        where d.metric_name = '{metric.replace("'", "''")}' and d.driver_rank <= {int(top)}
-        order by case d.analysis when 'tree' then 0 when 'segment' then 1 else 2 end, d.driver_rank
+        select * exclude (shown_rank) from ranked
+        where shown_rank <= {int(top)}
+        order by case analysis when 'tree' then 0 when 'segment' then 1 else 2 end, driver_rank
     """)
     return None if frame.empty else frame

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from product_metrics import formatting
+
 
 @dataclass(frozen=True)
 class Section:
@@ -115,9 +117,25 @@ def read_headline(duckdb_path: Path, relations=None) -> list[Section]:
     return sections
 
 
-def format_value(value: object) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
-    return str(value)
+# How a column of the sections reads (product_metrics.formatting): money, shares, multiples, months
+# and scores carry their unit in the cell; counts read as numbers under a header that names what
+# they count ('dau (users)').
+_UNITS: dict[str, tuple[str, str | None]] = {
+    "rate": ("ratio", None), "dau/mau": ("ratio", None), "wau/mau": ("ratio", None), "churn": ("ratio", None),
+    "spend": ("usd", None), "cac": ("usd", None), "arpa": ("usd", None), "ltv": ("usd", None),
+    "ltv/cac": ("ratio", "ltv_cac"), "k_factor": ("ratio", "k_factor"), "payback": ("months", None),
+    "nps": ("score", None), "± 95% margin": ("score", None),
+}
+_COUNTS = {"size": "users", "retained": "users", "dau": "users", "wau": "users", "mau": "users",
+           "new_customers": "customers", "invites": "invites", "converted": "invites"}
+
+
+def header(column: str) -> str:
+    """The column's header: a count's names what it counts."""
+    return f"{column} ({_COUNTS[column]})" if column in _COUNTS else column
+
+
+def format_cell(column: str, value: object) -> str:
+    """A cell of `column` in its unit ('$68.56', '13.7%', '2.76×', '2.2 months'); counts as numbers."""
+    unit, metric = _UNITS.get(column, (None, None))
+    return formatting.format_cell(value, unit, metric)

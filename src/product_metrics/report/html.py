@@ -76,8 +76,10 @@ section.north-star { display: grid; grid-template-columns: minmax(300px, 1fr) 2f
 .target-off_track .badge, .target-missed .badge { color: var(--red); }
 .progress { height: 8px; background: var(--line); border-radius: 4px; margin-top: 6px; overflow: hidden; }
 .progress div { height: 100%; background: var(--accent); }
-.drivers h3, h3.group { font-size: 14px; margin: 12px 0 4px; }
-.drivers ol { margin: 0; padding-left: 20px; }
+.drivers h3, .other-targets h3, h3.group { font-size: 14px; margin: 12px 0 4px; }
+.drivers ol, .other-targets ul { margin: 0; padding-left: 20px; }
+li.target-off_track, li.target-missed, td.target-off_track, td.target-missed { color: var(--red); }
+li.target-met, td.target-met { color: var(--green); }
 .tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 12px; }
 article.tile { border: 1px solid var(--line); border-left: 4px solid var(--accent); border-radius: 6px;
                padding: 10px 12px; }
@@ -316,25 +318,52 @@ def _alerts_panel(warehouse: ReportTables, catalog: dict[str, Definition] | None
     elif breaches.empty:
         parts.append(f'<p class="note">{escape(warehouse.name("audit.metric_alerts"))} holds no breach.</p>')
     else:
-        known = catalog or {}
+        parts.append(f"<h3>Recorded by the latest alerts run ({_num(breaches['run_at'].iloc[0])} UTC)</h3>"
+                     + _breach_tables(breaches, catalog or {}))
+    return f'<section class="panel" id="panel-alerts"><h2>Alerts</h2>{"".join(parts)}</section>'
+
+
+def _breach_tables(breaches: Any, known: dict[str, Definition]) -> str:
+    """The run's rows in two tables: thresholds crossed (with the top drivers of the metric's change)
+    and dated targets off track or missed (audit.metric_alerts kind 'target'; an older table without
+    `kind` holds threshold rows only)."""
+    kinds = breaches["kind"].fillna("threshold") if "kind" in breaches.columns else None
+    thresholds = breaches if kinds is None else breaches[kinds != "target"]
+    targets = breaches.iloc[0:0] if kinds is None else breaches[kinds == "target"]
+    html = ""
+    if not thresholds.empty:
         body = "".join(
             f'<tr><td><code>{escape(r.metric_name)}</code></td><td class="level-{escape(r.level)}">{escape(r.level)}'
             f'</td><td>{_num(r.period)}</td><td class="num value-text">{_value(r.value, known.get(r.metric_name))}</td>'
             f'<td class="num value-text">{_value(r.threshold, known.get(r.metric_name))}</td>'
             f'<td>{escape(str(r.table))}.{escape(str(r.column))}</td>'
-            f"<td>{_alert_detail(r)}</td></tr>"
-            for r in breaches.itertuples())
-        parts.append(f"<h3>Breaches recorded by the latest alerts run ({_num(breaches['run_at'].iloc[0])} UTC)</h3>"
-                     f'<table id="recorded-breaches"><tr><th>metric</th><th>level</th><th>period</th><th>value</th>'
-                     f"<th>threshold</th><th>column</th><th>detail · top drivers</th></tr>{body}</table>")
-    return f'<section class="panel" id="panel-alerts"><h2>Alerts</h2>{"".join(parts)}</section>'
+            f"<td>{_text(getattr(r, 'top_drivers', None))}</td></tr>"
+            for r in thresholds.itertuples())
+        html += ("<h3>Thresholds crossed</h3>"
+                 f'<table id="recorded-breaches"><tr><th>metric</th><th>level</th><th>period</th><th>value</th>'
+                 f"<th>threshold</th><th>column</th><th>top drivers of its change</th></tr>{body}</table>")
+    if not targets.empty:
+        body = "".join(
+            f'<tr><td><code>{escape(r.metric_name)}</code></td>'
+            f'<td class="target-{escape(_target_status(r))}">{escape(_target_status(r).replace("_", " "))}</td>'
+            f'<td>{_num(r.period)}</td><td class="num value-text">{_value(r.value, known.get(r.metric_name))}</td>'
+            f'<td class="num value-text">{_value(r.threshold, known.get(r.metric_name))}</td>'
+            f"<td>{_text(getattr(r, 'detail', None))}</td></tr>"
+            for r in targets.itertuples())
+        html += ("<h3>Dated targets off track or missed</h3>"
+                 f'<table id="recorded-targets"><tr><th>metric</th><th>status</th><th>period</th><th>value</th>'
+                 f"<th>target</th><th>progress and pace</th></tr>{body}</table>")
+    return html
 
 
-def _alert_detail(row: Any) -> str:
-    """The alert's detail and top drivers, when the alerts table has those columns."""
-    parts = [str(v) for v in (getattr(row, "detail", None), getattr(row, "top_drivers", None))
-             if isinstance(v, str) and v]
-    return "<br>".join(escape(p) for p in parts) or "—"
+def _target_status(row: Any) -> str:
+    """'missed' or 'off_track', from the end of the target's summary (`…: off track`)."""
+    detail = getattr(row, "detail", None)
+    return "missed" if isinstance(detail, str) and detail.endswith(": missed") else "off_track"
+
+
+def _text(value: Any) -> str:
+    return escape(value) if isinstance(value, str) and value else "—"
 
 
 def render_report(warehouse: ReportTables, *, built_at: dt.datetime, targets: Iterable[Any] | None = None) -> Report:

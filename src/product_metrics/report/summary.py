@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING, Any, Protocol
 
-from product_metrics.formatting import format_change, format_relative, format_value, kind, noun_of
+from product_metrics.formatting import (
+    format_change,
+    format_points,
+    format_relative,
+    format_share,
+    format_value,
+    kind,
+    noun_of,
+)
 from product_metrics.governance.tree import tree_of
 from product_metrics.report.charts import INCOMPLETE_GREY, PALETTE, _layout
 from product_metrics.report.data import (
@@ -146,12 +154,12 @@ def _target_block(snap: Snapshot, target: TargetLike | None) -> str:
     bar = ""
     if progress is not None:
         width = max(0.0, min(1.0, float(progress))) * 100
-        bar = (f'<div class="progress" title="{progress:.0%} of the way from the baseline to the target">'
-               f'<div style="width:{width:.0f}%"></div></div>')
+        bar = (f'<div class="progress" title="{format_share(progress, decimals=0)} of the way from the baseline '
+               f'to the target"><div style="width:{width:.0f}%"></div></div>')
     facts = [(f"target <span class=\"value-text\">{escape(format_value(target.target_value, d.unit, d.metric_name, noun=noun_of(d.label)))}"
              f"</span> by {escape(str(target.by))}")]
     if progress is not None:
-        facts.append(f'<span class="value-text">{progress * 100:.0f}%</span> of the way')
+        facts.append(f'<span class="value-text">{format_share(progress, decimals=0)}</span> of the way')
     if target.required_pace is not None:
         facts.append(f'pace needed <span class="value-text">{escape(snap.text(target.required_pace, change=True))}'
                      f"</span> per {escape(_per(d.grain))}")
@@ -167,15 +175,17 @@ def _per(grain: str | None) -> str:
 
 
 def _drivers_block(warehouse: ReportTables, snap: Snapshot) -> str:
-    frame = read_change_drivers(warehouse, snap.name)
+    """The top drivers of the metric's latest change (fct_metric_change_drivers, the change ending at
+    the snapshot's period when the table has it): the metric tree's inputs, then the segments."""
+    frame = read_change_drivers(warehouse, snap.name, period=snap.period)
     if frame is None:
         return ""
     first = frame.iloc[0]
     items = []
     for row in frame.itertuples():
         if row.analysis == "tree":
-            share = (f" ({row.contribution_share * 100:+.1f} pts of the change)".replace("-", "−")
-                     if row.contribution_share == row.contribution_share and row.contribution_share is not None else "")
+            points = format_points(_number(row.contribution_share))
+            share = f" ({points} of the change)" if points != "—" else ""
             items.append(f'<li><code>{escape(str(row.segment))}</code>: <span class="value-text">'
                          f"{escape(snap.text(row.contribution, change=True))}</span>{escape(share)}</li>")
         elif row.analysis == "mix_rate":
@@ -190,6 +200,30 @@ def _drivers_block(warehouse: ReportTables, snap: Snapshot) -> str:
     when = f"{_date(first.from_period_start)} → {_date(first.to_period_start)}"
     return (f'<div class="drivers"><h3>What moved it ({escape(str(first.period_grain))}ly, {escape(when)})</h3>'
             f'<ol>{"".join(items)}</ol></div>')
+
+
+def _number(value: Any) -> float | None:
+    """A float of a frame's cell; None for SQL null (NaN in pandas)."""
+    import math
+
+    return None if value is None or math.isnan(float(value)) else float(value)
+
+
+def current_target(targets: Iterable[TargetLike], metric: str) -> TargetLike | None:
+    """The target a card shows for `metric`: the nearest one still ahead (on or off track), else the
+    latest judged one (met, missed, no value)."""
+    mine = sorted((t for t in targets if t.metric == metric), key=lambda t: str(t.by))
+    ahead = [t for t in mine if t.status in ("on_track", "off_track")]
+    return ahead[0] if ahead else (mine[-1] if mine else None)
+
+
+def _other_targets(targets: Iterable[TargetLike], metric: str, shown: TargetLike | None) -> str:
+    others = [t for t in targets if t.metric == metric and t is not shown]
+    if not others:
+        return ""
+    items = "".join(f'<li class="target-{escape(str(t.status))}">{escape(t.summary)}</li>'
+                    for t in sorted(others, key=lambda t: str(t.by)))
+    return f'<div class="other-targets"><h3>Other targets</h3><ul>{items}</ul></div>'
 
 
 def north_star_chart(snap: Snapshot, target: TargetLike | None) -> go.Figure | None:
@@ -242,7 +276,8 @@ def render_north_star(warehouse: ReportTables, catalog: dict[str, Definition],
     if definition is None:
         return "", None
     snap = snapshot(warehouse, definition)
-    target = next((t for t in targets if t.metric == definition.metric_name), None)
+    targets = list(targets)
+    target = current_target(targets, definition.metric_name)
     figure = north_star_chart(snap, target)
     chart = ""
     figure_json = None
@@ -257,7 +292,8 @@ def render_north_star(warehouse: ReportTables, catalog: dict[str, Definition],
             f"<h2>{escape(label(definition))}</h2>"
             f'<p class="big value-text" data-metric="{escape(definition.metric_name)}">{escape(snap.text(snap.value))}</p>'
             f'<p class="muted">{escape(period_text(snap.period, definition.grain))}</p>{_change_line(snap)}'
-            f"{_target_block(snap, target)}{_drivers_block(warehouse, snap)}"
+            f"{_target_block(snap, target)}{_other_targets(targets, definition.metric_name, target)}"
+            f"{_drivers_block(warehouse, snap)}"
             f'<p class="note">{description}</p></div>')
     html = (f'<section class="panel north-star" id="{SECTION_ID}">{card}'
             f'<div class="north-star-chart">{chart}</div></section>')
@@ -298,7 +334,9 @@ def render_tiles(warehouse: ReportTables, catalog: dict[str, Definition], target
     ordered = tree_order(catalog)
     if not ordered:
         return ""
-    by_target = {t.metric: t for t in targets}
+    targets = list(targets)
+    by_target = {name: found for name in {t.metric for t in targets}
+                 if (found := current_target(targets, name)) is not None}
     kpis = [d.metric_name for d in ordered if d.role == "kpi"]
     guards: dict[str, list[str]] = {}
     for d in catalog.values():

@@ -33,7 +33,7 @@ def test_a_summable_metric_shows_its_headline_and_ranked_segments(options):
     result = explain(options, "average_dau", "--from", "2026-W24", "--to", "2026-06-15", "--by", "country,platform")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == "pm_average_dau 600 → 540 (−10.0 %), week 2026-06-15 vs 2026-06-08"
+    assert lines[0] == "pm_average_dau 600 users → 540 users (−10.0%), week 2026-06-15 vs 2026-06-08"
     assert "Segments by country, platform" in result.output
     for column in ("segment", "from", "to", "difference", "expected", "unexpected", "support"):
         assert column in result.output
@@ -44,14 +44,14 @@ def test_a_summable_metric_shows_its_headline_and_ranked_segments(options):
 def test_a_ratio_shows_mix_and_rate_and_the_north_star_its_tree(options):
     ratio = explain(options, "pm_retention_rate", "--from", "2026-W24", "--to", "2026-W25")
     assert ratio.exit_code == 0, ratio.output
-    assert ratio.output.startswith("pm_retention_rate 40.0 % → 36.0 % (−10.0 %), week 2026-06-15 vs 2026-06-08")
+    assert ratio.output.startswith("pm_retention_rate 40.0% → 36.0% (−10.0%), week 2026-06-15 vs 2026-06-08")
     assert "Mix and rate by country" in ratio.output
     br = next(line for line in ratio.output.splitlines() if "country=BR" in line)
-    for part in ("50.0 % → 40.0 %", "20.0 % → 10.0 %", "−1.5 pts", "−4.5 pts", "−6.0 pts"):  # share, rate, effects
+    for part in ("50.0% → 40.0%", "20.0% → 10.0%", "−1.5 pp", "−4.5 pp", "−6.0 pp"):  # share, rate, effects
         assert part in br, br
     tree = explain(options, "pm_north_star_users", "--from", "2026-W24", "--to", "2026-W25")
     assert tree.exit_code == 0, tree.output
-    assert ("Metric tree (product): pm_north_star_users −19.0 %: pm_north_star_share_of_active −9.5 points, "
+    assert ("Metric tree (product): pm_north_star_users −19.0%: pm_north_star_share_of_active −9.5 points, "
             "pm_weekly_active_users −9.5 points (pm_resurrecting_users −9.5 points, pm_new_users +5.7 points, "
             "pm_returning_users −5.7 points)") in " ".join(tree.output.split())
 

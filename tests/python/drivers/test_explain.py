@@ -12,10 +12,9 @@ import pytest
 from product_metrics.drivers import decompose
 from product_metrics.drivers.explain import (
     ExplainError,
+    Explanation,
     alert_explainer,
     explain,
-    format_change,
-    format_value,
     top_drivers_text,
 )
 from product_metrics.drivers.periods import Period
@@ -48,7 +47,7 @@ def test_a_summable_metric_ranks_the_segment_that_dropped(warehouse, registry):
     explanation = explain(warehouse, registry, "pm_average_dau", WEEK24, WEEK25, ["country", "platform"])
     assert (explanation.before_value, explanation.after_value) == (600, 540)
     assert explanation.relative_change == pytest.approx(-0.1)
-    assert explanation.headline() == "pm_average_dau 600 → 540 (−10.0 %), week 2026-06-15 vs 2026-06-08"
+    assert explanation.headline() == "pm_average_dau 600 users → 540 users (−10.0%), week 2026-06-15 vs 2026-06-08"
     assert not explanation.ratio and explanation.dimensions == ("country", "platform")
     first = explanation.segments[0]
     assert first.rank == 1 and first.unexpected_difference == pytest.approx(-60)
@@ -59,8 +58,8 @@ def test_a_summable_metric_ranks_the_segment_that_dropped(warehouse, registry):
     if us is not None:  # not pruned
         assert (us.before, us.after, us.expected_after, us.unexpected_difference) == pytest.approx((200, 200, 170, 30))
         assert us.support == pytest.approx(200 / 540)
-    assert explanation.summary().startswith("pm_average_dau −10.0 % (2026-W25 vs 2026-W24): ")
-    assert "−60 unexpected" in explanation.summary()
+    assert explanation.summary().startswith("pm_average_dau −10.0% (2026-W25 vs 2026-W24): ")
+    assert "−60 users unexpected" in explanation.summary()
     assert explanation.mix_rate == {} and explanation.tree == ()
 
 
@@ -87,7 +86,7 @@ def test_a_ratio_metric_splits_its_change_into_mix_and_rate(warehouse, registry)
     assert explanation.ratio and explanation.dimensions == ("country",)
     assert explanation.notes[0] == "platform: one value in these periods, nothing to split"
     assert (explanation.before_value, explanation.after_value) == pytest.approx((0.4, 0.36))
-    assert explanation.headline() == "pm_retention_rate 40.0 % → 36.0 % (−10.0 %), week 2026-06-15 vs 2026-06-08"
+    assert explanation.headline() == "pm_retention_rate 40.0% → 36.0% (−10.0%), week 2026-06-15 vs 2026-06-08"
     # Shares 0.5/0.5 -> 0.4/0.6, rates BR 0.2 -> 0.1, US 0.6 -> 0.5333:
     # BR mix (−0.1)(0.3)/2 = −0.015, rate 0.45 × (−0.1) = −0.045;
     # US mix (0.1)(1.1333)/2 = 0.056667, rate 0.55 × (−0.06667) = −0.036667; all: −0.04.
@@ -97,8 +96,8 @@ def test_a_ratio_metric_splits_its_change_into_mix_and_rate(warehouse, registry)
     assert (us.mix_effect, us.rate_effect) == pytest.approx((0.1 * (0.6 + 0.8 / 1.5) / 2, 0.55 * (0.8 / 1.5 - 0.6)))
     assert (br.before_share, br.after_share, br.before_rate, br.after_rate) == pytest.approx((0.5, 0.4, 0.2, 0.1))
     assert sum(d.total_effect for d in drivers.values()) == pytest.approx(-0.04)
-    assert explanation.summary() == ("pm_retention_rate −10.0 % (2026-W25 vs 2026-W24): country=US mix +5.7 pts; "
-                                     "country=BR rate −4.5 pts; country=US rate −3.7 pts")
+    assert explanation.summary() == ("pm_retention_rate −10.0% (2026-W25 vs 2026-W24): country=US mix +5.7 pp; "
+                                     "country=BR rate −4.5 pp; country=US rate −3.7 pp")
 
 
 # --- the metric tree -------------------------------------------------------------------------------
@@ -121,7 +120,7 @@ def test_the_north_star_change_is_attributed_along_the_tree(warehouse, registry)
     assert rows[2, "pm_new_users"].parent == "pm_weekly_active_users"
     assert sum(r.contribution for r in explanation.tree if r.depth == 1) == pytest.approx(405 - 500)
     assert explanation.tree_text() == (
-        "pm_north_star_users −19.0 %: pm_north_star_share_of_active −9.5 points, pm_weekly_active_users −9.5 points "
+        "pm_north_star_users −19.0%: pm_north_star_share_of_active −9.5 points, pm_weekly_active_users −9.5 points "
         "(pm_resurrecting_users −9.5 points, pm_new_users +5.7 points, pm_returning_users −5.7 points)")
     assert explanation.summary().endswith(
         "drivers: pm_north_star_share_of_active −9.5 points, pm_weekly_active_users −9.5 points")
@@ -180,28 +179,36 @@ def test_signup_cohort_is_an_alias(warehouse, registry):
 # --- units -----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("value, unit, shown, change", [
-    (1234.4, "users", "1,234", "+1,234"),
-    (-310.0, "users", "−310", "−310"),
+    (1234.4, "users", "1,234 users", "+1,234 users"),
+    (-310.0, "users", "−310 users", "−310 users"),
     (68.555, "usd", "$68.56", "+$68.56"),
     (-12345.0, "usd", "−$12,345", "−$12,345"),
-    (0.123, "ratio", "12.3 %", "+12.3 pts"),
-    (2.228, "months", "2.23", "+2.23"),
+    (0.123, "ratio", "12.3%", "+12.3 pp"),
+    (2.228, "months", "2.2 months", "+2.2 months"),
     (None, "users", "—", "—"),
 ])
 def test_values_and_changes_carry_their_unit(value, unit, shown, change):
-    assert format_value(value, unit) == shown
-    assert format_change(value, unit) == change
+    explanation = Explanation("pm_x", unit, WEEK24, WEEK25, None, None, False, ("country",))
+    assert explanation.value_text(value) == shown
+    assert explanation.change_text(value) == change
+
+
+def test_a_count_names_what_it_counts():
+    explanation = Explanation("pm_core_actions", "count", WEEK24, WEEK25, None, None, False, ("country",),
+                              noun="core actions")
+    assert explanation.value_text(883.0) == "883 core actions"
+    assert explanation.change_text(-12.0) == "−12 core actions"
 
 
 # --- alerts ----------------------------------------------------------------------------------------
 
 def test_an_alert_carries_its_top_drivers(warehouse, registry):
     text = top_drivers_text(warehouse, registry, "pm_retention_rate", fab.W25, "cohort_week")
-    assert text == ("pm_retention_rate −10.0 % (2026-W25 vs 2026-W24): country=US mix +5.7 pts; country=BR rate "
-                    "−4.5 pts; country=US rate −3.7 pts")
+    assert text == ("pm_retention_rate −10.0% (2026-W25 vs 2026-W24): country=US mix +5.7 pp; country=BR rate "
+                    "−4.5 pp; country=US rate −3.7 pp")
     # A day's alert is explained by its week against the week before.
     assert top_drivers_text(warehouse, registry, "pm_average_dau", fab.W25 + dt.timedelta(days=3), "day") \
-        .startswith("pm_average_dau −10.0 % (2026-W25 vs 2026-W24)")
+        .startswith("pm_average_dau −10.0% (2026-W25 vs 2026-W24)")
     # Nothing to explain: no text, never an error.
     assert top_drivers_text(warehouse, registry, "pm_nps", fab.W25, "month") is None
     assert top_drivers_text(warehouse, registry, "pm_average_dau", fab.W23, "week") is None  # no W22 cells
@@ -210,6 +217,6 @@ def test_an_alert_carries_its_top_drivers(warehouse, registry):
 def test_the_alert_explainer_reads_the_evaluations_metric_and_period(warehouse, registry):
     explainer = alert_explainer(warehouse, registry)
     evaluation = SimpleNamespace(metric="pm_retention_rate", latest=SimpleNamespace(period=fab.W25))
-    assert explainer(evaluation).startswith("pm_retention_rate −10.0 % (2026-W25 vs 2026-W24)")
+    assert explainer(evaluation).startswith("pm_retention_rate −10.0% (2026-W25 vs 2026-W24)")
     assert explainer(SimpleNamespace(metric="pm_retention_rate", latest=SimpleNamespace(period=None))) is None
     assert explainer(SimpleNamespace(metric="pm_unknown", latest=SimpleNamespace(period=fab.W25))) is None

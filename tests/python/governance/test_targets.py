@@ -7,6 +7,7 @@ var product_metrics__metric_targets replacing meta targets, and the alert rows t
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures" / "gover
 import fixture_manifests as fx
 
 from product_metrics.cli import app
+from product_metrics.formatting import format_pace
 from product_metrics.governance.alerts import ALERT_COLUMNS, Evaluation, record_breaches
 from product_metrics.governance.catalog import catalog_entries, catalog_row
 from product_metrics.governance.contract import TARGETS_VAR, Target, parse_governance
@@ -25,7 +27,6 @@ from product_metrics.governance.registry import Metric, Model, Registry
 from product_metrics.governance.rules import check, field_rules, target_rules
 from product_metrics.governance.targets import (
     evaluate_targets,
-    format_pace,
     judge,
     least_squares_slope,
     metric_targets,
@@ -152,7 +153,7 @@ def test_weekly_target_off_track(warehouse):
     assert status.projected_value == pytest.approx(140 + 9.5 * 6)  # 197 < 200
     assert status.status == "off_track" and status.is_alert
     assert status.summary == (
-        "pm_weekly_users: 200 users by 2026-07-15 — 140 users in 2026-W23, 40 % of the way from 100 users "
+        "pm_weekly_users: 200 users by 2026-07-15 — 140 users in 2026-W23, 40% of the way from 100 users "
         "(2026-W19); needs +10 users/week over 6 weeks, recent pace +9.5 users/week, projected 197 users: off track")
 
 
@@ -174,7 +175,7 @@ def test_weekly_past_targets_are_met_or_missed_on_the_period_holding_the_date(wa
     assert (met.status, met.by_period, met.by_value, met.periods_left) == ("met", D(2026, 5, 18), 120.0, 0)
     assert met.progress == pytest.approx((120 - 100) / (120 - 100))
     assert met.required_pace is None and met.projected_value is None
-    assert met.summary == ("pm_weekly_users: 120 users by 2026-05-20 — 120 users in 2026-W21, 100 % of the way "
+    assert met.summary == ("pm_weekly_users: 120 users by 2026-05-20 — 120 users in 2026-W21, 100% of the way "
                            "from 100 users (2026-W19): met")
     assert (missed.status, missed.by_value) == ("missed", 120.0) and missed.is_alert
     assert missed.summary == "pm_weekly_users: 130 users by 2026-05-24 — 120 users in 2026-W21: missed"
@@ -195,7 +196,7 @@ def test_as_of_is_the_data_not_the_calendar(warehouse):
     # a date before the data, and no data at all: no value
     early = status_of(make_registry({"pm_weekly_users": [{"value": 1, "by": "2026-04-01"}]}), warehouse)
     assert (early.status, early.summary) == (
-        "no_value", ("pm_weekly_users: 1.0 users by 2026-04-01 — no value for 2026-W14, the period holding 2026-04-01: "
+        "no_value", ("pm_weekly_users: 1 users by 2026-04-01 — no value for 2026-W14, the period holding 2026-04-01: "
                     "no value"))
     empty = status_of(registry, warehouse, before=D(2026, 5, 1))
     assert (empty.status, empty.as_of_period) == ("no_value", None)
@@ -215,9 +216,9 @@ def test_monthly_revenue_target(warehouse):
     assert status.projected_value == pytest.approx(1500 + 6 * 1775 / 17.5)  # 2108.57 >= 2000
     assert status.status == "on_track"
     assert status.summary == (
-        "pm_revenue_usd: $2,000 by 2026-12-31 — $1,500 in 2026-06, 44 % of the way from $1,100 (2026-02); "
-        "needs +$83/month over 6 months, recent pace +$101/month, projected $2,109: on track")
-    assert format_pace(-2.5, "usd", 2000, "month") == f"{MINUS}$2.5/month"
+        "pm_revenue_usd: $2,000 by 2026-12-31 — $1,500 in 2026-06, 44% of the way from $1,100 (2026-02); "
+        "needs +$83.33/month over 6 months, recent pace +$101.43/month, projected $2,109: on track")
+    assert format_pace(-2.5, "usd", "month") == f"{MINUS}$2.50/month"
 
 
 def test_lower_is_better_ratio_targets(warehouse):
@@ -236,10 +237,10 @@ def test_lower_is_better_ratio_targets(warehouse):
         assert status.projected_value == pytest.approx(0.046 + 3 * slope)
     assert on.status == "on_track" and on.progress == pytest.approx((0.046 - 0.050) / (0.045 - 0.050))  # 0.8
     assert off.status == "off_track" and off.required_pace == pytest.approx((0.03 - 0.046) / 3)
-    assert off.summary == (f"pm_churn_rate: 3.0 % by 2026-09-30 — 4.6 % in 2026-06; needs {MINUS}0.5 pp/month over "
-                           f"3 months, recent pace {MINUS}0.1 pp/month, projected 4.4 %: off track")
-    assert on.summary.startswith("pm_churn_rate: 4.5 % by 2026-09-30 — 4.6 % in 2026-06, 80 % of the way from "
-                                 "5.0 % (2026-01); needs ")
+    assert off.summary == (f"pm_churn_rate: 3.0% by 2026-09-30 — 4.6% in 2026-06; needs {MINUS}0.5 pp/month over "
+                           f"3 months, recent pace {MINUS}0.1 pp/month, projected 4.4%: off track")
+    assert on.summary.startswith("pm_churn_rate: 4.5% by 2026-09-30 — 4.6% in 2026-06, 80% of the way from "
+                                 "5.0% (2026-01); needs ")
 
 
 def test_a_single_period_has_no_pace(warehouse):
@@ -381,7 +382,7 @@ def test_alert_rows_have_kind_detail_and_top_drivers(warehouse):
         ("pm_weekly_users", D(2026, 5, 18), 120.0, 130.0, "warn", "target", targets[0].summary, None, "fct_users_weekly"),
         ("pm_weekly_users", D(2026, 6, 1), 140.0, 200.0, "warn", "target", targets[2].summary, None, "fct_users_weekly"),
         ("pm_churn_rate", D(2026, 6, 1), 0.046, 0.04, "warn", "threshold",
-         "pm_churn_rate 4.6 % in 2026-06-01, above the warn threshold 4.0 %", "top drivers of pm_churn_rate",
+         "pm_churn_rate 4.6% in 2026-06-01, above the warn threshold 4.0%", "top drivers of pm_churn_rate",
          "fct_money_monthly"),
     ]
 
@@ -456,8 +457,8 @@ def test_alerts_cli_lists_and_records_targets(tmp_path):
                                       "--fail-on", "warn"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output  # targets are not a gate
     # nps: 30 in May and June, slope 0, 6 months to December: projected 30 < 40
-    assert ("nps: 40.0 by 2026-12-31 — 30.0 in 2026-06, 0 % of the way from 30.0 (2026-05); needs +1.7/month over "
-            "6 months, recent pace +0.0/month, projected 30.0: off track") in result.output
+    assert ("nps: 40.0 pts by 2026-12-31 — 30.0 pts in 2026-06, 0% of the way from 30.0 pts (2026-05); needs "
+            "+1.7 pts/month over 6 months, recent pace 0.0 pts/month, projected 30.0 pts: off track") in result.output
     assert "revenue_usd: $1,000 by 2026-05-31 — $1,500 in 2026-05: met" in result.output
     assert "0 alert, 0 warn, 4 ok" in result.output and "1 breaches recorded" in result.output
     import duckdb
@@ -465,3 +466,19 @@ def test_alerts_cli_lists_and_records_targets(tmp_path):
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         assert connection.execute("select metric_name, level, kind, threshold from audit.metric_alerts").fetchall() == [
             ("nps", "warn", "target", 40.0)]
+
+
+def test_the_catalog_command_shows_each_target_once_on_its_card(tmp_path):
+    manifest, semantic = fx.load_good()
+    fx.governance(manifest, "revenue_usd")["targets"] = [{"value": 1000, "by": "2026-05-31"}]
+    directory = fx.write(tmp_path / "m", manifest, semantic)
+    warehouse = fx.build_warehouse(tmp_path / "wh.duckdb")
+    result = CliRunner().invoke(app, ["catalog", "--manifest-dir", str(directory), "--database", str(warehouse),
+                                      "--out", str(tmp_path / "catalog"), "--no-table"])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "catalog" / "index.html").read_text()
+    card = re.search(r'<article class="metric" id="metric-revenue_usd".*?</article>', html, re.DOTALL).group(0)
+    # revenue_usd: $1,500 in 2026-05 against $1,000 by 2026-05-31
+    summary = "revenue_usd: $1,000 by 2026-05-31 — $1,500 in 2026-05: met"
+    assert card.count(summary) == 1 and 'class="target target-met"' in card
+    assert html.count(summary) == 1 and "<dt>Targets</dt>" not in html.replace(card, "")

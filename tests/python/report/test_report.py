@@ -361,7 +361,7 @@ def test_the_north_star_comes_first_with_its_chart_change_target_and_drivers(rea
     # 116 users in the week of 2026-06-22, 78 the week before (fct_north_star_weekly).
     for shown in ("116 users", "week of 2026-06-22", "▲ +38 users (+48.7%) vs previous week", "off track",
                   "target 150 users by 2026-09-30", "pace needed +3.1 users per week", NORTH_STAR_TARGET,
-                  "pm_weekly_active_users: +30 users (+38.5 pts of the change)",
+                  "pm_weekly_active_users: +30 users (+38.5 points of the change)",
                   "country=BR, platform=android: −12 users unexpected"):
         assert shown in text, (shown, text)
     html = readable_report.read_text()
