@@ -131,6 +131,7 @@ def demo(
         raise typer.Exit(1)
     _print_headline(project, console, run.target_path)
     _write_experiment_readouts(project, console, run.target_path)
+    _write_change_drivers(project, console, run.target_path)
 
 
 def _write_experiment_readouts(project, console, manifest_dir: Path) -> None:
@@ -140,6 +141,27 @@ def _write_experiment_readouts(project, console, manifest_dir: Path) -> None:
 
     _, detail = read_out_and_write(project.duckdb_path, None, Relations.load(manifest_dir))
     console.print(f"[green]✓[/] experiments: {detail} (`product-metrics experiments` prints them)", highlight=False)
+
+
+def _write_change_drivers(project, console, manifest_dir: Path) -> None:
+    """metrics.fct_metric_change_drivers written as the `drivers` stage of build does, and the north
+    star's latest week explained in one line."""
+    from product_metrics.drivers.explain import explain
+    from product_metrics.drivers.tables import explain_and_write, latest_comparisons
+    from product_metrics.governance.registry import load_registry
+    from product_metrics.warehouse import Warehouse
+
+    registry = load_registry(manifest_dir)
+    detail = explain_and_write(project.duckdb_path, None, registry)
+    console.print(f"[green]✓[/] change drivers: {detail} (`product-metrics explain` explains any change)",
+                  highlight=False)
+    stars = {m.name for m in registry.governed()
+             if m.governance.role == "north_star" and m.governance.status == "certified"}
+    with Warehouse.open(project.duckdb_path, None) as warehouse:
+        for comparison in latest_comparisons(warehouse, registry):
+            if comparison.metric in stars and comparison.after.grain == "week":
+                explanation = explain(warehouse, registry, comparison.metric, comparison.before, comparison.after)
+                console.print(f"  {explanation.summary()}", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -58,6 +58,10 @@ def test_demo_generates_builds_and_prints_the_headline(tmp_path):
     assert "experiments: 4 experiments" in result.output
     with duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True) as con:
         assert con.execute("select count(distinct experiment_id) from metrics.fct_experiment_results").fetchone()[0] == 4
+        explained = con.execute("select count(distinct metric_name) from metrics.fct_metric_change_drivers").fetchone()[0]
+    # The change drivers are written, and the north star's latest week is explained in one line.
+    assert "change drivers:" in result.output and explained >= 10
+    assert "pm_north_star_users" in result.output and "(2026-W26 vs 2026-W25)" in result.output
 
 
 def test_demo_reports_a_failed_build_and_exits_non_zero(tmp_path, monkeypatch):
