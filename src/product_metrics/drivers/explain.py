@@ -364,8 +364,9 @@ _ALERT_GRAINS = {"day": "week", "week": "week", "cohort_week": "week", "month": 
 
 def top_drivers_text(warehouse: Warehouse, registry: Registry, metric: str, period: dt.date, grain: str,
                      top: int = 3) -> str | None:
-    """The line an alert carries: the period holding `period` (a day's: its week) against the one
-    before, e.g. `pm_north_star_users −6.0% (2026-W25 vs 2026-W24): country=BR × platform=android
+    """The line an alert carries: the period holding `period` (a day's: its week; when that period is
+    not complete yet, the complete one before it, so a part-week never reads as a fall) against the
+    one before, e.g. `pm_north_star_users −6.0% (2026-W25 vs 2026-W24): country=BR × platform=android
     −310 users unexpected; …`. None when the metric has no cells for both periods; never raises for a
     metric it cannot explain (an alert is recorded with or without its drivers)."""
     cells_grain = _ALERT_GRAINS.get(grain)
@@ -373,6 +374,9 @@ def top_drivers_text(warehouse: Warehouse, registry: Registry, metric: str, peri
         return None
     after = Period.containing(cells_grain, period)
     try:
+        complete = dict(available_periods(warehouse, registry, metric, cells_grain))
+        if not complete.get(after, True):
+            after = after.previous()
         return explain(warehouse, registry, metric, after.previous(), after).summary(top)
     except (UserError, decompose.DecompositionError):
         return None

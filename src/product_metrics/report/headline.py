@@ -131,8 +131,9 @@ _COUNTS = {"size": "users", "retained": "users", "dau": "users", "wau": "users",
 
 
 def header(column: str) -> str:
-    """The column's header: a count's names what it counts."""
-    return f"{column} ({_COUNTS[column]})" if column in _COUNTS else column
+    """The column's header: a count's names what it counts, unless the name already says it."""
+    noun = _COUNTS.get(column)
+    return f"{column} ({noun})" if noun and noun not in column else column
 
 
 def format_cell(column: str, value: object) -> str:

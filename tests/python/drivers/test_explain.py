@@ -212,6 +212,9 @@ def test_an_alert_carries_its_top_drivers(warehouse, registry):
     # Nothing to explain: no text, never an error.
     assert top_drivers_text(warehouse, registry, "pm_nps", fab.W25, "month") is None
     assert top_drivers_text(warehouse, registry, "pm_average_dau", fab.W23, "week") is None  # no W22 cells
+    # A day of the running week W26 (not complete): its complete week before, never a part-week.
+    assert top_drivers_text(warehouse, registry, "pm_average_dau", fab.W26 + dt.timedelta(days=1), "day") \
+        .startswith("pm_average_dau −10.0% (2026-W25 vs 2026-W24)")
 
 
 def test_the_alert_explainer_reads_the_evaluations_metric_and_period(warehouse, registry):
