@@ -19,6 +19,9 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 demo: install
 	$(BIN)/product-metrics demo
+	$(BIN)/product-metrics catalog
+	$(BIN)/product-metrics alerts
+	$(BIN)/product-metrics report
 
 # The PostgreSQL tests need a local server: scripts/start_postgres.sh installs (apt) and starts one.
 # The HTML catalog and report tests open the pages in headless Chromium: scripts/install_test_browsers.sh installs it (apt).
