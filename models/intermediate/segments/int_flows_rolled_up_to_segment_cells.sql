@@ -1,5 +1,5 @@
 -- The additive flow metrics per week and month and cell (one combination of the four user
--- dimensions), records counted as in int_flows_rolled_up_to_segment_days:
+-- dimensions), records counted as in int_flows_rolled_up_to_segment_days (macro flow_records):
 --   pm_signups        users by signup date (int_users_cohorted)
 --   pm_new_customers  customers by the date of their first positive order (int_customers_acquired)
 --   pm_revenue_usd    amount_usd of every valid order before the cutoff, refunds included
@@ -28,28 +28,11 @@ cutoff as (
 ),
 
 user_records as (
-    select
-        'pm_signups' as metric_name,
-        signup_date as metric_date,
-        user_id,
-        cast(1 as {{ dbt.type_numeric() }}) as amount
-    from users
-    union all
-    select
-        'pm_new_customers' as metric_name,
-        acquired_date as metric_date,
-        user_id,
-        cast(1 as {{ dbt.type_numeric() }}) as amount
-    from customers
-    union all
-    select
-        'pm_revenue_usd' as metric_name,
-        orders.order_date as metric_date,
-        orders.user_id,
-        cast(orders.amount_usd as {{ dbt.type_numeric() }}) as amount
-    from orders
-    cross join cutoff
-    where orders.order_date < cutoff.cutoff_date
+    {{ flow_records('users', 'customers', 'orders', 'cutoff', metric_names={
+        'signups': 'pm_signups',
+        'new_customers': 'pm_new_customers',
+        'revenue_usd': 'pm_revenue_usd',
+    }) }}
 ),
 
 record_periods as (

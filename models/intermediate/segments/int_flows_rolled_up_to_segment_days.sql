@@ -37,28 +37,11 @@ numbers as (
 ),
 
 user_records as (
-    select
-        'signups' as metric_name,
-        signup_date as metric_date,
-        user_id,
-        cast(1 as {{ dbt.type_numeric() }}) as amount
-    from users
-    union all
-    select
-        'new_customers' as metric_name,
-        acquired_date as metric_date,
-        user_id,
-        cast(1 as {{ dbt.type_numeric() }}) as amount
-    from customers
-    union all
-    select
-        'revenue_usd' as metric_name,
-        orders.order_date as metric_date,
-        orders.user_id,
-        cast(orders.amount_usd as {{ dbt.type_numeric() }}) as amount
-    from orders
-    cross join cutoff
-    where orders.order_date < cutoff.cutoff_date
+    {{ flow_records('users', 'customers', 'orders', 'cutoff', metric_names={
+        'signups': 'signups',
+        'new_customers': 'new_customers',
+        'revenue_usd': 'revenue_usd',
+    }) }}
 ),
 
 -- An order's user may have signed up after the cutoff (orders need not follow signup): the left
