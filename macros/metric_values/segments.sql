@@ -46,28 +46,30 @@
 
 
 {#
-    Each row of `relation` once in each period that holds its `date_column`: its day, its Monday
-    week and its calendar month (columns period_grain, period_start, period_end — the exclusive end).
+    Each row of `relation` once in each period of `grains` that holds its `date_column`: its day, its
+    Monday week, its calendar month (columns period_grain, period_start, period_end — the exclusive end).
 #}
-{% macro expand_to_periods(relation, date_column) -%}
+{% macro expand_to_periods(relation, date_column, grains=['day', 'week', 'month']) -%}
+    {%- set bounds = {
+        'day': (date_column, product_metrics.add_days(date_column, 1)),
+        'week': (
+            product_metrics.week_start(date_column),
+            product_metrics.add_days(product_metrics.week_start(date_column), 7),
+        ),
+        'month': (
+            product_metrics.month_start(date_column),
+            product_metrics.add_months(product_metrics.month_start(date_column), 1),
+        ),
+    } -%}
+    {%- for grain in grains %}
     select
         {{ relation }}.*,
-        'day' as period_grain,
-        {{ date_column }} as period_start,
-        {{ product_metrics.add_days(date_column, 1) }} as period_end
+        '{{ grain }}' as period_grain,
+        {{ bounds[grain][0] }} as period_start,
+        {{ bounds[grain][1] }} as period_end
     from {{ relation }}
+    {%- if not loop.last %}
     union all
-    select
-        {{ relation }}.*,
-        'week' as period_grain,
-        {{ product_metrics.week_start(date_column) }} as period_start,
-        {{ product_metrics.add_days(product_metrics.week_start(date_column), 7) }} as period_end
-    from {{ relation }}
-    union all
-    select
-        {{ relation }}.*,
-        'month' as period_grain,
-        {{ product_metrics.month_start(date_column) }} as period_start,
-        {{ product_metrics.add_months(product_metrics.month_start(date_column), 1) }} as period_end
-    from {{ relation }}
+    {%- endif %}
+    {%- endfor %}
 {%- endmacro %}

@@ -183,27 +183,21 @@ running_counts as (
     from changes_and_markers
 ),
 
+user_day_cell_periods as (
+    {{ expand_to_periods('user_day_cells', 'user_day_cells.activity_date', grains=['week', 'month']) }}
+),
+
 -- The day measures per period and cell, then with the cells' dimension values.
 cell_day_measures as (
     select
-        'week' as period_grain,
-        {{ week_start('activity_date') }} as period_start,
+        period_grain,
+        period_start,
         cell_id,
         count(*) as active_user_days,
         0 as dau,
         0 as mau
-    from user_day_cells
-    group by {{ week_start('activity_date') }}, cell_id
-    union all
-    select
-        'month' as period_grain,
-        {{ month_start('activity_date') }} as period_start,
-        cell_id,
-        count(*) as active_user_days,
-        0 as dau,
-        0 as mau
-    from user_day_cells
-    group by {{ month_start('activity_date') }}, cell_id
+    from user_day_cell_periods
+    group by period_grain, period_start, cell_id
     union all
     select
         periods.period_grain,

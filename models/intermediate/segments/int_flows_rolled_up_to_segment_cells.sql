@@ -36,23 +36,7 @@ user_records as (
 ),
 
 record_periods as (
-    select
-        metric_name,
-        'week' as period_grain,
-        {{ week_start('metric_date') }} as period_start,
-        {{ add_days(week_start('metric_date'), 7) }} as period_end,
-        user_id,
-        amount
-    from user_records
-    union all
-    select
-        metric_name,
-        'month' as period_grain,
-        {{ month_start('metric_date') }} as period_start,
-        {{ add_months(month_start('metric_date'), 1) }} as period_end,
-        user_id,
-        amount
-    from user_records
+    {{ expand_to_periods('user_records', 'user_records.metric_date', grains=['week', 'month']) }}
 )
 
 select
