@@ -31,44 +31,23 @@ cutoff as (
 ),
 
 cells as (
-    -- average_dau: the period's user-days over its measured days, the same days for every cell, so
-    -- the cells' averages add up to the overall average.
-    select
-        'pm_average_dau' as metric_name,
-        active_users.period_grain,
-        active_users.period_start,
-        active_users.country,
-        active_users.platform,
-        active_users.acquisition_channel,
-        active_users.signup_cohort_month,
-        {{ safe_divide('active_users.active_user_days', 'active_users.measured_days') }} as numerator,
-        cast(null as {{ type_double() }}) as denominator,
-        active_users.period_end <= cutoff.cutoff_date as is_complete
-    from active_users
-    cross join cutoff
-    where active_users.active_user_days > 0
-    union all
-    -- dau / mau on the period's snapshot day.
-    select
-        'pm_dau_mau_ratio' as metric_name,
-        active_users.period_grain,
-        active_users.period_start,
-        active_users.country,
-        active_users.platform,
-        active_users.acquisition_channel,
-        active_users.signup_cohort_month,
-        cast(active_users.dau as {{ type_double() }}) as numerator,
-        cast(active_users.mau as {{ type_double() }}) as denominator,
-        active_users.period_end <= cutoff.cutoff_date as is_complete
-    from active_users
-    cross join cutoff
-    where active_users.mau > 0
-    {%- for metric, column in [
-        ('pm_weekly_active_users', 'weekly_active_users'),
-        ('pm_north_star_users', 'north_star_users'),
-        ('pm_core_actions', 'core_actions'),
-    ] %}
-    union all
+    {#- One select per active-user metric: (metric, numerator, denominator, rows kept). average_dau
+        is the period's user-days over its measured days, the same days for every cell, so the
+        cells' averages add up to the overall average; dau / mau is on the period's snapshot day. #}
+    {%- set weeks_with_users = "active_users.period_grain = 'week' and active_users.weekly_active_users > 0" -%}
+    {%- set active_user_metrics = [
+        (
+            'pm_average_dau',
+            safe_divide('active_users.active_user_days', 'active_users.measured_days'),
+            'null',
+            'active_users.active_user_days > 0',
+        ),
+        ('pm_dau_mau_ratio', 'active_users.dau', 'active_users.mau', 'active_users.mau > 0'),
+        ('pm_weekly_active_users', 'active_users.weekly_active_users', 'null', weeks_with_users),
+        ('pm_north_star_users', 'active_users.north_star_users', 'null', weeks_with_users),
+        ('pm_core_actions', 'active_users.core_actions', 'null', weeks_with_users),
+    ] -%}
+    {%- for metric, numerator, denominator, condition in active_user_metrics %}
     select
         '{{ metric }}' as metric_name,
         active_users.period_grain,
@@ -77,14 +56,14 @@ cells as (
         active_users.platform,
         active_users.acquisition_channel,
         active_users.signup_cohort_month,
-        cast(active_users.{{ column }} as {{ type_double() }}) as numerator,
-        cast(null as {{ type_double() }}) as denominator,
+        cast({{ numerator }} as {{ type_double() }}) as numerator,
+        cast({{ denominator }} as {{ type_double() }}) as denominator,
         active_users.period_end <= cutoff.cutoff_date as is_complete
     from active_users
     cross join cutoff
-    where active_users.period_grain = 'week' and active_users.weekly_active_users > 0
-    {%- endfor %}
+    where {{ condition }}
     union all
+    {%- endfor %}
     select
         flows.metric_name,
         flows.period_grain,
