@@ -18,11 +18,14 @@ full week starts 06-15 (W25), the last full month is May):
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
+from product_metrics.cli import app
 from product_metrics.drivers.explain import top_drivers_text
 from product_metrics.governance.alerts import record_breaches
 from product_metrics.governance.anomalies import anomaly_explainer, latest_anomalies
@@ -68,7 +71,7 @@ def create_warehouse(path) -> None:
         con.execute(f"create table intermediate.int_reporting_cutoff as select date '{CUTOFF}' as cutoff_date")
 
 
-def make_registry():
+def make_manifest() -> dict:
     manifest = fab.manifest()
     for name, schema in (("fct_stickiness_daily", "metrics"), ("fct_cac_monthly", "metrics"),
                          ("int_reporting_cutoff", "intermediate")):
@@ -84,7 +87,11 @@ def make_registry():
         "depends_on": {"nodes": []}}
     north_star = manifest["metrics"]["metric.product_metrics.pm_north_star_users"]
     north_star["config"]["meta"]["governance"]["direction"] = "higher_is_better"
-    return build_registry(manifest, {}, source="fabricated")
+    return manifest
+
+
+def make_registry():
+    return build_registry(make_manifest(), {}, source="fabricated")
 
 
 @pytest.fixture
@@ -182,3 +189,23 @@ def test_a_flat_window_without_a_cutoff_and_an_unreadable_series(tmp_path):
     assert (flat.column, flat.period, flat.value, flat.z_score, flat.bound) == ("new_customers", D(2026, 5, 1), 9.0,
                                                                                 None, 7.0)
     assert flat.detail() == "new_customers 9 in 2026-05-01, above its trailing 4-period value 7, which had not moved"
+
+
+def test_the_alerts_command_lists_and_records_the_anomalies(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    create_warehouse(path)
+    directory = tmp_path / "manifest"
+    directory.mkdir()
+    (directory / "manifest.json").write_text(json.dumps(make_manifest(), default=str))
+    result = CliRunner().invoke(app, ["alerts", "--manifest-dir", str(directory), "--database", str(path),
+                                      "--schema", "audit", "--fail-on", "warn"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output  # anomalies are news, not a gate
+    assert "Anomalies in the latest complete periods (2 of 5 series, recorded as alerts of kind anomaly)" in result.output
+    assert ("! pm_north_star_users 405 users in 2026-06-15, 10.6 standard deviations below its trailing 6-period "
+            "mean 500 users") in result.output
+    assert "top drivers: pm_north_star_users −19.0% (2026-W25 vs 2026-W24): " in result.output
+    assert "no threshold to evaluate; 2 alerts recorded in audit.metric_alerts." in result.output
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("select metric_name, kind, top_drivers is null from audit.metric_alerts "
+                           "order by metric_name").fetchall() == [("new_customers", "anomaly", True),
+                                                                  ("pm_north_star_users", "anomaly", False)]
