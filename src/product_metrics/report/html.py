@@ -1,7 +1,7 @@
 """The static HTML report: one self-contained file (plotly.js, the figures' data and the styles are
 inline; it loads nothing from the network) with every chart, the definition and owner of each metric
-it plots, the threshold alerts, the experiments' readouts (when there are any) and the data-quality
-status."""
+it plots, the alerts (thresholds, targets, anomalies), the experiments' readouts (when there are any)
+and the data-quality status."""
 
 from __future__ import annotations
 
