@@ -8,8 +8,8 @@ when every stage passed (run_published, product_metrics.publish), under the ware
 - build: `dbt build` -> experiments -> drivers -> data quality -> governance check -> publish;
 - refresh: an incremental `dbt build` (its arguments, vars and data-test window from
   product_metrics.refresh) -> experiments -> drivers -> data quality -> governance check (calendar rules warn)
-  -> threshold alerts -> publish. The Dagster job (product_metrics.orchestration) runs the same refresh_project
-  with its dbt command going through dagster-dbt.
+  -> alerts (thresholds, targets, anomalies) -> publish. The Dagster job (product_metrics.orchestration)
+  runs the same refresh_project with its dbt command going through dagster-dbt.
 """
 
 from __future__ import annotations
@@ -372,7 +372,7 @@ def check_stages(project, options: RefreshOptions, settings, docs_dir, console, 
     """The stages of `product-metrics build` after its dbt build (the experiment readouts, the change
     drivers, data quality, governance), reused as they are, except that governance findings only the calendar
     brings (an overdue review) are warnings: the data is right, and the alerts after it must still
-    run. Then the threshold alerts."""
+    run. Then the alerts."""
     from product_metrics.governance.rules import CALENDAR_RULES
 
     return [
@@ -381,18 +381,19 @@ def check_stages(project, options: RefreshOptions, settings, docs_dir, console, 
         Stage("data quality", lambda result: quality_stage(project, settings, docs_dir, console, result, artifacts)),
         Stage("governance", lambda result: governance_stage(project, console, result, artifacts,
                                                             warn_rules=CALENDAR_RULES)),
-        Stage("alerts", lambda result: _alerts_stage(project, options, console, result, artifacts)),
+        Stage("alerts", lambda result: _alerts_stage(project, options, settings, console, result, artifacts)),
     ]
 
 
-def _alerts_stage(project, options: RefreshOptions, console, result: StageResult, artifacts: dict) -> bool:
-    """Threshold breaches are recorded and shown, never a failed refresh: the numbers are right,
-    they are just bad news. Only metrics that cannot be read fail the stage."""
+def _alerts_stage(project, options: RefreshOptions, settings, console, result: StageResult, artifacts: dict) -> bool:
+    """Threshold breaches, targets and anomalies (with the data-quality stage's anomaly settings) are
+    recorded and shown, never a failed refresh: the numbers are right, they are just bad news. Only
+    metrics that cannot be read fail the stage."""
     from product_metrics.governance.commands import EXIT_OK, run_alerts
 
     code = run_alerts(database=project.duckdb_path, url=project.warehouse_url, manifest_dir=artifacts.get("target_path"),
                       fail_on="never", today=options.as_of, schema=None, console=console,
-                      evaluations_out=artifacts.setdefault("alerts", []))
+                      evaluations_out=artifacts.setdefault("alerts", []), quality_settings=settings)
     # fail_on never: a code other than 0 means the alerts could not run (2, or 3: the warehouse was busy)
     result.detail = "breaches recorded in metric_alerts (schema audit)" if code == EXIT_OK else "alerts could not run"
     return code == EXIT_OK

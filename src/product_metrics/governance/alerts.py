@@ -7,8 +7,9 @@ equal to a threshold does not breach it. Deprecated metrics, metrics without thr
 without lives_in are not evaluated.
 
 Each row says its `kind`: 'threshold' (a breach above) or 'target' (a dated target off track or
-missed, product_metrics.governance.targets; level 'warn', threshold = the target value), a one-line
-`detail` with units, and `top_drivers`: what moved the metric, from the `explain` callable given to
+missed, product_metrics.governance.targets; level 'warn', threshold = the target value) or 'anomaly'
+(a value of the latest complete period far from its trailing window, product_metrics.governance.anomalies;
+level 'warn', threshold = the edge of the normal range it crossed), a one-line `detail` with units, and `top_drivers`: what moved the metric, from the `explain` callables given to
 record_breaches (None: not explained). A metric_alerts table written before these columns existed
 gets them added (null in its old rows) before the append.
 """
@@ -25,6 +26,7 @@ from product_metrics.governance.registry import Registry
 from product_metrics.warehouse import Warehouse
 
 if TYPE_CHECKING:  # pragma: no cover
+    from product_metrics.governance.anomalies import Anomaly
     from product_metrics.governance.targets import TargetStatus
 
 ALERTS_TABLE = "metric_alerts"
@@ -39,11 +41,11 @@ ALERT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("direction", "text"),
     ("table", "text"),
     ("column", "text"),
-    ("kind", "text"),  # threshold | target
+    ("kind", "text"),  # threshold | target | anomaly
     ("detail", "text"),
     ("top_drivers", "text"),
 )
-KINDS = ("threshold", "target")
+KINDS = ("threshold", "target", "anomaly")
 
 
 @dataclass(frozen=True)
@@ -117,12 +119,25 @@ def target_row(status: TargetStatus, run_at: dt.datetime) -> dict[str, Any]:
             "kind": "target", "detail": status.summary, "top_drivers": None}
 
 
+def anomaly_row(anomaly: Anomaly, run_at: dt.datetime, top_drivers: str | None = None) -> dict[str, Any]:
+    """An anomaly as an alert row, under its governed metric's name (else its series' name)."""
+    metric = anomaly.metric
+    return {"run_at": run_at, "metric_name": anomaly.name, "period": anomaly.period, "value": anomaly.value,
+            "threshold": anomaly.bound, "level": "warn",
+            "direction": metric.governance.direction if metric is not None and metric.governance else None,
+            "table": anomaly.table, "column": anomaly.column, "kind": "anomaly", "detail": anomaly.detail(),
+            "top_drivers": top_drivers}
+
+
 def record_breaches(warehouse: Warehouse, evaluations: list[Evaluation], *, run_at: dt.datetime,
                     schema: str = ALERTS_SCHEMA, explain: Callable[[Evaluation], str | None] | None = None,
-                    targets: Sequence[TargetStatus] = (), units: dict[str, str | None] | None = None) -> int:
-    """Append the threshold breaches and the off-track / missed `targets` to `<schema>.metric_alerts`
-    (created if missing, missing columns added); returns rows written. `explain` gives a breach's
-    top drivers (None: none); `units`: metric -> governance unit, for the detail line."""
+                    targets: Sequence[TargetStatus] = (), units: dict[str, str | None] | None = None,
+                    anomalies: Sequence[Anomaly] = (),
+                    explain_anomaly: Callable[[Anomaly], str | None] | None = None) -> int:
+    """Append the threshold breaches, the off-track / missed `targets` and the `anomalies` to
+    `<schema>.metric_alerts` (created if missing, missing columns added); returns rows written.
+    `explain` gives a breach's top drivers, `explain_anomaly` an anomaly's (None: none); `units`:
+    metric -> governance unit, for the detail line."""
     units = units or {}
     rows = [{"run_at": run_at, "metric_name": e.metric, "period": e.latest.period, "value": e.latest.value,
              "threshold": e.threshold, "level": e.level, "direction": e.direction, "table": e.latest.table,
@@ -130,6 +145,8 @@ def record_breaches(warehouse: Warehouse, evaluations: list[Evaluation], *, run_
              "top_drivers": explain(e) if explain is not None else None}
             for e in evaluations if e.is_breach]
     rows += [target_row(status, run_at) for status in targets if status.is_alert]
+    rows += [anomaly_row(anomaly, run_at, explain_anomaly(anomaly) if explain_anomaly is not None else None)
+             for anomaly in anomalies]
     return warehouse.write(schema, ALERTS_TABLE, ALERT_COLUMNS, rows, replace=False, add_columns=True)
 
 

@@ -104,7 +104,8 @@ def alerts(
     schema: Annotated[str | None, typer.Option(
         help="Schema of the metric_alerts table (default: the audit schema, from the manifest).")] = None,
 ) -> None:
-    """Compare each metric's latest complete value with its thresholds; record breaches in audit.metric_alerts."""
+    """Compare each metric's latest complete value with its thresholds and dated targets, and find the
+    anomalies of the latest complete periods; record them, with their top drivers, in audit.metric_alerts."""
     from product_metrics.governance.commands import run_alerts
 
     code = run_alerts(database=database, url=url, manifest_dir=manifest_dir, fail_on=fail_on.value,

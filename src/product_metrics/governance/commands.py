@@ -232,15 +232,36 @@ def print_targets(targets, console: Console) -> None:
 _LEVEL_STYLE = {"alert": "bold red", "warn": "yellow", "ok": "green", "no_value": "dim", "error": "red"}
 
 
+def print_anomalies(scan, explained: dict, console: Console) -> None:
+    """The anomalies of the latest complete periods, one line each with its top drivers below it."""
+    if not scan.anomalies:
+        if scan.series_checked:
+            console.print(f"[green]✓[/] no anomaly in the latest complete periods ({scan.series_checked} series "
+                          "checked)")
+    else:
+        console.print(f"Anomalies in the latest complete periods ({len(scan.anomalies)} of {scan.series_checked} "
+                      "series, recorded as alerts of kind anomaly)")
+        for anomaly in scan.anomalies:
+            console.print(f"[yellow]![/] {escape(anomaly.detail())}", highlight=False, soft_wrap=True)
+            drivers = explained.get(anomaly)
+            if drivers:
+                console.print(f"    [dim]top drivers:[/] {escape(drivers)}", highlight=False, soft_wrap=True)
+    for line in scan.unread:
+        console.print(f"[yellow]![/] anomaly series not read: {escape(line)}", highlight=False, soft_wrap=True)
+
+
 def run_alerts(*, database: Path | None, url: str | None, manifest_dir: Path | None, fail_on: str,
                today: dt.date | None, schema: str | None, console: Console,
-               evaluations_out: list | None = None) -> int:
-    """Evaluate, record and print the thresholds; `evaluations_out` receives each metric's
-    evaluation, for a caller that reports them elsewhere (the Dagster checks). `schema`: where
-    metric_alerts is written (default: the audit schema dbt built, from the manifest)."""
+               evaluations_out: list | None = None, quality_settings=None) -> int:
+    """Evaluate, record and print the thresholds, the dated targets and the anomalies of the
+    latest complete periods; `evaluations_out` receives each metric's evaluation, for a caller that
+    reports them elsewhere (the Dagster checks). `schema`: where metric_alerts is written (default:
+    the audit schema dbt built, from the manifest). `quality_settings`: the anomaly k, window and
+    tables of the data-quality gate (default: its defaults)."""
     from product_metrics.drivers.explain import alert_explainer
     from product_metrics.formatting import format_value, noun_of
     from product_metrics.governance.alerts import ALERTS_TABLE, evaluate, exit_code, record_breaches
+    from product_metrics.governance.anomalies import anomaly_explainer, latest_anomalies
     from product_metrics.governance.targets import evaluate_targets
 
     inputs = _registry_and_schema("alerts", database, url, manifest_dir, schema, "audit",
@@ -253,8 +274,12 @@ def run_alerts(*, database: Path | None, url: str | None, manifest_dir: Path | N
         with Warehouse.open(database, url) as warehouse:
             evaluations = evaluate(registry, warehouse, before=today)
             targets = evaluate_targets(registry, warehouse, _project(), before=today)
+            scan = latest_anomalies(warehouse, registry, quality_settings, before=today)
+            explain_anomaly = anomaly_explainer(warehouse, registry)
+            explained = {anomaly: explain_anomaly(anomaly) for anomaly in scan.anomalies}
             written = record_breaches(warehouse, evaluations, run_at=_utc_now(), schema=schema, targets=targets,
-                                      units=units, explain=alert_explainer(warehouse, registry))
+                                      units=units, explain=alert_explainer(warehouse, registry),
+                                      anomalies=scan.anomalies, explain_anomaly=explained.get)
     except WarehouseError as error:
         console.print(f"[red]✗ alerts could not use the warehouse:[/] {error}")
         return error.exit_code
@@ -262,10 +287,12 @@ def run_alerts(*, database: Path | None, url: str | None, manifest_dir: Path | N
     print_overdue_reviews(registry, today or dt.date.today(), console)
     if evaluations_out is not None:
         evaluations_out.extend(evaluations)
-    # Targets are news, not a gate: shown and recorded, never part of the exit code.
+    # Targets and anomalies are news, not a gate: shown and recorded, never part of the exit code.
     print_targets(targets, console)
+    print_anomalies(scan, explained, console)
     if not evaluations:
-        console.print("No live metric has thresholds and lives_in: nothing to evaluate.")
+        recorded = f"; {written} alerts recorded in {schema}.{ALERTS_TABLE}" if written else ""
+        console.print(f"No live metric has thresholds and lives_in: no threshold to evaluate{recorded}.")
         return EXIT_OK
     table = Table(title="Metric thresholds" + (f" as of {today}" if today else ""), title_justify="left")
     for column in ("metric", "period", "value", "warn", "alert", "direction", "level", "note"):

@@ -47,18 +47,26 @@ def freshness_violations(rule: Freshness, last_included_date: dt.date) -> str:
     )
 
 
+def series_key(series: AnomalySeries) -> str:
+    """The SQL of a row's series within its table: its partition values joined by '|' ('' unpartitioned)."""
+    joined = " || '|' || ".join(f"cast({c} as varchar)" for c in series.partition_by)
+    return joined if series.partition_by else "''"
+
+
+def series_filter(series: AnomalySeries) -> str:
+    """The where clause of the rows a series holds: a value, and the series' own condition."""
+    return (f"where {series.value} is not null and ({series.where})" if series.where
+            else f"where {series.value} is not null")
+
+
 def anomalies(series: AnomalySeries, *, k: float, window: int, min_points: int) -> str:
     """Values more than k standard deviations from the mean of their trailing `window` values
     (the value itself excluded), once `min_points` trailing values exist. A flat trailing window
     (stddev 0) flags any change; its z-score is null. Newest first."""
-    joined = " || '|' || ".join(f"cast({c} as varchar)" for c in series.partition_by)
-    key = joined if series.partition_by else "''"
-    where = f"where {series.value} is not null and ({series.where})" if series.where else (
-        f"where {series.value} is not null")
     return (
         "with series as ("
-        f"select {series.order_by} as period, {key} as series_key, "
-        f"cast({series.value} as double precision) as value from {{batch}} {where}), "
+        f"select {series.order_by} as period, {series_key(series)} as series_key, "
+        f"cast({series.value} as double precision) as value from {{batch}} {series_filter(series)}), "
         "scored as (select period, series_key, value, "
         "avg(value) over trailing_window as trailing_mean, "
         "stddev_samp(value) over trailing_window as trailing_stddev, "

@@ -17,8 +17,8 @@ def report(
                            "else the path of the dbt profile's DuckDB target).")] = None,
 ) -> None:
     """Write a static, self-contained HTML report of the built warehouse: charts of every headline metric
-    with their definitions and owners, the north star's target and drivers, threshold and target alerts and
-    data-quality status. Viewing it needs no network."""
+    with their definitions and owners, the north star's target and drivers, threshold, target and anomaly
+    alerts and data-quality status. Viewing it needs no network."""
 
     from product_metrics.console import make_console
     from product_metrics.project import Project

@@ -1,7 +1,7 @@
 """The static HTML report: one self-contained file (plotly.js, the figures' data and the styles are
 inline; it loads nothing from the network) with every chart, the definition and owner of each metric
-it plots, the threshold alerts, the experiments' readouts (when there are any) and the data-quality
-status."""
+it plots, the alerts (thresholds, targets, anomalies), the experiments' readouts (when there are any)
+and the data-quality status."""
 
 from __future__ import annotations
 
@@ -324,12 +324,14 @@ def _alerts_panel(warehouse: ReportTables, catalog: dict[str, Definition] | None
 
 
 def _breach_tables(breaches: Any, known: dict[str, Definition]) -> str:
-    """The run's rows in two tables: thresholds crossed (with the top drivers of the metric's change)
-    and dated targets off track or missed (audit.metric_alerts kind 'target'; an older table without
-    `kind` holds threshold rows only)."""
+    """The run's rows in three tables: thresholds crossed (with the top drivers of the metric's change),
+    dated targets off track or missed (audit.metric_alerts kind 'target') and the anomalies of the
+    latest complete periods (kind 'anomaly', with their top drivers); an older table without `kind`
+    holds threshold rows only."""
     kinds = breaches["kind"].fillna("threshold") if "kind" in breaches.columns else None
-    thresholds = breaches if kinds is None else breaches[kinds != "target"]
+    thresholds = breaches if kinds is None else breaches[~kinds.isin(("target", "anomaly"))]
     targets = breaches.iloc[0:0] if kinds is None else breaches[kinds == "target"]
+    anomalies = breaches.iloc[0:0] if kinds is None else breaches[kinds == "anomaly"]
     html = ""
     if not thresholds.empty:
         body = "".join(
@@ -353,6 +355,17 @@ def _breach_tables(breaches: Any, known: dict[str, Definition]) -> str:
         html += ("<h3>Dated targets off track or missed</h3>"
                  f'<table id="recorded-targets"><tr><th>metric</th><th>status</th><th>period</th><th>value</th>'
                  f"<th>target</th><th>progress and pace</th></tr>{body}</table>")
+    if not anomalies.empty:
+        body = "".join(
+            f'<tr><td><code>{escape(r.metric_name)}</code></td><td>{_num(r.period)}</td>'
+            f'<td class="num value-text">{_value(r.value, known.get(r.metric_name))}</td>'
+            f"<td>{_text(getattr(r, 'detail', None))}</td>"
+            f'<td>{escape(str(r.table))}.{escape(str(r.column))}</td>'
+            f"<td>{_text(getattr(r, 'top_drivers', None))}</td></tr>"
+            for r in anomalies.itertuples())
+        html += ("<h3>Anomalies: latest complete values far from their trailing window</h3>"
+                 f'<table id="recorded-anomalies"><tr><th>metric</th><th>period</th><th>value</th>'
+                 f"<th>how far</th><th>column</th><th>top drivers of its change</th></tr>{body}</table>")
     return html
 
 

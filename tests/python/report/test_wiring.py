@@ -1,5 +1,5 @@
 """What the report reads of the other parts, on hand-made tables: the alerts of the latest run split
-into thresholds crossed (with their top drivers) and dated targets; the north star's drivers as
+into thresholds crossed (with their top drivers), dated targets and anomalies (with theirs); the north star's drivers as
 the drivers stage writes fct_metric_change_drivers (first-level tree inputs, then segments, in
 driver_rank order, the change ending at the card's period); the target a card shows."""
 
@@ -51,6 +51,17 @@ def warehouse(tmp_path) -> Path:
              "threshold": 100.0, "level": "warn", "direction": "higher_is_better", "table": "fct_metric_values",
              "column": "value", "kind": "target",
              "detail": "pm_signups: 100 users by 2026-05-31 — 90 users in 2026-W22: missed"},
+            {"run_at": RUN, "metric_name": "pm_north_star_users", "period": dt.date(2026, 6, 22), "value": 116.0,
+             "threshold": 140.0, "level": "warn", "direction": "higher_is_better", "table": "fct_north_star_weekly",
+             "column": "north_star_users", "kind": "anomaly",
+             "detail": "pm_north_star_users 116 users in 2026-06-22, 3.4 standard deviations below its trailing "
+                       "12-period mean 160 users",
+             "top_drivers": "pm_north_star_users −27.5% (2026-W26 vs 2026-W25): country=BR × platform=android "
+                            "−30 users unexpected"},
+            {"run_at": RUN, "metric_name": "new_customers", "period": dt.date(2026, 5, 1), "value": 150.0,
+             "threshold": 109.8, "level": "warn", "table": "fct_cac_monthly", "column": "new_customers",
+             "kind": "anomaly",
+             "detail": "new_customers 150 in 2026-05-01, 15.3 standard deviations above its trailing 4-period mean 100"},
         ]
         con.executemany(f"insert into audit.metric_alerts values ({', '.join('?' for _ in names)})",
                         [[row.get(name) for name in names] for row in rows])
@@ -93,6 +104,21 @@ def test_alerts_split_thresholds_from_targets(warehouse):
     assert "pm_north_star_users" not in thresholds and "pm_old" not in panel  # an older run is not shown
     assert re.findall(r'<td class="target-(\w+)">', targets) == ["off_track", "missed"]
     assert "150 users by 2026-09-30" in targets and "pm_signups: 100 users by 2026-05-31" in targets
+    assert "standard deviations" not in thresholds + targets
+
+
+def test_anomalies_have_their_own_table_with_their_top_drivers(warehouse):
+    with ReportTables.open(warehouse) as tables:
+        html = render_report(tables, built_at=RUN).html
+    panel = html.split('id="panel-alerts"')[1].split("</section>")[0]
+    anomalies = panel.split('id="recorded-anomalies"')[1].split("</table>")[0]
+    rows = re.findall(r"<tr><td><code>(\w+)</code></td><td>([\d-]+)</td>.*?</tr>", anomalies)
+    assert rows == [("new_customers", "2026-05-01"), ("pm_north_star_users", "2026-06-22")]
+    assert "3.4 standard deviations below its trailing 12-period mean 160 users" in anomalies
+    assert "country=BR × platform=android −30 users unexpected" in anomalies
+    # A series without a governed metric has no drivers: its cell reads "—".
+    new_customers = anomalies.split("<code>new_customers</code>")[1].split("</tr>")[0]
+    assert new_customers.endswith("<td>fct_cac_monthly.new_customers</td><td>—</td>")
 
 
 def test_the_north_star_reads_first_level_drivers_of_the_cards_period(warehouse):
