@@ -124,13 +124,19 @@ def read_cutoff(warehouse: Warehouse, registry: Registry) -> dt.date | None:
 
 
 def governed_metric(registry: Registry, table: str, series: AnomalySeries) -> Metric | None:
-    """The live governed metric whose lives_in reads `table`.`series.value` (first by name when several);
-    None for a partitioned series."""
+    """The live governed metric whose lives_in reads `table`.`series.value` (first by name when several),
+    else the metric named after the series that `table` lists (fct_cac_monthly.new_customers is
+    pm_new_customers, which lives in the long table); None for a partitioned series."""
     if series.partition_by:
         return None
     found = [m for m in registry.governed()
              if m.governance is not None and m.governance.status != "deprecated" and m.governance.lives_in is not None
              and m.governance.lives_in.table == table and m.governance.lives_in.column == series.value]
+    if not found:
+        named = registry.metrics.get(f"pm_{series.name}")
+        if (named is not None and named.governance is not None and named.governance.status != "deprecated"
+                and table in {model.name for model in registry.tables_listing(named.name)}):
+            found = [named]
     return min(found, key=lambda m: m.name) if found else None
 
 

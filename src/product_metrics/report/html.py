@@ -199,14 +199,21 @@ def _num(value: Any) -> str:
     return escape(str(value))
 
 
-def _value(value: Any, d: Definition | None) -> str:
-    """A metric's value in its unit (the catalog's), or as a plain number when the metric is unknown."""
+# A series with no governed metric (e.g. CAC of one channel) reads in the unit its column names.
+_COLUMN_UNITS = (("_usd", "usd"), ("_rate", "ratio"), ("_ratio", "ratio"), ("_ms", "milliseconds"),
+                 ("users", "users"), ("customers", "users"), ("nps", "score"), ("k_factor", "ratio"))
+
+
+def _value(value: Any, d: Definition | None, column: str | None = None) -> str:
+    """A metric's value in its unit (the catalog's); for an unknown metric, the unit its column names,
+    else a plain number."""
     import pandas as pd
 
     if value is None or pd.isna(value):
         return "—"
     if d is None:
-        return _num(value)
+        unit = next((unit for suffix, unit in _COLUMN_UNITS if column and str(column).endswith(suffix)), None)
+        return escape(format_value(float(value), unit, str(column))) if unit else _num(value)
     return escape(format_value(float(value), d.unit, d.metric_name, noun=noun_of(d.label)))
 
 
@@ -358,7 +365,7 @@ def _breach_tables(breaches: Any, known: dict[str, Definition]) -> str:
     if not anomalies.empty:
         body = "".join(
             f'<tr><td><code>{escape(r.metric_name)}</code></td><td>{_num(r.period)}</td>'
-            f'<td class="num value-text">{_value(r.value, known.get(r.metric_name))}</td>'
+            f'<td class="num value-text">{_value(r.value, known.get(r.metric_name), r.column)}</td>'
             f"<td>{_text(getattr(r, 'detail', None))}</td>"
             f'<td>{escape(str(r.table))}.{escape(str(r.column))}</td>'
             f"<td>{_text(getattr(r, 'top_drivers', None))}</td></tr>"

@@ -209,3 +209,22 @@ def test_the_alerts_command_lists_and_records_the_anomalies(tmp_path):
         assert con.execute("select metric_name, kind, top_drivers is null from audit.metric_alerts "
                            "order by metric_name").fetchall() == [("new_customers", "anomaly", True),
                                                                   ("pm_north_star_users", "anomaly", False)]
+
+
+def test_a_series_named_after_a_metric_its_table_lists_is_that_metric(warehouse):
+    # fct_cac_monthly lists pm_new_customers, which lives in another table (the long table): its
+    # new_customers series is that metric, with its unit.
+    manifest = make_manifest()
+    manifest["nodes"]["model.product_metrics.fct_cac_monthly"]["config"]["meta"] = {
+        "governance": {"metrics": ["pm_new_customers"]}}
+    manifest["metrics"]["metric.product_metrics.pm_new_customers"] = {
+        "name": "pm_new_customers", "package_name": "product_metrics", "type": "simple", "label": "New customers",
+        "config": {"meta": {"governance": {
+            "unit": "users", "grain": "month", "direction": "higher_is_better",
+            "lives_in": {"table": "fct_metric_values", "column": "value", "time_column": "period_start"}}}},
+        "depends_on": {"nodes": []}}
+    scan = latest_anomalies(warehouse, build_registry(manifest, {}, source="fabricated"))
+    customers = next(a for a in scan.anomalies if a.column == "new_customers")
+    assert customers.name == "pm_new_customers"
+    assert customers.detail() == ("pm_new_customers 150 users in 2026-05-01, 15.3 standard deviations above its "
+                                  "trailing 4-period mean 100 users")

@@ -300,18 +300,19 @@ def test_retention_triangle_marks_incomplete_cells(tmp_path):
 VALUE = re.compile(
     r"^(?:[▲▼■] )?[+−-]?(?:\$\d{1,3}(?:,\d{3})+|\$\d{1,3}\.\d{2}|[\d,]+(?:\.\d)?(?:%| pp| pts| users| months| days"
     r"| hours| ms| [a-zA-Z][\w ]*)|\d+\.\d{2}×)(?: \([+−-][\d,]+\.\d%\))?$")
-NORTH_STAR_TARGET = "pm_north_star_users 116 users, 40% of the way to 150 users by 2026-09-30: off track."
+NORTH_STAR_TARGET = "pm_north_star_users 93 users, 40% of the way to 150 users by 2026-09-30: off track."
 
 
 def _fake_parallel_parts(path: Path) -> None:
-    """What other parts write, fabricated: period-over-period columns of fct_metric_values (signups of
-    the week of 2026-06-22: 121 against a stated previous 100) and the north star's drivers."""
+    """Stated values where the report's reading is checked: the period-over-period columns of
+    fct_metric_values for the signups of the week of 2026-06-22 (121 against a stated previous 100) and
+    the north star's drivers (the drivers stage writes that table; a plain dbt build does not)."""
     import duckdb
 
     with duckdb.connect(str(path)) as con:
         for column in ("previous_value", "change", "relative_change", "year_ago_value",
                        "year_over_year_relative_change"):
-            con.execute(f"alter table metrics.fct_metric_values add column {column} double")
+            con.execute(f"alter table metrics.fct_metric_values add column if not exists {column} double")
         con.execute("""update metrics.fct_metric_values set previous_value = 100, change = 21, relative_change = 0.21
                        where metric_name = 'signups' and period_grain = 'week' and dimension_name = 'overall'
                          and period_start = '2026-06-22'""")
@@ -321,14 +322,14 @@ def _fake_parallel_parts(path: Path) -> None:
             unexpected_difference double, relative_unexpected_difference double, support double,
             mix_effect double, rate_effect double, contribution double, contribution_share double,
             driver_rank integer)""")
-        # 78 -> 116 users: +30 from weekly actives, +8 from their north-star share (sums to +38).
+        # 78 -> 93 users: +10 from weekly actives, +5 from their north-star share (sums to +15).
         con.executemany("insert into metrics.fct_metric_change_drivers (metric_name, period_grain, from_period_start, "
                         "to_period_start, analysis, dimensions, segment, depth, from_value, to_value, difference, "
                         "unexpected_difference, contribution, contribution_share, driver_rank) "
                         "values ('pm_north_star_users', 'week', '2026-06-15', '2026-06-22', ?, ?, ?, ?, ?, ?, ?, ?, "
                         "?, ?, ?)", [
-                            ("tree", None, "pm_weekly_active_users", 1, 450, 603, 153, None, 30, 30 / 78, 1),
-                            ("tree", None, "pm_north_star_share_of_active", 1, 0.17, 0.19, 0.02, None, 8, 8 / 78, 2),
+                            ("tree", None, "pm_weekly_active_users", 1, 450, 480, 30, None, 10, 10 / 78, 1),
+                            ("tree", None, "pm_north_star_share_of_active", 1, 0.17, 0.19, 0.02, None, 5, 5 / 78, 2),
                             ("segment", "country, platform", "country=BR, platform=android", 2, 20, 10, -10, -12,
                              None, None, 1)])
 
@@ -358,10 +359,10 @@ def test_the_north_star_comes_first_with_its_chart_change_target_and_drivers(rea
     assert first["id"] == "panel-north-star" and first["has_chart"], [s["id"] for s in layout["sections"]]
     assert layout["charts"]["north-star-chart"]["drawn"][0] == "Weekly core users (north star)"
     text = first["text"]
-    # 116 users in the week of 2026-06-22, 78 the week before (fct_north_star_weekly).
-    for shown in ("116 users", "week of 2026-06-22", "▲ +38 users (+48.7%) vs previous week", "off track",
+    # 93 users in the week of 2026-06-22 (the demo's incident week), 78 the week before (fct_north_star_weekly).
+    for shown in ("93 users", "week of 2026-06-22", "▲ +15 users (+19.2%) vs previous week", "off track",
                   "target 150 users by 2026-09-30", "pace needed +3.1 users per week", NORTH_STAR_TARGET,
-                  "pm_weekly_active_users: +30 users (+38.5 points of the change)",
+                  "pm_weekly_active_users: +10 users (+12.8 points of the change)",
                   "country=BR, platform=android: −12 users unexpected"):
         assert shown in text, (shown, text)
     html = readable_report.read_text()

@@ -145,3 +145,12 @@ def test_a_card_shows_the_nearest_target_ahead_else_the_latest_judged():
                           "pm_north_star_users") is near
     assert current_target([past, target("2026-01-31", "met")], "pm_north_star_users") is past
     assert current_target([far], "pm_signups") is None
+
+
+def test_a_value_without_a_governed_metric_reads_in_the_unit_its_column_names():
+    from product_metrics.report.html import _value
+
+    assert _value(57.0, None, "cac_usd") == "$57.00"
+    assert _value(0.125, None, "acceptance_rate") == "12.5%"
+    assert _value(57.0, None, "new_customers") == "57 users"
+    assert _value(57.0, None, "f1") == "57.0"  # nothing to go on: a plain number
