@@ -42,6 +42,7 @@ cells as (
             'null',
             'active_users.active_user_days > 0',
         ),
+        ('pm_dau', 'active_users.dau', 'null', 'active_users.dau > 0'),
         ('pm_dau_mau_ratio', 'active_users.dau', 'active_users.mau', 'active_users.mau > 0'),
         ('pm_weekly_active_users', 'active_users.weekly_active_users', 'null', weeks_with_users),
         ('pm_north_star_users', 'active_users.north_star_users', 'null', weeks_with_users),
