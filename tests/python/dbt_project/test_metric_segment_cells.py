@@ -18,6 +18,7 @@ DIMENSIONS = ("country", "platform", "acquisition_channel", "signup_cohort_month
 # Cell metric -> (fct_metric_values metric of its numerator, of its denominator or None, dimensions).
 ROLL_UPS = {
     "pm_average_dau": ("average_dau", None, DIMENSIONS),
+    "pm_dau": ("dau", None, DIMENSIONS),
     "pm_signups": ("signups", None, DIMENSIONS),
     "pm_new_customers": ("new_customers", None, DIMENSIONS),
     "pm_revenue_usd": ("revenue_usd", None, DIMENSIONS),
