@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from product_metrics.governance.cli import DatabaseOption, ManifestDirOption, UrlOption
+
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
 
@@ -32,15 +34,9 @@ def explain(
     top: Annotated[int, typer.Option("--top", min=1, help="Drivers shown per analysis.")] = 10,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print the rows of metrics.fct_metric_change_drivers' shape as JSON.")] = False,
-    database: Annotated[Path | None, typer.Option(
-        "--database", help="DuckDB warehouse file (default: $PRODUCT_METRICS_DUCKDB_PATH, "
-                           "else the path of the dbt profile's DuckDB target).")] = None,
-    url: Annotated[str | None, typer.Option(
-        "--url", help="SQLAlchemy URL of a server warehouse instead of the DuckDB file "
-                      "(default: $PRODUCT_METRICS_WAREHOUSE_URL).")] = None,
-    manifest_dir: Annotated[Path | None, typer.Option(
-        "--manifest-dir", exists=True, file_okay=False,
-        help="Read manifest.json from this directory instead of running `dbt parse` first.")] = None,
+    database: DatabaseOption = None,
+    url: UrlOption = None,
+    manifest_dir: ManifestDirOption = None,
 ) -> None:
     """Why a metric moved between two periods: the segments that moved unlike the rest (summable
     metrics), the mix and rate effects per dimension (ratios), and its drivers along the metric tree."""
